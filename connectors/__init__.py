@@ -1,0 +1,1 @@
+"""Service connectors: one package each, declared by an ``idp.connectors`` entry point."""

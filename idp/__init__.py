@@ -1,0 +1,123 @@
+"""Business ID: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import ui
+from idp.config import ConfigError, load_config, validate_config
+from idp.extensions import babel, csrf, db, limiter, migrate, talisman
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the app from ``IDP_*`` environment variables, overridden by ``test_config``."""
+    app = Flask("idp", template_folder=str(ui.TEMPLATES), static_folder=str(ui.STATIC),
+                instance_path=os.path.abspath("instance"))
+    settings = load_config()
+    if test_config:
+        settings.update(test_config)
+        problems = validate_config(settings)
+        if problems:
+            raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    app.config.update(settings)
+    app.config.update(_flask_settings(app, settings))
+    if test_config:
+        app.config.update({k: v for k, v in test_config.items() if not k.startswith("IDP_")})
+
+    logging.basicConfig(level=app.config["IDP_LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if app.config["IDP_TRUSTED_PROXIES"]:
+        n = app.config["IDP_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _flask_settings(app: Flask, settings: dict[str, Any]) -> dict[str, Any]:
+    """Derive the settings Flask and its extensions read from the ``IDP_*`` ones."""
+    production = settings["IDP_ENV"] == "production"
+    secure = settings["IDP_ISSUER"].startswith("https://")
+    database_url = settings["IDP_DATABASE_URL"]
+    if not database_url:
+        data_dir = Path(settings["IDP_DATA_DIR"] or app.instance_path)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite:///{data_dir / 'idp.sqlite3'}"
+    return {
+        "SECRET_KEY": settings["IDP_SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # "__Host-" binds the cookie to this exact origin; browsers accept it only over HTTPS.
+        "SESSION_COOKIE_NAME": "__Host-idp_session" if secure else "idp_session",
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "PREFERRED_URL_SCHEME": "https" if secure else "http",
+        "RATELIMIT_STORAGE_URI": settings["IDP_REDIS_URL"] or "memory://",
+        "RATELIMIT_KEY_PREFIX": "idp",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "BABEL_DEFAULT_LOCALE": settings["IDP_DEFAULT_LOCALE"],
+        "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
+        "WTF_CSRF_TIME_LIMIT": 3600,
+        "WTF_CSRF_SSL_STRICT": production,
+        "WTF_I18N_ENABLED": True,
+        "TEMPLATES_AUTO_RELOAD": not production,
+    }
+
+
+def _init_extensions(app: Flask) -> None:
+    from idp import models  # noqa: F401  (register every table with the metadata)
+    from idp.i18n import select_locale
+    from idp.sessions.interface import DatabaseSessionInterface
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    production = app.config["IDP_ENV"] == "production"
+    talisman.init_app(app, force_https=production, strict_transport_security=production,
+                      content_security_policy=CONTENT_SECURITY_POLICY, frame_options="DENY",
+                      referrer_policy="same-origin",
+                      session_cookie_secure=app.config["SESSION_COOKIE_SECURE"])
+    app.session_interface = DatabaseSessionInterface()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from idp import i18n
+    from idp.auth import views as auth_views
+    from idp.cli import register_commands
+    from idp.dev import views as dev_views
+    from idp.errors import register_error_handlers
+    from idp.profiles import registration, settings
+    from idp.profiles import views as profile_views
+    from idp.templating import register_template_helpers
+
+    for blueprint in (i18n.bp, auth_views.bp, profile_views.bp, registration.bp, settings.bp):
+        app.register_blueprint(blueprint)
+    if app.config["IDP_ENV"] == "development":
+        app.register_blueprint(dev_views.bp)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)

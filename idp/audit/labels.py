@@ -1,0 +1,48 @@
+"""How audit events and devices are named on the profile's security page."""
+
+from __future__ import annotations
+
+import ua_parser
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+EVENT_LABELS = {
+    "profile.created": _l("Profile registered"),
+    "profile.email_corrected": _l("E-mail corrected during registration"),
+    "profile.email_confirmed": _l("E-mail confirmed"),
+    "profile.email_change_requested": _l("E-mail change requested"),
+    "profile.email_changed": _l("E-mail changed"),
+    "profile.phone_changed": _l("Phone number changed"),
+    "password.changed": _l("Password changed"),
+    "password.restored": _l("Password restored by SMS"),
+    "signin.succeeded": _l("Signed in"),
+    "signin.failed": _l("Failed sign-in attempt"),
+    "signin.totp": _l("Sign-in confirmed with the authenticator app"),
+    "signin.recovery_code_used": _l("Recovery code used to sign in"),
+    "reauthentication.failed": _l("Wrong password entered in settings"),
+    "signout": _l("Signed out"),
+    "two_factor.sms_enabled": _l("SMS codes at sign-in turned on"),
+    "two_factor.sms_disabled": _l("SMS codes at sign-in turned off"),
+    "two_factor.totp_enabled": _l("Authenticator app added"),
+    "two_factor.totp_disabled": _l("Authenticator app removed"),
+    "two_factor.recovery_codes_generated": _l("New recovery codes created"),
+    "session.ended": _l("A session was ended"),
+    "session.ended_others": _l("Other sessions were ended"),
+}
+
+
+def event_label(event: str) -> str:
+    """Return the localised name of an audit event."""
+    return str(EVENT_LABELS.get(event, event))
+
+
+def device_label(user_agent: str | None) -> str:
+    """Return a short "Browser on System" name for a User-Agent string."""
+    if not user_agent:
+        return _("Unknown device")
+    parsed = ua_parser.parse(user_agent)
+    browser = parsed.user_agent.family if parsed.user_agent else None
+    system = parsed.os.family if parsed.os else None
+    if browser and system:
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or _("Unknown device")

@@ -1,0 +1,46 @@
+"""One-time recovery codes that stand in for a lost second factor."""
+
+from __future__ import annotations
+
+import secrets
+
+from idp.extensions import db
+from idp.profiles.models import Profile, RecoveryCode
+from idp.security.crypto import keyed_hash, same_hash
+from idp.timeutil import utcnow
+
+COUNT = 10
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no look-alikes
+
+
+def _normalise(code: str) -> str:
+    return code.strip().lower().replace("-", "").replace(" ", "")
+
+
+def generate(profile: Profile) -> list[str]:
+    """Replace the profile's recovery codes with new ones and return them (shown once)."""
+    db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.profile_id == profile.id))
+    codes = []
+    for _ in range(COUNT):
+        raw = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        db.session.add(RecoveryCode(profile_id=profile.id,
+                                    code_hash=keyed_hash("recovery-code", raw)))
+    return codes
+
+
+def remaining(profile: Profile) -> int:
+    """Return how many unused codes the profile has."""
+    return db.session.scalar(db.select(db.func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.profile_id == profile.id, RecoveryCode.used_at.is_(None))) or 0
+
+
+def use(profile: Profile, code: str) -> bool:
+    """Use up a matching unused code; return whether there was one."""
+    wanted = keyed_hash("recovery-code", _normalise(code))
+    for row in db.session.scalars(db.select(RecoveryCode).where(
+            RecoveryCode.profile_id == profile.id, RecoveryCode.used_at.is_(None))):
+        if same_hash(row.code_hash, wanted):
+            row.used_at = utcnow()
+            return True
+    return False

@@ -1,0 +1,273 @@
+"""Sign in (password, then SMS code, TOTP or a recovery code), sign out, restore the password."""
+
+from __future__ import annotations
+
+import time
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+
+from idp.audit.services import record
+from idp.auth import recovery_codes, throttle, totp
+from idp.auth.errors import Locked, Throttled, WrongCredentials
+from idp.auth.forms import RecoverPhoneForm, RecoveryCodeForm, SignInForm, TotpForm
+from idp.auth.services import authenticate, signin_identifiers
+from idp.extensions import db, limiter
+from idp.forms import CodeForm, EmptyForm, NewPasswordForm
+from idp.i18n import current_locale, safe_next
+from idp.otp import services as otp
+from idp.otp.errors import AttemptsExhausted, OtpError
+from idp.otp.messages import otp_error_text
+from idp.profiles.models import Profile
+from idp.profiles.services import find_by_phone, set_password
+from idp.sessions.services import current_profile, sign_in, sign_out
+
+bp = Blueprint("auth", __name__)
+
+PENDING = "pending_signin"
+PENDING_SECONDS = 600  # the second step must follow the password within ten minutes
+RECOVERY = "recovery"
+
+
+def _signin_limit() -> str:
+    return current_app.config["IDP_SIGNIN_LIMIT_IP"]
+
+
+def credential_error(error: Exception) -> str:
+    """Return the sign-in error text; it never tells whether the profile exists."""
+    if isinstance(error, Throttled):
+        return _("Too many failed attempts. Try again in %(seconds)d s.", seconds=error.seconds)
+    if isinstance(error, Locked):
+        return _("Sign-in is blocked after too many failed attempts. Restore the password to "
+                 "unblock it.")
+    return _("The phone number, e-mail or password is wrong.")
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def signin():
+    """First step: phone or e-mail and password."""
+    if current_profile() is not None:
+        return redirect(safe_next(request.args.get("next")))
+    form = SignInForm()
+    if form.validate_on_submit():
+        try:
+            profile = authenticate(form.identifier.data, form.password.data)
+        except (WrongCredentials, Throttled, Locked) as error:
+            form.password.errors.append(credential_error(error))
+        else:
+            next_url = safe_next(request.args.get("next"))
+            if not profile.two_factor_enabled:
+                return _complete(profile, ["pwd"], next_url)
+            method = "totp" if profile.totp_enabled else "sms"
+            session[PENDING] = {"profile_id": profile.id, "at": int(time.time()),
+                                "method": method, "next": next_url, "failures": 0}
+            if method == "sms":
+                return _send_sms_step(profile)
+            return redirect(url_for("auth.verify"))
+    return render_template("auth/signin.html", form=form)
+
+
+def _pending_profile() -> Profile | None:
+    pending = session.get(PENDING)
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        session.pop(PENDING, None)
+        return None
+    return db.session.get(Profile, pending["profile_id"])
+
+
+def _send_sms_step(profile: Profile):
+    pending = session[PENDING]
+    try:
+        challenge = otp.start_challenge("signin", profile.phone, current_locale(), profile.id)
+    except OtpError as error:
+        flash(otp_error_text(error), "error")
+    else:
+        pending.update(method="sms", challenge=challenge.id)
+        session.modified = True
+    return redirect(url_for("auth.verify"))
+
+
+@bp.route("/signin/verify", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def verify():
+    """Second step: the SMS code, the authenticator code or a recovery code."""
+    profile = _pending_profile()
+    if profile is None:
+        flash(_("Sign in again: the second step was not completed in time."), "error")
+        return redirect(url_for("auth.signin"))
+    pending = session[PENDING]
+    method = pending["method"]
+    form = {"sms": CodeForm, "totp": TotpForm, "recovery": RecoveryCodeForm}[method]()
+    if form.validate_on_submit():
+        outcome = _check_second_factor(profile, method, form)
+        if outcome == PASSED:
+            next_url = pending["next"]
+            session.pop(PENDING, None)
+            return _complete(profile, ["pwd", "sms" if method == "sms" else "otp"], next_url)
+        if outcome == ENDED:
+            return redirect(url_for("auth.signin"))
+    wait = otp.seconds_until_resend(pending.get("challenge")) if method == "sms" else 0
+    return render_template("auth/verify.html", form=form, method=method, profile=profile,
+                           resend_wait=wait, resend_form=EmptyForm())
+
+
+PASSED, RETRY, ENDED = "passed", "retry", "ended"
+
+
+def _check_second_factor(profile: Profile, method: str, form) -> str:
+    """Check the submitted code; return PASSED, RETRY (error on the form) or ENDED."""
+    pending = session[PENDING]
+    if method == "sms":
+        try:
+            otp.verify(pending.get("challenge"), "signin", form.code.data)
+            return PASSED
+        except AttemptsExhausted:
+            session.pop(PENDING, None)
+            flash(_("Too many wrong codes. Sign in again."), "error")
+            return ENDED
+        except OtpError as error:
+            form.code.errors.append(otp_error_text(error))
+            return RETRY
+    ok = (totp.verify(profile, form.code.data) if method == "totp"
+          else recovery_codes.use(profile, form.code.data))
+    if ok:
+        record("signin.recovery_code_used" if method == "recovery" else "signin.totp", profile.id)
+        db.session.commit()
+        return PASSED
+    throttle.record_failure(profile.phone)
+    pending["failures"] += 1
+    session.modified = True
+    if pending["failures"] >= current_app.config["IDP_OTP_MAX_ATTEMPTS"]:
+        session.pop(PENDING, None)
+        flash(_("Too many wrong codes. Sign in again."), "error")
+        return ENDED
+    form.code.errors.append(_("The code is wrong or was already used."))
+    return RETRY
+
+
+@bp.post("/signin/verify/method")
+def choose_method():
+    """Switch the second step to another method the profile has."""
+    profile = _pending_profile()
+    form = EmptyForm()
+    if profile is None or not form.validate_on_submit():
+        return redirect(url_for("auth.signin"))
+    wanted = request.form.get("method")
+    if wanted == "sms" and profile.sms_2fa_enabled:
+        return _send_sms_step(profile)
+    if wanted == "recovery" or (wanted == "totp" and profile.totp_enabled):
+        session[PENDING]["method"] = wanted
+        session.modified = True
+    return redirect(url_for("auth.verify"))
+
+
+@bp.post("/signin/verify/resend")
+def resend_signin_code():
+    """Send the sign-in SMS code again (after the cooldown)."""
+    profile = _pending_profile()
+    if profile is None or not EmptyForm().validate_on_submit():
+        return redirect(url_for("auth.signin"))
+    _resend(session[PENDING].get("challenge"), "signin")
+    return redirect(url_for("auth.verify"))
+
+
+def _resend(challenge_id: str | None, purpose: str) -> None:
+    try:
+        otp.resend(challenge_id, purpose, current_locale())
+        flash(_("We sent a new code."), "info")
+    except OtpError as error:
+        flash(otp_error_text(error), "error")
+
+
+def _complete(profile: Profile, amr: list[str], next_url: str):
+    sign_in(profile, amr)
+    throttle.reset(*signin_identifiers(profile))
+    record("signin.succeeded", profile.id, amr=amr)
+    db.session.commit()
+    return redirect(next_url)
+
+
+@bp.post("/signout")
+def signout():
+    """End this browser's session."""
+    profile = current_profile()
+    if EmptyForm().validate_on_submit() and profile is not None:
+        record("signout", profile.id)
+        db.session.commit()
+        sign_out()
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.signin"))
+
+
+@bp.route("/recover", methods=["GET", "POST"])
+def recover():
+    """Restore the password, step 1: the profile's phone number."""
+    form = RecoverPhoneForm()
+    if form.validate_on_submit():
+        phone = form.phone.e164
+        profile = find_by_phone(phone)
+        try:
+            # An unknown number gets no SMS, but the page and the budgets behave the same.
+            challenge = otp.start_challenge("recover", phone, current_locale(),
+                                            profile.id if profile else None,
+                                            send_code=profile is not None)
+        except OtpError as error:
+            form.phone.errors.append(otp_error_text(error))
+        else:
+            session[RECOVERY] = {"challenge": challenge.id, "phone": phone}
+            return redirect(url_for("auth.recover_code"))
+    return render_template("auth/recover.html", form=form)
+
+
+@bp.route("/recover/code", methods=["GET", "POST"])
+def recover_code():
+    """Restore the password, step 2: the SMS code."""
+    state = session.get(RECOVERY)
+    if not state:
+        return redirect(url_for("auth.recover"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            challenge = otp.verify(state["challenge"], "recover", form.code.data)
+        except OtpError as error:
+            form.code.errors.append(otp_error_text(error))
+        else:
+            session[RECOVERY] = {"profile_id": challenge.profile_id, "verified_at": time.time()}
+            return redirect(url_for("auth.recover_password"))
+    return render_template("auth/code.html", form=form, phone=state["phone"],
+                           title=_("Restore the password"),
+                           resend_url=url_for("auth.recover_resend"),
+                           resend_wait=otp.seconds_until_resend(state["challenge"]),
+                           resend_form=EmptyForm(), restart_url=url_for("auth.recover"))
+
+
+@bp.post("/recover/resend")
+def recover_resend():
+    """Send the recovery code again."""
+    state = session.get(RECOVERY)
+    if state and "challenge" in state and EmptyForm().validate_on_submit():
+        _resend(state["challenge"], "recover")
+    return redirect(url_for("auth.recover_code"))
+
+
+@bp.route("/recover/password", methods=["GET", "POST"])
+def recover_password():
+    """Restore the password, step 3: the new password; every session of the profile ends."""
+    state = session.get(RECOVERY) or {}
+    fresh = time.time() - state.get("verified_at", 0) < PENDING_SECONDS
+    profile = db.session.get(Profile, state["profile_id"]) if fresh and "profile_id" in state \
+        else None
+    if profile is None:
+        session.pop(RECOVERY, None)
+        return redirect(url_for("auth.recover"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        set_password(profile, form.password.data, keep_session_id=None,
+                     event="password.restored", notice_kind="password_restored")
+        throttle.reset(*signin_identifiers(profile))
+        session.pop(RECOVERY, None)
+        flash(_("Your password has been changed. Sign in with the new password."), "success")
+        return redirect(url_for("auth.signin"))
+    return render_template("auth/new_password.html", form=form, title=_("New password"))

@@ -1,0 +1,148 @@
+"""The ``idp`` command: Flask's CLI with the product's own commands added."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from idp.config import ConfigError, describe_settings
+
+
+def _create_app():
+    from idp import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main():
+    """Business ID: run, migrate and operate the identity provider."""
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the product's command groups to ``app.cli``."""
+    app.cli.add_command(demo_command)
+    app.cli.add_command(profiles_group)
+    app.cli.add_command(outbox_group)
+    app.cli.add_command(config_group)
+    app.cli.add_command(keys_group)
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Create the demo data (idempotent) and print how to sign in."""
+    from idp.demo import DEMO_PASSWORD, ensure_demo_data
+
+    profile = ensure_demo_data()
+    click.echo("Demo profile ready:")
+    click.echo(f"  sign in at  /signin  with  {profile.phone}  or  {profile.email}")
+    click.echo(f"  password    {DEMO_PASSWORD}")
+    click.echo("  SMS codes and e-mails appear at /dev/outbox and in `idp outbox list`.")
+
+
+@click.group("profiles")
+def profiles_group():
+    """Manage business profiles."""
+
+
+@profiles_group.command("create")
+@click.option("--phone", required=True, help="Phone number, with its country code.")
+@click.option("--email", required=True)
+@click.option("--first-name", required=True)
+@click.option("--last-name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted for when not given.")
+@click.option("--locale", type=click.Choice(["uk", "ru", "en"]), default="uk")
+@with_appcontext
+def create_profile_command(phone, email, first_name, last_name, password, locale):
+    """Create a profile whose phone and e-mail are already verified."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from idp.profiles.errors import EmailInUse, PhoneTaken
+    from idp.profiles.services import create_profile
+    from idp.security.passwords import broken_rules, rule_text
+    from idp.security.phones import InvalidPhone, normalize_phone
+
+    try:
+        e164 = normalize_phone(phone)
+        email = validate_email(email, check_deliverability=False).normalized
+    except (InvalidPhone, EmailNotValidError) as exc:
+        raise click.BadParameter(f"invalid phone number or e-mail: {exc}") from exc
+    broken = broken_rules(password)
+    if broken:
+        raise click.BadParameter(" ".join(rule_text(rule) for rule in broken), param_hint="password")
+    try:
+        profile = create_profile(e164, email, first_name, last_name, password, locale,
+                                 email_verified=True)
+    except (PhoneTaken, EmailInUse) as exc:
+        raise click.ClickException("a profile with this phone number or e-mail exists") from exc
+    click.echo(f"created profile {profile.subject} for {profile.phone}")
+
+
+@click.group("outbox")
+def outbox_group():
+    """Read the messages the product has sent."""
+
+
+@outbox_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per message.")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--to", "recipient", help="Only messages to this phone number or address.")
+@with_appcontext
+def outbox_list(as_json, limit, recipient):
+    """List stored SMS and e-mails, newest first."""
+    from idp.delivery.services import outbox
+
+    entries = outbox(limit, recipient)
+    if as_json:
+        click.echo(json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False,
+                              indent=2))
+        return
+    for entry in entries:
+        click.echo(f"#{entry.id} {entry.created_at:%Y-%m-%d %H:%M:%S} {entry.channel} "
+                   f"to {entry.recipient} [{entry.kind}, {entry.locale}, {entry.state}]")
+        if entry.subject:
+            click.echo(f"  Subject: {entry.subject}")
+        for line in entry.text.splitlines():
+            click.echo(f"  {line}")
+        click.echo("")
+
+
+@click.group("config")
+def config_group():
+    """Inspect the configuration."""
+
+
+@config_group.command("docs")
+def config_docs():
+    """Print every IDP_* setting as a Markdown table."""
+    click.echo(describe_settings())
+
+
+@config_group.command("check")
+@with_appcontext
+def config_check():
+    """Load and validate the configuration (exit status 2 when it is invalid)."""
+    click.echo("configuration is valid")
+
+
+@click.group("keys")
+def keys_group():
+    """Create keys."""
+
+
+@keys_group.command("new-secrets-key")
+def new_secrets_key():
+    """Print a new key for IDP_SECRETS_KEY."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())

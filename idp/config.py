@@ -1,0 +1,182 @@
+"""Configuration: every setting is an ``IDP_*`` environment variable, documented and checked here.
+
+``SETTINGS`` is the one list of what can be configured. ``load_config`` reads the environment,
+converts and validates each value, and refuses to start a production instance on an insecure
+development default. The README's configuration table is printed by ``idp config docs``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+# Fixed, public development values. A production start with any of them is refused.
+DEV_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
+DEV_SECRETS_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LTQtcHJvZCE="  # 32 public bytes
+
+LANGUAGES = ("uk", "ru", "en")
+
+
+class ConfigError(ValueError):
+    """Raised when the environment holds an invalid or insecure configuration."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``IDP_*`` variable: its default, how to read it and what it means."""
+
+    name: str
+    default: Any
+    doc: str
+    parse: Callable[[str], Any] = str
+    secret: bool = False
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a positive integer")
+    return number
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("IDP_ENV", "development", "`development` or `production`. Production refuses the "
+            "insecure development defaults and requires HTTPS.", _choice("development", "production")),
+    Setting("IDP_ISSUER", "http://127.0.0.1:5000", "Public base URL of the provider; e-mail links "
+            "are built from it, never from the request's Host header."),
+    Setting("IDP_DATABASE_URL", "", "SQLAlchemy URL. Empty: a SQLite file in the instance folder. "
+            "Production: `postgresql+psycopg://user:pass@host/db`."),
+    Setting("IDP_REDIS_URL", "", "Redis URL for rate limits and budgets shared by all instances. "
+            "Empty: in-process memory (development only)."),
+    Setting("IDP_SECRET_KEY", DEV_SECRET_KEY, "Signs cookies, CSRF tokens and e-mail links. At least "
+            "32 random characters in production.", secret=True),
+    Setting("IDP_SECRETS_KEY", DEV_SECRETS_KEY, "Comma-separated Fernet keys that encrypt secrets at "
+            "rest (TOTP seeds, queued message bodies). The first encrypts; all decrypt, so a new key "
+            "is put first to rotate. Make one with `idp keys new-secrets-key`.", secret=True),
+    Setting("IDP_DATA_DIR", "", "Folder for the SQLite database in the embedded default. Empty: "
+            "`instance/` in the working directory."),
+    Setting("IDP_DEFAULT_REGION", "UA", "Region for phone numbers typed without a country code "
+            "(ISO 3166 code, e.g. UA or RU)."),
+    Setting("IDP_DEFAULT_LOCALE", "uk", "Language when the browser asks for none of uk, ru, en.",
+            _choice(*LANGUAGES)),
+    Setting("IDP_PRODUCT_NAME", "Business ID", "Product name shown on pages, SMS and e-mails."),
+    Setting("IDP_OPERATOR_NAME", "Telecom Operator", "Operator name shown in the footer and e-mails."),
+    Setting("IDP_OFFER_VERSION", "2026-01", "Version of the public offer a new profile accepts; "
+            "stored with each profile."),
+    Setting("IDP_PASSWORD_COMPOSITION", True, "Require upper- and lower-case Latin letters and "
+            "digits in passwords (the operator's rule).", _bool),
+    Setting("IDP_PASSWORD_MIN_LENGTH", 8, "Minimum password length.", _positive_int),
+    Setting("IDP_SESSION_IDLE_MINUTES", 30, "A signed-in session ends after this much inactivity.",
+            _positive_int),
+    Setting("IDP_SESSION_MAX_HOURS", 12, "A signed-in session ends this long after sign-in.",
+            _positive_int),
+    Setting("IDP_OTP_TTL_SECONDS", 300, "Lifetime of an SMS code.", _positive_int),
+    Setting("IDP_OTP_MAX_ATTEMPTS", 5, "Wrong entries allowed per SMS code flow.", _positive_int),
+    Setting("IDP_OTP_RESEND_SECONDS", 60, "Wait before an SMS code may be sent again.", _positive_int),
+    Setting("IDP_SMS_BUDGET_NUMBER", "5/hour;10/day", "SMS sends allowed per phone number."),
+    Setting("IDP_SMS_BUDGET_IP", "10/hour;30/day", "SMS sends allowed per client IP address."),
+    Setting("IDP_SMS_BUDGET_PREFIX", "60/hour", "SMS sends allowed per number prefix (country and "
+            "operator code), against SMS pumping."),
+    Setting("IDP_SMS_PREFIX_DIGITS", 6, "Digits of the E.164 number that make its prefix.",
+            _positive_int),
+    Setting("IDP_SIGNIN_LIMIT_IP", "30/minute;300/hour", "Sign-in attempts allowed per client IP."),
+    Setting("IDP_SIGNIN_FREE_FAILURES", 3, "Failed sign-ins to one account before delays begin.",
+            _positive_int),
+    Setting("IDP_SIGNIN_MAX_DELAY_SECONDS", 900, "Longest delay between sign-in attempts.",
+            _positive_int),
+    Setting("IDP_SIGNIN_LOCK_FAILURES", 100, "Consecutive failures that lock an account until its "
+            "password is restored.", _positive_int),
+    Setting("IDP_EMAIL_LINK_HOURS", 24, "Lifetime of e-mail confirmation links.", _positive_int),
+    Setting("IDP_TRUSTED_PROXIES", 0, "Number of reverse proxies in front whose X-Forwarded-* "
+            "headers are trusted.", int),
+    Setting("IDP_SMS_TRANSPORT", "outbox", "How SMS leave: `outbox` (development outbox).",
+            _choice("outbox")),
+    Setting("IDP_MAIL_TRANSPORT", "outbox", "How e-mails leave: `outbox` (development outbox).",
+            _choice("outbox")),
+    Setting("IDP_LOG_LEVEL", "INFO", "Logging level.", _choice("DEBUG", "INFO", "WARNING", "ERROR")),
+)
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read every setting from ``environ``; raise ConfigError naming each bad one."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for setting in SETTINGS:
+        raw = environ.get(setting.name)
+        if raw is None or raw == "":
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            problems.append(f"{setting.name}: {exc}")
+    problems += validate_config(values)
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    return values
+
+
+def validate_config(values: Mapping[str, Any]) -> list[str]:
+    """Return the problems of a complete configuration (empty when it is sound)."""
+    problems = []
+    for key in values.get("IDP_SECRETS_KEY", "").split(","):
+        try:
+            Fernet(key.strip())
+        except ValueError:
+            problems.append("IDP_SECRETS_KEY: each key must be a url-safe base64 32-byte Fernet key")
+            break
+    if not str(values.get("IDP_ISSUER", "")).startswith(("http://", "https://")):
+        problems.append("IDP_ISSUER: must be an http(s) URL")
+    if values.get("IDP_ENV") == "production":
+        problems += _production_problems(values)
+    return problems
+
+
+def _production_problems(values: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if values["IDP_SECRET_KEY"] == DEV_SECRET_KEY or len(values["IDP_SECRET_KEY"]) < 32:
+        problems.append("IDP_SECRET_KEY: set a random value of at least 32 characters")
+    if DEV_SECRETS_KEY in values["IDP_SECRETS_KEY"]:
+        problems.append("IDP_SECRETS_KEY: the development key is public; make a new one")
+    if not values["IDP_ISSUER"].startswith("https://"):
+        problems.append("IDP_ISSUER: production requires https")
+    if not values["IDP_DATABASE_URL"] or values["IDP_DATABASE_URL"].startswith("sqlite"):
+        problems.append("IDP_DATABASE_URL: production requires PostgreSQL")
+    if not values["IDP_REDIS_URL"]:
+        problems.append("IDP_REDIS_URL: production requires Redis for limits shared by instances")
+    if values["IDP_SMS_TRANSPORT"] == "outbox" or values["IDP_MAIL_TRANSPORT"] == "outbox":
+        problems.append("IDP_SMS_TRANSPORT/IDP_MAIL_TRANSPORT: the development outbox delivers "
+                        "nothing; configure real transports")
+    return problems
+
+
+def describe_settings() -> str:
+    """Render the settings as a Markdown table (for the README and ``idp config docs``)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for setting in SETTINGS:
+        default = "(development value)" if setting.secret else f"`{setting.default}`"
+        rows.append(f"| `{setting.name}` | {default} | {setting.doc} |")
+    return "\n".join(rows)

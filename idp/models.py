@@ -1,0 +1,11 @@
+"""Import every model so SQLAlchemy's metadata (and Alembic) sees all tables."""
+
+from idp.audit.models import AuditEvent
+from idp.auth.models import SignInThrottle
+from idp.delivery.models import Message
+from idp.otp.models import SmsChallenge
+from idp.profiles.models import EmailLink, Profile, RecoveryCode
+from idp.sessions.models import WebSession
+
+__all__ = ["AuditEvent", "EmailLink", "Message", "Profile", "RecoveryCode", "SignInThrottle",
+           "SmsChallenge", "WebSession"]

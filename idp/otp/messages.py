@@ -1,0 +1,28 @@
+"""The localised sentence a page shows for each SMS code error."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from idp.otp.errors import (AttemptsExhausted, BudgetExceeded, CodeExpired, CodeInvalid,
+                            FlowUnknown, OtpError, ResendTooSoon)
+
+
+def otp_error_text(error: OtpError) -> str:
+    """Return what to tell the user about ``error``."""
+    if isinstance(error, CodeInvalid):
+        return ngettext("The code is wrong. %(num)d try left.",
+                        "The code is wrong. %(num)d tries left.", error.remaining)
+    if isinstance(error, CodeExpired):
+        return _("The code has expired. Ask for a new one.")
+    if isinstance(error, AttemptsExhausted):
+        return _("Too many wrong codes. Start again to get a new code.")
+    if isinstance(error, ResendTooSoon):
+        return ngettext("A new code can be sent in %(num)d second.",
+                        "A new code can be sent in %(num)d seconds.", error.seconds)
+    if isinstance(error, BudgetExceeded):
+        return _("Too many SMS were sent to this number or from your network. Try again later.")
+    if isinstance(error, FlowUnknown):
+        return _("This step has ended. Start again.")
+    return _("The code could not be checked. Try again.")

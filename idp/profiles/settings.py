@@ -1,0 +1,264 @@
+"""Security settings: password, e-mail, phone, two-step sign-in, recovery codes, sessions.
+
+Every change asks for the current password again, is audited, and is told to the profile by
+e-mail (seed 000: a password change is notified without the password; an e-mail change is
+notified to the old and the new address).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+
+from idp.audit.services import recent_events, record
+from idp.auth import recovery_codes, totp
+from idp.auth.errors import Locked, Throttled, WrongCredentials
+from idp.auth.guards import login_required
+from idp.auth.services import reauthenticate
+from idp.auth.views import credential_error
+from idp.delivery.services import send
+from idp.extensions import db
+from idp.forms import CodeForm, EmptyForm
+from idp.i18n import current_locale
+from idp.otp import services as otp
+from idp.otp.errors import OtpError
+from idp.otp.messages import otp_error_text
+from idp.profiles.errors import PhoneTaken
+from idp.profiles.forms import (ChangeEmailForm, ChangePasswordForm, ChangePhoneForm,
+                                ConfirmPasswordForm, TotpEnrolForm)
+from idp.profiles.services import (change_phone, find_by_phone, request_email_change,
+                                   set_password)
+from idp.sessions.services import (active_sessions, current_profile, current_session_row,
+                                   end_session, end_sessions)
+
+bp = Blueprint("settings", __name__, url_prefix="/security")
+
+PHONE_CHANGE = "phone_change"
+TOTP_ENROL = "totp_enrol"
+
+
+def _password_ok(form) -> bool:
+    """Check the form's current password, putting the error on the field when it fails."""
+    try:
+        reauthenticate(current_profile(), form.current_password.data)
+        return True
+    except (WrongCredentials, Throttled, Locked) as error:
+        message = (_("The current password is wrong.") if isinstance(error, WrongCredentials)
+                   else credential_error(error))
+        form.current_password.errors.append(message)
+        return False
+
+
+@bp.get("")
+@login_required
+def index():
+    """The security page: every setting with its state, the sessions and recent events."""
+    profile = current_profile()
+    row = current_session_row()
+    return render_template("settings/index.html", profile=profile,
+                           sessions=active_sessions(profile.id),
+                           current_session_id=row.id if row else None,
+                           events=recent_events(profile.id, 10),
+                           recovery_left=recovery_codes.remaining(profile), form=EmptyForm())
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change the password; the other sessions end and an e-mail tells the profile."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit() and _password_ok(form):
+        row = current_session_row()
+        set_password(current_profile(), form.password.data, keep_session_id=row.id if row else None,
+                     event="password.changed", notice_kind="password_changed")
+        flash(_("Your password has been changed. Your other sessions were ended."), "success")
+        return redirect(url_for("settings.index"))
+    return render_template("settings/password.html", form=form)
+
+
+@bp.route("/email", methods=["GET", "POST"])
+@login_required
+def email():
+    """Ask for a new e-mail address; it changes when the link sent there is followed."""
+    form = ChangeEmailForm()
+    if form.validate_on_submit() and _password_ok(form):
+        request_email_change(current_profile(), form.email.data.strip())
+        flash(_("We sent a confirmation link to %(email)s. The address changes when you follow "
+                "it.", email=form.email.data.strip().lower()), "info")
+        return redirect(url_for("settings.index"))
+    return render_template("settings/email.html", form=form)
+
+
+@bp.route("/phone", methods=["GET", "POST"])
+@login_required
+def phone():
+    """Start a phone change: the new number must be confirmed by an SMS code."""
+    form = ChangePhoneForm()
+    profile = current_profile()
+    if form.validate_on_submit() and _password_ok(form):
+        new_phone = form.phone.e164
+        if new_phone == profile.phone:
+            form.phone.errors.append(_("This is already the number of your profile."))
+        else:
+            taken = find_by_phone(new_phone) is not None
+            try:
+                challenge = otp.start_challenge("change_phone", new_phone, current_locale(),
+                                                profile.id, send_code=not taken,
+                                                notice_kind="sms_already_registered")
+            except OtpError as error:
+                form.phone.errors.append(otp_error_text(error))
+            else:
+                session[PHONE_CHANGE] = {"challenge": challenge.id, "phone": new_phone}
+                return redirect(url_for("settings.phone_code"))
+    return render_template("settings/phone.html", form=form)
+
+
+@bp.route("/phone/code", methods=["GET", "POST"])
+@login_required
+def phone_code():
+    """Finish a phone change with the code sent to the new number."""
+    state = session.get(PHONE_CHANGE)
+    if not state:
+        return redirect(url_for("settings.phone"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            otp.verify(state["challenge"], "change_phone", form.code.data)
+            change_phone(current_profile(), state["phone"])
+        except OtpError as error:
+            form.code.errors.append(otp_error_text(error))
+        except PhoneTaken:
+            form.code.errors.append(_("This number cannot be used for your profile."))
+        else:
+            session.pop(PHONE_CHANGE, None)
+            flash(_("The phone number of your profile has been changed."), "success")
+            return redirect(url_for("settings.index"))
+    return render_template("auth/code.html", form=form, phone=state["phone"],
+                           title=_("Confirm the new number"),
+                           resend_url=url_for("settings.phone_resend"),
+                           resend_wait=otp.seconds_until_resend(state["challenge"]),
+                           resend_form=EmptyForm(), restart_url=url_for("settings.phone"))
+
+
+@bp.post("/phone/resend")
+@login_required
+def phone_resend():
+    """Send the code to the new number again."""
+    state = session.get(PHONE_CHANGE)
+    if state and EmptyForm().validate_on_submit():
+        try:
+            otp.resend(state["challenge"], "change_phone", current_locale())
+            flash(_("We sent a new code."), "info")
+        except OtpError as error:
+            flash(otp_error_text(error), "error")
+    return redirect(url_for("settings.phone_code"))
+
+
+def _factor_changed(event: str):
+    """Audit a second-factor change, notify by e-mail, and show fresh recovery codes if new."""
+    profile = current_profile()
+    record(event, profile.id)
+    first_codes = None
+    if profile.two_factor_enabled and recovery_codes.remaining(profile) == 0:
+        first_codes = recovery_codes.generate(profile)
+    db.session.commit()
+    send("two_factor_changed", profile.email, profile.locale, profile.id, profile=profile,
+         event=event)
+    if first_codes:
+        return render_template("settings/recovery_codes.html", codes=first_codes)
+    return redirect(url_for("settings.index"))
+
+
+@bp.route("/sms", methods=["GET", "POST"])
+@login_required
+def sms_factor():
+    """Turn the SMS code at every sign-in on or off."""
+    form = ConfirmPasswordForm()
+    profile = current_profile()
+    if form.validate_on_submit() and _password_ok(form):
+        profile.sms_2fa_enabled = not profile.sms_2fa_enabled
+        flash(_("SMS codes at sign-in are on.") if profile.sms_2fa_enabled
+              else _("SMS codes at sign-in are off."), "success")
+        return _factor_changed("two_factor.sms_enabled" if profile.sms_2fa_enabled
+                               else "two_factor.sms_disabled")
+    return render_template("settings/sms.html", form=form, profile=profile)
+
+
+@bp.route("/totp", methods=["GET", "POST"])
+@login_required
+def totp_enrol():
+    """Add an authenticator app: scan the QR code, then prove it with a code and the password."""
+    profile = current_profile()
+    if profile.totp_enabled:
+        return redirect(url_for("settings.totp_disable"))
+    secret = session.get(TOTP_ENROL) or totp.new_secret()
+    session[TOTP_ENROL] = secret
+    form = TotpEnrolForm()
+    if form.validate_on_submit() and _password_ok(form):
+        step = totp.matching_step(secret, form.code.data)
+        if step is None:
+            form.code.errors.append(_("The code does not match. Check the time on your phone "
+                                      "and enter the newest code."))
+        else:
+            totp.enable(profile, secret, step)
+            session.pop(TOTP_ENROL, None)
+            flash(_("The authenticator app is on."), "success")
+            return _factor_changed("two_factor.totp_enabled")
+    uri = totp.provisioning_uri(secret, profile)
+    return render_template("settings/totp.html", form=form, secret=secret,
+                           qr=totp.qr_data_uri(uri))
+
+
+@bp.route("/totp/disable", methods=["GET", "POST"])
+@login_required
+def totp_disable():
+    """Remove the authenticator app."""
+    profile = current_profile()
+    if not profile.totp_enabled:
+        return redirect(url_for("settings.totp_enrol"))
+    form = ConfirmPasswordForm()
+    if form.validate_on_submit() and _password_ok(form):
+        totp.disable(profile)
+        flash(_("The authenticator app is off."), "success")
+        return _factor_changed("two_factor.totp_disabled")
+    return render_template("settings/totp_disable.html", form=form)
+
+
+@bp.route("/recovery-codes", methods=["GET", "POST"])
+@login_required
+def new_recovery_codes():
+    """Replace the recovery codes; the new ones are shown once."""
+    form = ConfirmPasswordForm()
+    profile = current_profile()
+    if form.validate_on_submit() and _password_ok(form):
+        codes = recovery_codes.generate(profile)
+        record("two_factor.recovery_codes_generated", profile.id)
+        db.session.commit()
+        return render_template("settings/recovery_codes.html", codes=codes)
+    return render_template("settings/recovery_codes_confirm.html", form=form)
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@login_required
+def end_one_session(session_id: int):
+    """End one of my other sessions."""
+    profile = current_profile()
+    if EmptyForm().validate_on_submit() and end_session(profile.id, session_id):
+        record("session.ended", profile.id, session=session_id)
+        db.session.commit()
+        flash(_("The session has ended."), "success")
+    return redirect(url_for("settings.index"))
+
+
+@bp.post("/sessions/end-others")
+@login_required
+def end_other_sessions():
+    """End every session of mine but this one."""
+    profile = current_profile()
+    row = current_session_row()
+    if EmptyForm().validate_on_submit():
+        ended = end_sessions(profile.id, keep_id=row.id if row else None)
+        record("session.ended_others", profile.id, count=ended)
+        db.session.commit()
+        flash(_("Your other sessions have ended."), "success")
+    return redirect(url_for("settings.index"))

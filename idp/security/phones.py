@@ -1,0 +1,60 @@
+"""Phone numbers: parsed and validated with phonenumbers, stored in E.164, shown nationally."""
+
+from __future__ import annotations
+
+import phonenumbers
+from flask import current_app
+
+
+class InvalidPhone(ValueError):
+    """The text is not a valid phone number."""
+
+
+def normalize_phone(text: str, region: str | None = None) -> str:
+    """Return ``text`` as an E.164 number; raise InvalidPhone when it is not a valid number."""
+    region = region or current_app.config["IDP_DEFAULT_REGION"]
+    cleaned = text.strip()
+    if not cleaned or len(cleaned) > 32:
+        raise InvalidPhone(text)
+    try:
+        number = phonenumbers.parse(cleaned, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(text) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str) -> str:
+    """Return the national form behind the country code: ``+7 (926) 025-07-30``, ``+380 44 …``."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    region = phonenumbers.region_code_for_number(number)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region) if region else None
+    prefix = metadata.national_prefix if metadata else None
+    if prefix and national.startswith(prefix):
+        national = national[len(prefix):].lstrip()
+    return f"+{number.country_code} {national}"
+
+
+def mask_phone(e164: str) -> str:
+    """Return the number with all but its last digits hidden, e.g. ``+380 •• ••• 45 67``."""
+    shown = display_phone(e164)
+    digits_seen = 0
+    masked = []
+    for char in reversed(shown):
+        if char.isdigit():
+            digits_seen += 1
+            masked.append(char if digits_seen <= 4 else "•")
+        else:
+            masked.append(char)
+    out = "".join(reversed(masked))
+    return "+" + out[1:] if shown.startswith("+") else out
+
+
+def number_prefix(e164: str, digits: int) -> str:
+    """Return the first ``digits`` digits of an E.164 number (country and operator code)."""
+    return e164[: digits + 1]

@@ -1,0 +1,137 @@
+"""A Flask session interface that keeps every session in the database.
+
+The cookie carries only a random token; the ``web_sessions`` row keyed by its hash holds the data
+and, once signed in, the profile, the sign-in time and the methods used. Any instance can serve any
+request, a session can be listed and ended from elsewhere, and signing in issues a new token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Flask, Request, Response, request
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import CallbackDict
+
+from idp.extensions import db
+from idp.sessions.models import WebSession
+from idp.timeutil import utcnow
+
+log = logging.getLogger("idp.sessions")
+
+TOUCH_EVERY = timedelta(seconds=60)  # how stale last_seen_at may get before it is written
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """Session data plus the authentication facts of its row."""
+
+    def __init__(self, initial=None, row: WebSession | None = None):
+        def on_update(session):
+            session.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.row = row
+        self.modified = False
+        self.regenerate = False
+        self.ended = False
+        self.profile_id = row.profile_id if row else None
+        self.authenticated_at = row.authenticated_at if row else None
+        self.amr = row.amr.split() if row and row.amr else []
+
+    def authenticate(self, profile_id: int, amr: list[str]) -> None:
+        """Mark the session as signed in; a new token is issued when the response is sent."""
+        self.clear()
+        self.profile_id = profile_id
+        self.authenticated_at = utcnow()
+        self.amr = amr
+        self.regenerate = True
+        self.modified = True
+
+    def end(self) -> None:
+        """End the session: the row is closed and the cookie removed."""
+        self.clear()
+        self.ended = True
+
+
+class DatabaseSessionInterface(SessionInterface):
+    """Store sessions in ``web_sessions``; see the module docstring."""
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if not token or len(token) > 100:
+            return ServerSession()
+        row = db.session.scalar(db.select(WebSession).where(
+            WebSession.token_hash == hash_token(token), WebSession.ended_at.is_(None)))
+        if row is None or self._expired(app, row, utcnow()):
+            return ServerSession()
+        try:
+            data = json.loads(row.data)
+        except ValueError:
+            data = {}
+        return ServerSession(data, row=row)
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        name, domain, path = (self.get_cookie_name(app), self.get_cookie_domain(app),
+                              self.get_cookie_path(app))
+        now = utcnow()
+        row = session.row
+        try:
+            if session.ended or (session.regenerate and row is not None):
+                if row is not None:
+                    row.ended_at = now
+                if session.ended:
+                    db.session.commit()
+                    response.delete_cookie(name, domain=domain, path=path)
+                    return
+                row = None
+            if row is None and not session.modified:
+                return
+            token = None
+            if row is None:
+                token = secrets.token_urlsafe(32)
+                row = WebSession(token_hash=hash_token(token), created_at=now,
+                                 ip=self._ip(), user_agent=self._user_agent())
+                db.session.add(row)
+            if session.modified or token:
+                row.data = json.dumps(dict(session))
+                row.profile_id = session.profile_id
+                row.authenticated_at = session.authenticated_at
+                row.amr = " ".join(session.amr) or None
+            if token or session.modified or now - row.last_seen_at > TOUCH_EVERY:
+                row.last_seen_at = now
+                row.ip = self._ip()
+                db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("could not save the session")
+            return
+        if token:
+            response.set_cookie(name, token, domain=domain, path=path,
+                                secure=self.get_cookie_secure(app),
+                                httponly=True, samesite=self.get_cookie_samesite(app))
+        response.vary.add("Cookie")
+
+    @staticmethod
+    def _expired(app: Flask, row: WebSession, now: datetime) -> bool:
+        idle = timedelta(minutes=app.config["IDP_SESSION_IDLE_MINUTES"])
+        lifetime = timedelta(hours=app.config["IDP_SESSION_MAX_HOURS"])
+        started = row.authenticated_at or row.created_at
+        return now - row.last_seen_at > idle or now - started > lifetime
+
+    @staticmethod
+    def _ip() -> str | None:
+        return request.remote_addr
+
+    @staticmethod
+    def _user_agent() -> str:
+        return (request.user_agent.string or "")[:300]

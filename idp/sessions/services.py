@@ -1,0 +1,63 @@
+"""Sign a browser in and out, and let a profile see and end its sessions."""
+
+from __future__ import annotations
+
+from flask import g, session
+
+from idp.extensions import db
+from idp.profiles.models import Profile
+from idp.sessions.models import WebSession
+from idp.timeutil import utcnow
+
+
+def current_profile() -> Profile | None:
+    """Return the signed-in profile of this request, or None."""
+    if "profile" not in g:
+        profile_id = getattr(session, "profile_id", None)
+        g.profile = db.session.get(Profile, profile_id) if profile_id else None
+    return g.profile
+
+
+def sign_in(profile: Profile, amr: list[str]) -> None:
+    """Sign this browser in as ``profile`` after the methods in ``amr`` (new session token)."""
+    session.authenticate(profile.id, amr)
+    g.profile = profile
+
+
+def sign_out() -> None:
+    """End this browser's session."""
+    session.end()
+    g.profile = None
+
+
+def current_session_row() -> WebSession | None:
+    """Return the stored row of this browser's session (None before it is first saved)."""
+    return getattr(session, "row", None)
+
+
+def active_sessions(profile_id: int) -> list[WebSession]:
+    """Return the profile's live sessions, most recently used first."""
+    return list(db.session.scalars(
+        db.select(WebSession).where(WebSession.profile_id == profile_id,
+                                    WebSession.ended_at.is_(None))
+        .order_by(WebSession.last_seen_at.desc())))
+
+
+def end_session(profile_id: int, session_id: int) -> bool:
+    """End one of the profile's sessions; return False when there is no such live session."""
+    row = db.session.scalar(db.select(WebSession).where(
+        WebSession.id == session_id, WebSession.profile_id == profile_id,
+        WebSession.ended_at.is_(None)))
+    if row is None:
+        return False
+    row.ended_at = utcnow()
+    return True
+
+
+def end_sessions(profile_id: int, keep_id: int | None = None) -> int:
+    """End every session of a profile except ``keep_id``; return how many ended."""
+    query = db.update(WebSession).where(WebSession.profile_id == profile_id,
+                                        WebSession.ended_at.is_(None))
+    if keep_id is not None:
+        query = query.where(WebSession.id != keep_id)
+    return db.session.execute(query.values(ended_at=utcnow())).rowcount
