@@ -15,7 +15,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 
 # Fixed, public development values. A production start with any of them is refused.
-DEV_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
+DEV_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105 - public by design
 DEV_SECRETS_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LTQtcHJvZCE="  # 32 public bytes
 
 LANGUAGES = ("uk", "ru", "en")

@@ -7,7 +7,7 @@ from idp.profiles.services import create_profile, find_by_phone
 
 DEMO_PHONE = "+380441234567"
 DEMO_EMAIL = "demo@business-id.example"
-DEMO_PASSWORD = "DemoPassw0rd"
+DEMO_PASSWORD = "DemoPassw0rd"  # noqa: S105 - printed by `idp demo`
 
 
 def ensure_demo_data() -> Profile:

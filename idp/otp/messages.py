@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from idp.otp.errors import (AttemptsExhausted, BudgetExceeded, CodeExpired, CodeInvalid,
-                            FlowUnknown, OtpError, ResendTooSoon)
+from idp.otp.errors import (
+    AttemptsExhausted,
+    BudgetExceeded,
+    CodeExpired,
+    CodeInvalid,
+    FlowUnknown,
+    OtpError,
+    ResendTooSoon,
+)
 
 
 def otp_error_text(error: OtpError) -> str:

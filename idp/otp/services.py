@@ -15,8 +15,14 @@ from flask import current_app
 from idp.delivery.services import send
 from idp.extensions import db
 from idp.otp.budgets import spend_sms_budget
-from idp.otp.errors import (AttemptsExhausted, BudgetExceeded, CodeExpired, CodeInvalid,
-                            FlowUnknown, ResendTooSoon)
+from idp.otp.errors import (
+    AttemptsExhausted,
+    BudgetExceeded,
+    CodeExpired,
+    CodeInvalid,
+    FlowUnknown,
+    ResendTooSoon,
+)
 from idp.otp.models import SmsChallenge
 from idp.security.crypto import keyed_hash, same_hash
 from idp.timeutil import utcnow

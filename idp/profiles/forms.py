@@ -9,8 +9,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from idp.forms import (REQUIRED, NewPasswordForm, current_password_field, email_field,
-                       phone_field, sms_code_field)
+from idp.forms import (
+    REQUIRED,
+    NewPasswordForm,
+    current_password_field,
+    email_field,
+    phone_field,
+    sms_code_field,
+)
 
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '’ʼ.\-][^\W\d_]+)*\.?$")
 

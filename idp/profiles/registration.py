@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from idp.extensions import db, limiter
@@ -21,8 +30,12 @@ from idp.otp.messages import otp_error_text
 from idp.profiles.errors import PhoneTaken
 from idp.profiles.forms import DetailsForm, EmailForm, PhoneForm
 from idp.profiles.models import Profile
-from idp.profiles.services import (create_profile, find_by_phone, replace_unconfirmed_email,
-                                   send_confirmation)
+from idp.profiles.services import (
+    create_profile,
+    find_by_phone,
+    replace_unconfirmed_email,
+    send_confirmation,
+)
 from idp.sessions.services import current_profile
 
 bp = Blueprint("registration", __name__, url_prefix="/register")

@@ -24,12 +24,21 @@ from idp.otp import services as otp
 from idp.otp.errors import OtpError
 from idp.otp.messages import otp_error_text
 from idp.profiles.errors import PhoneTaken
-from idp.profiles.forms import (ChangeEmailForm, ChangePasswordForm, ChangePhoneForm,
-                                ConfirmPasswordForm, TotpEnrolForm)
-from idp.profiles.services import (change_phone, find_by_phone, request_email_change,
-                                   set_password)
-from idp.sessions.services import (active_sessions, current_profile, current_session_row,
-                                   end_session, end_sessions)
+from idp.profiles.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ChangePhoneForm,
+    ConfirmPasswordForm,
+    TotpEnrolForm,
+)
+from idp.profiles.services import change_phone, find_by_phone, request_email_change, set_password
+from idp.sessions.services import (
+    active_sessions,
+    current_profile,
+    current_session_row,
+    end_session,
+    end_sessions,
+)
 
 bp = Blueprint("settings", __name__, url_prefix="/security")
 

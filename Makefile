@@ -1,0 +1,42 @@
+# Business ID: the two commands of the README are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TRANSLATIONS := idp/translations
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint translations compile-translations clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+compile-translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -D messages --statistics 2>&1 | grep -v "^$$" || true
+
+## Run the product on its embedded default: SQLite, development outbox, demo data.
+run: compile-translations
+	$(BIN)/idp db upgrade
+	$(BIN)/idp demo
+	$(BIN)/idp run --host $(HOST) --port $(PORT)
+
+## Run the whole test suite (SQLite; PostgreSQL and Redis too when IDP_TEST_* are set).
+test: compile-translations
+	$(BIN)/ruff check idp connectors ui tests
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check idp connectors ui tests
+
+## Re-extract the messages and merge them into the uk and ru catalogues.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance test-artifacts
