@@ -78,6 +78,7 @@ def _flask_settings(app: Flask, settings: dict[str, Any]) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": "idp",
         "RATELIMIT_HEADERS_ENABLED": False,
         "BABEL_DEFAULT_LOCALE": settings["IDP_DEFAULT_LOCALE"],
+        "BABEL_DEFAULT_TIMEZONE": settings["IDP_TIMEZONE"],
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "WTF_CSRF_TIME_LIMIT": 3600,
         "WTF_CSRF_SSL_STRICT": production,

@@ -34,6 +34,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     app.cli.add_command(config_group)
     app.cli.add_command(keys_group)
+    app.cli.add_command(prune_command)
 
 
 @click.command("demo")
@@ -146,3 +147,26 @@ def new_secrets_key():
     from cryptography.fernet import Fernet
 
     click.echo(Fernet.generate_key().decode())
+
+
+@click.command("prune")
+@click.option("--days", default=30, show_default=True, help="Keep records this many days.")
+@with_appcontext
+def prune_command(days):
+    """Delete ended sessions, finished SMS challenges and used e-mail links older than --days."""
+    from datetime import timedelta
+
+    from idp.extensions import db
+    from idp.otp.models import SmsChallenge
+    from idp.profiles.models import EmailLink
+    from idp.sessions.services import prune_sessions
+    from idp.timeutil import utcnow
+
+    age = timedelta(days=days)
+    cutoff = utcnow() - age
+    sessions = prune_sessions(age)
+    challenges = db.session.execute(db.delete(SmsChallenge).where(
+        SmsChallenge.expires_at < cutoff)).rowcount
+    links = db.session.execute(db.delete(EmailLink).where(EmailLink.created_at < cutoff)).rowcount
+    db.session.commit()
+    click.echo(f"deleted {sessions} sessions, {challenges} SMS challenges, {links} e-mail links")

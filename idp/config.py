@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
 
@@ -52,6 +53,14 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in allowed:
@@ -81,6 +90,8 @@ SETTINGS: tuple[Setting, ...] = (
             "(ISO 3166 code, e.g. UA or RU)."),
     Setting("IDP_DEFAULT_LOCALE", "uk", "Language when the browser asks for none of uk, ru, en.",
             _choice(*LANGUAGES)),
+    Setting("IDP_TIMEZONE", "Europe/Kyiv", "Time zone in which pages and e-mails show times.",
+            _timezone),
     Setting("IDP_PRODUCT_NAME", "Business ID", "Product name shown on pages, SMS and e-mails."),
     Setting("IDP_OPERATOR_NAME", "Telecom Operator", "Operator name shown in the footer and e-mails."),
     Setting("IDP_OFFER_VERSION", "2026-01", "Version of the public offer a new profile accepts; "

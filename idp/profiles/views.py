@@ -57,6 +57,10 @@ def confirm_email_post(token: str):
     next_url = (session.get(REGISTRATION) or {}).get("next") or "/"
     session.pop(REGISTRATION, None)
     signed_in = current_profile()
+    if profile.two_factor_enabled and (signed_in is None or signed_in.id != profile.id):
+        # A link never stands in for a second factor the profile has turned on since.
+        flash(_("Your e-mail is confirmed. Sign in to continue."), "success")
+        return redirect(url_for("auth.signin", next=next_url))
     if signed_in is None or signed_in.id != profile.id:
         sign_in(profile, ["email"])
     flash(_("Your e-mail is confirmed. Welcome to %(product)s!",

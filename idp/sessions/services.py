@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, session
+from datetime import timedelta
+
+from flask import current_app, g, session
 
 from idp.extensions import db
 from idp.profiles.models import Profile
@@ -35,11 +37,19 @@ def current_session_row() -> WebSession | None:
     return getattr(session, "row", None)
 
 
+def _live(query):
+    """Restrict a query to sessions neither ended nor past their idle or absolute limit."""
+    now = utcnow()
+    idle = timedelta(minutes=current_app.config["IDP_SESSION_IDLE_MINUTES"])
+    lifetime = timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
+    return query.where(WebSession.ended_at.is_(None), WebSession.last_seen_at > now - idle,
+                       WebSession.authenticated_at > now - lifetime)
+
+
 def active_sessions(profile_id: int) -> list[WebSession]:
     """Return the profile's live sessions, most recently used first."""
     return list(db.session.scalars(
-        db.select(WebSession).where(WebSession.profile_id == profile_id,
-                                    WebSession.ended_at.is_(None))
+        _live(db.select(WebSession).where(WebSession.profile_id == profile_id))
         .order_by(WebSession.last_seen_at.desc())))
 
 
@@ -61,3 +71,10 @@ def end_sessions(profile_id: int, keep_id: int | None = None) -> int:
     if keep_id is not None:
         query = query.where(WebSession.id != keep_id)
     return db.session.execute(query.values(ended_at=utcnow())).rowcount
+
+
+def prune_sessions(older_than: timedelta) -> int:
+    """Delete session rows that ended or went idle more than ``older_than`` ago."""
+    cutoff = utcnow() - older_than
+    return db.session.execute(db.delete(WebSession).where(
+        db.or_(WebSession.ended_at < cutoff, WebSession.last_seen_at < cutoff))).rowcount
