@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import ui
 from idp.config import ConfigError, load_config, validate_config
-from idp.extensions import babel, csrf, db, limiter, migrate, talisman
+from idp.extensions import babel, csrf, db, limiter, mail, migrate, talisman
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -51,6 +51,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    if app.config["IDP_WORKER_IN_PROCESS"]:
+        from idp.delivery.worker import start_background_worker
+
+        app.extensions["idp_worker_stop"] = start_background_worker(app)
     return app
 
 
@@ -84,6 +88,14 @@ def _flask_settings(app: Flask, settings: dict[str, Any]) -> dict[str, Any]:
         "WTF_CSRF_SSL_STRICT": production,
         "WTF_I18N_ENABLED": True,
         "TEMPLATES_AUTO_RELOAD": not production,
+        "MAIL_SERVER": settings["IDP_MAIL_SERVER"],
+        "MAIL_PORT": settings["IDP_MAIL_PORT"],
+        "MAIL_USE_TLS": settings["IDP_MAIL_USE_TLS"],
+        "MAIL_USE_SSL": settings["IDP_MAIL_USE_SSL"],
+        "MAIL_USERNAME": settings["IDP_MAIL_USERNAME"] or None,
+        "MAIL_PASSWORD": settings["IDP_MAIL_PASSWORD"] or None,
+        "MAIL_DEFAULT_SENDER": settings["IDP_MAIL_SENDER"],
+        "MAIL_SUPPRESS_SEND": False,
     }
 
 
@@ -97,6 +109,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    mail.init_app(app)
     production = app.config["IDP_ENV"] == "production"
     talisman.init_app(app, force_https=production, strict_transport_security=production,
                       content_security_policy=CONTENT_SECURITY_POLICY, frame_options="DENY",
@@ -111,11 +124,13 @@ def _register_blueprints(app: Flask) -> None:
     from idp.cli import register_commands
     from idp.dev import views as dev_views
     from idp.errors import register_error_handlers
+    from idp.otp import views as sms_views
     from idp.profiles import registration, settings
     from idp.profiles import views as profile_views
     from idp.templating import register_template_helpers
 
-    for blueprint in (i18n.bp, auth_views.bp, profile_views.bp, registration.bp, settings.bp):
+    for blueprint in (i18n.bp, auth_views.bp, profile_views.bp, registration.bp, settings.bp,
+                      sms_views.bp):
         app.register_blueprint(blueprint)
     if app.config["IDP_ENV"] == "development":
         app.register_blueprint(dev_views.bp)

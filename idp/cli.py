@@ -36,6 +36,11 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(keys_group)
     app.cli.add_command(prune_command)
 
+    from idp.delivery.cli import mail_group, sms_group, worker_command
+
+    for command in (worker_command, sms_group, mail_group):
+        app.cli.add_command(command)
+
 
 @click.command("demo")
 @with_appcontext
@@ -110,7 +115,10 @@ def outbox_list(as_json, limit, recipient):
         return
     for entry in entries:
         click.echo(f"#{entry.id} {entry.created_at:%Y-%m-%d %H:%M:%S} {entry.channel} "
-                   f"to {entry.recipient} [{entry.kind}, {entry.locale}, {entry.state}]")
+                   f"to {entry.recipient} [{entry.kind}, {entry.locale}, {entry.state}, "
+                   f"{entry.attempts} tries]")
+        if entry.last_error:
+            click.echo(f"  Last error: {entry.last_error}")
         if entry.subject:
             click.echo(f"  Subject: {entry.subject}")
         for line in entry.text.splitlines():

@@ -122,10 +122,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("IDP_EMAIL_LINK_HOURS", 24, "Lifetime of e-mail confirmation links.", _positive_int),
     Setting("IDP_TRUSTED_PROXIES", 0, "Number of reverse proxies in front whose X-Forwarded-* "
             "headers are trusted.", int),
-    Setting("IDP_SMS_TRANSPORT", "outbox", "How SMS leave: `outbox` (development outbox).",
-            _choice("outbox")),
-    Setting("IDP_MAIL_TRANSPORT", "outbox", "How e-mails leave: `outbox` (development outbox).",
-            _choice("outbox")),
+    Setting("IDP_SMS_TRANSPORT", "outbox", "How SMS leave: `outbox` (development outbox) or `smpp`.",
+            _choice("outbox", "smpp")),
+    Setting("IDP_SMPP_HOST", "127.0.0.1", "SMSC host for `smpp`."),
+    Setting("IDP_SMPP_PORT", 2775, "SMSC port.", _positive_int),
+    Setting("IDP_SMPP_SYSTEM_ID", "", "SMPP system_id of the transceiver bind."),
+    Setting("IDP_SMPP_PASSWORD", "", "SMPP password of the bind.", secret=True),
+    Setting("IDP_SMPP_ENQUIRE_SECONDS", 30, "Idle seconds between enquire_link keep-alives.",
+            _positive_int),
+    Setting("IDP_SMS_SENDER", "BusinessID", "Sender of SMS: up to 11 letters/digits (alphanumeric "
+            "id) or a number; its TON/NPI are chosen to match."),
+    Setting("IDP_MAIL_TRANSPORT", "outbox", "How e-mails leave: `outbox` (development outbox) or "
+            "`smtp`.", _choice("outbox", "smtp")),
+    Setting("IDP_MAIL_SERVER", "127.0.0.1", "SMTP relay host for `smtp`."),
+    Setting("IDP_MAIL_PORT", 25, "SMTP relay port.", _positive_int),
+    Setting("IDP_MAIL_USE_TLS", False, "Upgrade the connection with STARTTLS.", _bool),
+    Setting("IDP_MAIL_USE_SSL", False, "Connect with implicit TLS (usually port 465).", _bool),
+    Setting("IDP_MAIL_USERNAME", "", "SMTP user name (empty: no authentication)."),
+    Setting("IDP_MAIL_PASSWORD", "", "SMTP password.", secret=True),
+    Setting("IDP_MAIL_SENDER", "Business ID <no-reply@business-id.example>", "From address of "
+            "e-mails."),
+    Setting("IDP_DELIVERY_GIVE_UP_MINUTES", 60, "A message not handed over within this time is "
+            "given up with its reason (SMS codes give up when the code expires).", _positive_int),
+    Setting("IDP_DELIVERY_MAX_RETRY_SECONDS", 300, "Longest wait between two tries of a message "
+            "(the wait doubles from 2 s up to this).", _positive_int),
+    Setting("IDP_WORKER_IN_PROCESS", False, "Run the delivery worker in a thread of each app process "
+            "(handy with `idp run`); otherwise run `idp worker`.", _bool),
     Setting("IDP_LOG_LEVEL", "INFO", "Logging level.", _choice("DEBUG", "INFO", "WARNING", "ERROR")),
 )
 
@@ -161,6 +183,10 @@ def validate_config(values: Mapping[str, Any]) -> list[str]:
             break
     if not str(values.get("IDP_ISSUER", "")).startswith(("http://", "https://")):
         problems.append("IDP_ISSUER: must be an http(s) URL")
+    if values.get("IDP_SMS_TRANSPORT") == "smpp" and not values.get("IDP_SMPP_SYSTEM_ID"):
+        problems.append("IDP_SMPP_SYSTEM_ID: required with IDP_SMS_TRANSPORT=smpp")
+    if values.get("IDP_MAIL_USE_TLS") and values.get("IDP_MAIL_USE_SSL"):
+        problems.append("IDP_MAIL_USE_TLS/IDP_MAIL_USE_SSL: choose one")
     if values.get("IDP_ENV") == "production":
         problems += _production_problems(values)
     return problems
@@ -180,7 +206,7 @@ def _production_problems(values: Mapping[str, Any]) -> list[str]:
         problems.append("IDP_REDIS_URL: production requires Redis for limits shared by instances")
     if values["IDP_SMS_TRANSPORT"] == "outbox" or values["IDP_MAIL_TRANSPORT"] == "outbox":
         problems.append("IDP_SMS_TRANSPORT/IDP_MAIL_TRANSPORT: the development outbox delivers "
-                        "nothing; configure real transports")
+                        "nothing; configure `smpp` and `smtp`")
     return problems
 
 

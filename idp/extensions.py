@@ -3,6 +3,7 @@
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
@@ -30,3 +31,4 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=client_ip, key_prefix="idp")
 talisman = Talisman()
+mail = Mail()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request
+from flask import Blueprint, current_app, has_request_context, redirect, request
 from flask_babel import get_locale
 
 from idp.config import LANGUAGES
@@ -20,6 +20,8 @@ def select_locale() -> str:
     """Pick the language: the user's choice, the profile's, the browser's, then the default."""
     from idp.sessions.services import current_profile
 
+    if not has_request_context():
+        return current_app.config["IDP_DEFAULT_LOCALE"]
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_datetime
 
 from idp.audit.labels import device_label, event_label
 from idp.i18n import LANGUAGE_NAMES, current_locale
 from idp.links import external_url
+from idp.otp.views import flow_sms_state
 from idp.security.passwords import MAX_LENGTH, password_rules, rule_text
 from idp.security.phones import display_phone, mask_phone
 from idp.sessions.services import current_profile
@@ -18,19 +19,22 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def layout_context():
+        # Messages are also rendered by the worker and the CLI, where there is no request.
+        in_request = has_request_context()
         return {
-            "me": current_profile(),
+            "me": current_profile() if in_request else None,
             "locale": current_locale(),
             "languages": LANGUAGE_NAMES,
             "product_name": current_app.config["IDP_PRODUCT_NAME"],
             "operator_name": current_app.config["IDP_OPERATOR_NAME"],
             "is_development": current_app.config["IDP_ENV"] == "development",
-            "here": request.full_path.rstrip("?") if request else "/",
+            "here": request.full_path.rstrip("?") if in_request else "/",
             "otp_minutes": current_app.config["IDP_OTP_TTL_SECONDS"] // 60,
             "password_rule_items": password_rule_items,
         }
 
     app.add_template_global(external_url)
+    app.add_template_global(flow_sms_state)
     app.add_template_filter(display_phone, "phone")
     app.add_template_filter(event_label, "event_label")
     app.add_template_filter(device_label, "device")

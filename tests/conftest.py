@@ -16,6 +16,8 @@ from idp import create_app
 from idp.extensions import db, limiter
 from tests.helpers import Outbox, Users
 
+pytest_plugins = ["tests.peers.fixtures"]
+
 PG_URL = os.environ.get("IDP_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("IDP_TEST_REDIS_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -107,3 +107,74 @@ def submit(client: FlaskClient, url: str, data: dict | None = None, page: str | 
 def sign_in(client: FlaskClient, identifier: str, password: str = PASSWORD) -> Page:
     """Sign in with the first step only; returns where the sign-in led."""
     return submit(client, "/signin", {"identifier": identifier, "password": password})
+
+
+# --- Helpers of the functional suite (tests/otp, auth, profiles, sessions, delivery, test_*.py) ---
+
+EN = {"Accept-Language": "en"}
+# Tables whose rows a refused form must leave exactly as they were (sessions, audit events and
+# sign-in throttles legitimately record the attempt itself).
+WATCHED_TABLES = ("profiles", "messages", "sms_challenges", "email_links", "recovery_codes")
+
+
+def db_rows(app: Flask, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, list[tuple]]:
+    """Return every row of ``tables`` as sorted tuples of strings, to compare before and after."""
+    from idp.extensions import db
+
+    with app.app_context():
+        return {name: sorted(tuple(str(value) for value in row)
+                             for row in db.session.execute(db.metadata.tables[name].select()))
+                for name in tables}
+
+
+def find_profile(app: Flask, phone: str) -> Profile | None:
+    """Return the profile with this E.164 number, detached from the session."""
+    from idp.extensions import db
+
+    with app.app_context():
+        profile = db.session.scalar(db.select(Profile).where(Profile.phone == phone))
+        if profile is not None:
+            db.session.expunge(profile)
+        return profile
+
+
+def register(client: FlaskClient, outbox: Outbox, phone: str, email: str = "new@example.com",
+             password: str = PASSWORD, until: str = "email") -> Page:
+    """Walk the registration wizard up to the page of step ``until`` (code, details, password,
+    email) and return the last answer."""
+    page = submit(client, "/register", {"phone": phone})
+    assert page.location == "/register/code", page.errors
+    if until == "code":
+        return page
+    page = submit(client, "/register/code", {"code": outbox.code(phone)})
+    assert page.location == "/register/details", page.errors
+    if until == "details":
+        return page
+    page = submit(client, "/register/details", {"last_name": "Koval", "first_name": "Olena",
+                                                 "email": email, "accept_offer": "y"})
+    assert page.location == "/register/password", page.errors
+    if until == "password":
+        return page
+    page = submit(client, "/register/password", {"password": password, "confirm": password})
+    assert page.location == "/register/email", page.errors
+    return page
+
+
+def session_token(client: FlaskClient) -> str | None:
+    """Return the value of the browser's session cookie (None when it has none)."""
+    cookie = client.get_cookie("idp_session")
+    return cookie.value if cookie else None
+
+
+def is_signed_in(client: FlaskClient) -> bool:
+    """Tell whether the client's session opens the profile's home page."""
+    return client.get("/").status_code == 200
+
+
+def translated(app: Flask, locale: str, text: str, **values) -> str:
+    """Return ``text`` as the app's catalogue renders it in ``locale`` (HTML-escaped)."""
+    from flask_babel import force_locale, gettext
+    from markupsafe import escape
+
+    with app.test_request_context(), force_locale(locale):
+        return str(escape(gettext(text, **values)))

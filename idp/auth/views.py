@@ -118,6 +118,7 @@ def verify():
             return redirect(url_for("auth.signin"))
     wait = otp.seconds_until_resend(pending.get("challenge")) if method == "sms" else 0
     return render_template("auth/verify.html", form=form, method=method, profile=profile,
+                           sms_flow="signin",
                            resend_wait=wait, resend_form=EmptyForm())
 
 
@@ -233,6 +234,8 @@ def recover():
 def recover_code():
     """Restore the password, step 2: the SMS code."""
     state = session.get(RECOVERY)
+    if state and "challenge" not in state:  # the code was already accepted
+        return redirect(url_for("auth.recover_password"))
     if not state:
         return redirect(url_for("auth.recover"))
     form = CodeForm()
@@ -244,7 +247,7 @@ def recover_code():
         else:
             session[RECOVERY] = {"profile_id": challenge.profile_id, "verified_at": time.time()}
             return redirect(url_for("auth.recover_password"))
-    return render_template("auth/code.html", form=form, phone=state["phone"],
+    return render_template("auth/code.html", form=form, phone=state["phone"], sms_flow="recovery",
                            title=_("Restore the password"),
                            resend_url=url_for("auth.recover_resend"),
                            resend_wait=otp.seconds_until_resend(state["challenge"]),

@@ -22,6 +22,8 @@ KINDS: dict[str, MessageKind] = {
     "sms_code": MessageKind("sms"),
     "sms_already_registered": MessageKind("sms"),
     "sms_phone_changed": MessageKind("sms"),
+    "sms_test": MessageKind("sms"),
+    "email_test": MessageKind("email", _l("Test message")),
     "email_confirm": MessageKind("email", _l("Confirm your e-mail address")),
     "email_change_confirm": MessageKind("email", _l("Confirm your new e-mail address")),
     "email_changed_old": MessageKind("email", _l("The e-mail address of your profile was changed")),

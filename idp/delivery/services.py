@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 
 from idp.delivery.kinds import KINDS
-from idp.delivery.models import DELIVERED, FAILED, QUEUED, Message
-from idp.delivery.transports import TransportError, transport_for
+from idp.delivery.models import DELIVERED, QUEUED, Message
+from idp.delivery.transports import is_inline
 from idp.extensions import db
 from idp.security.crypto import decrypt, encrypt
 from idp.timeutil import utcnow
@@ -21,45 +21,43 @@ log = logging.getLogger("idp.delivery")
 
 
 def send(kind: str, to: str, locale: str, profile_id: int | None = None,
-         **context: Any) -> Message:
-    """Render message ``kind`` for ``to`` in ``locale``, store it encrypted, then dispatch it.
+         expires_at: datetime | None = None, **context: Any) -> Message:
+    """Render message ``kind`` for ``to`` in ``locale`` and store it, encrypted, for delivery.
 
-    The message is committed before any transport sees it, so a failing transport loses nothing.
+    The message is committed before any transport sees it, so nothing is lost when a transport
+    is down. The development outbox delivers at once; real transports are served by the worker
+    (``idp worker``). ``expires_at`` is when delivery stops making sense (an SMS code's expiry);
+    other messages are given up after ``IDP_DELIVERY_GIVE_UP_MINUTES``.
     """
     spec = KINDS[kind]
-    context.setdefault("product", current_app.config["IDP_PRODUCT_NAME"])
-    context.setdefault("operator", current_app.config["IDP_OPERATOR_NAME"])
+    config = current_app.config
+    context.setdefault("product", config["IDP_PRODUCT_NAME"])
+    context.setdefault("operator", config["IDP_OPERATOR_NAME"])
     with force_locale(locale):
         text = render_template(f"messages/{kind}.txt", **context).strip()
-        html = render_template(f"messages/{kind}.html", **context) if spec.channel == "email" else None
+        html = render_template(f"messages/{kind}.html", **context) if spec.channel == "email" \
+            else None
         subject = str(spec.subject) if spec.subject else None
-    message = Message(channel=spec.channel, kind=kind, locale=locale, recipient=to,
-                      profile_id=profile_id, subject=subject, body_encrypted=encrypt(text),
-                      html_encrypted=encrypt(html) if html else None, state=QUEUED)
+    now = utcnow()
+    inline = is_inline(spec.channel, config)
+    message = Message(
+        channel=spec.channel, kind=kind, locale=locale, recipient=to, profile_id=profile_id,
+        subject=subject, body_encrypted=encrypt(text),
+        html_encrypted=encrypt(html) if html else None,
+        state=DELIVERED if inline else QUEUED, transport="outbox" if inline else None,
+        sent_at=now if inline else None, next_attempt_at=now,
+        expires_at=expires_at or now + timedelta(minutes=config["IDP_DELIVERY_GIVE_UP_MINUTES"]))
     db.session.add(message)
     db.session.commit()
-    dispatch(message)
+    log.info("message %s (%s, %s) stored for %s", message.id, kind, spec.channel,
+             "the outbox" if inline else "the worker")
     return message
 
 
-def dispatch(message: Message) -> None:
-    """Hand a queued message to its transport and record the outcome (never its body)."""
-    transport = transport_for(message.channel, current_app.config)
-    message.attempts += 1
-    message.transport = transport.name
-    try:
-        html = decrypt(message.html_encrypted) if message.html_encrypted else None
-        transport.deliver(message, decrypt(message.body_encrypted), html)
-    except TransportError as exc:
-        message.last_error = str(exc)[:500]
-        if not exc.temporary:
-            message.state = FAILED
-        log.warning("message %s (%s) not delivered: %s", message.id, message.kind, exc)
-    else:
-        message.state = DELIVERED if transport.name == "outbox" else message.state
-        message.sent_at = utcnow()
-        log.info("message %s (%s) handed to %s", message.id, message.kind, transport.name)
-    db.session.commit()
+def message_state(message_id: int | None) -> str | None:
+    """Return the delivery state of a stored message (None when there is none)."""
+    message = db.session.get(Message, message_id) if message_id else None
+    return message.state if message else None
 
 
 @dataclass(frozen=True)
@@ -75,6 +73,8 @@ class OutboxEntry:
     text: str
     html: str | None
     state: str
+    attempts: int
+    last_error: str | None
     created_at: datetime
 
     def as_dict(self) -> dict[str, Any]:
@@ -92,6 +92,6 @@ def outbox(limit: int = 50, recipient: str | None = None) -> list[OutboxEntry]:
         OutboxEntry(id=m.id, channel=m.channel, kind=m.kind, recipient=m.recipient, locale=m.locale,
                     subject=m.subject, text=decrypt(m.body_encrypted),
                     html=decrypt(m.html_encrypted) if m.html_encrypted else None, state=m.state,
-                    created_at=m.created_at)
+                    attempts=m.attempts, last_error=m.last_error, created_at=m.created_at)
         for m in db.session.scalars(query)
     ]

@@ -1,43 +1,75 @@
 """Transports hand a stored message to the outside world.
 
-A transport's ``deliver`` either returns (the message left) or raises ``TransportError``; with
-``temporary=True`` the message is kept for another try. The development outbox keeps messages in
-the database, where ``idp outbox list`` and ``/dev/outbox`` show them.
+``deliver`` returns the ids the far side gave the message (SMSC message ids of each part, the
+e-mail's Message-ID) or raises ``TransportError``; ``temporary=True`` keeps the message for another
+try, ``retry_after`` asks the worker to wait at least that long. A transport that holds a
+connection reads what the far side sends in ``poll`` (SMPP delivery receipts) and lets go of it in
+``close``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from idp.delivery.models import Message
+
+ReceiptHandler = Callable[[str, str], None]  # (id given by the far side, new message state)
 
 
 class TransportError(Exception):
     """A message could not be handed over."""
 
-    def __init__(self, reason: str, temporary: bool = True):
+    def __init__(self, reason: str, temporary: bool = True, retry_after: float = 0):
         super().__init__(reason)
         self.temporary = temporary
+        self.retry_after = retry_after
 
 
 class Transport(Protocol):
     name: str
+    inline: bool  # True when delivery is instant and needs no worker (the development outbox)
 
-    def deliver(self, message: Message, text: str, html: str | None) -> None:
-        """Hand over one message; raise TransportError when it could not be."""
+    def deliver(self, message: Message, text: str, html: str | None) -> list[str]:
+        """Hand over one message; return the far side's ids; raise TransportError."""
+
+    def poll(self, on_receipt: ReceiptHandler) -> None:
+        """Act on whatever the far side sent since the last call, without blocking."""
+
+    def close(self) -> None:
+        """Release connections."""
 
 
 class OutboxTransport:
-    """Development transport: the stored message is the delivery."""
+    """Development transport: the stored message is the delivery, read at /dev/outbox."""
 
     name = "outbox"
+    inline = True
 
-    def deliver(self, message: Message, text: str, html: str | None) -> None:
-        """Nothing leaves the machine; the row in ``messages`` is what a developer reads."""
+    def deliver(self, message: Message, text: str, html: str | None) -> list[str]:
+        return []
+
+    def poll(self, on_receipt: ReceiptHandler) -> None:
+        """Nothing ever arrives."""
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
-def transport_for(channel: str, config: dict) -> Transport:
-    """Return the configured transport of a channel (``sms`` or ``email``)."""
+def transport_for(channel: str, config) -> Transport:
+    """Build the configured transport of a channel (``sms`` or ``email``)."""
+    if channel == "sms" and config["IDP_SMS_TRANSPORT"] == "smpp":
+        from idp.delivery.smpp import SmppTransport
+
+        return SmppTransport.from_config(config)
+    if channel == "email" and config["IDP_MAIL_TRANSPORT"] == "smtp":
+        from idp.delivery.smtp import SmtpTransport
+
+        return SmtpTransport()
+    return OutboxTransport()
+
+
+def is_inline(channel: str, config) -> bool:
+    """Tell whether a channel delivers at once, without a worker."""
     setting = config["IDP_SMS_TRANSPORT" if channel == "sms" else "IDP_MAIL_TRANSPORT"]
-    transports = {"outbox": OutboxTransport}
-    return transports[setting]()
+    return setting == "outbox"

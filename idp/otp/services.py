@@ -7,6 +7,7 @@ keeps the count. See SPEC.md "Rules with numbers".
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import timedelta
 
@@ -64,7 +65,7 @@ def resend(challenge_id: str | None, purpose: str, locale: str) -> SmsChallenge:
     wait = current_app.config["IDP_OTP_RESEND_SECONDS"] - (
         utcnow() - challenge.last_sent_at).total_seconds()
     if wait > 0:
-        raise ResendTooSoon(int(wait) + 1)
+        raise ResendTooSoon(math.ceil(wait))
     if not spend_sms_budget(challenge.phone):
         raise BudgetExceeded()
     now = utcnow()
@@ -118,7 +119,8 @@ def _send(challenge: SmsChallenge, locale: str, send_code: bool, notice_kind: st
         db.session.commit()
         minutes = current_app.config["IDP_OTP_TTL_SECONDS"] // 60
         message = send("sms_code", challenge.phone, locale, profile_id=challenge.profile_id,
-                       code=code, minutes=minutes, purpose=challenge.purpose)
+                       expires_at=challenge.expires_at, code=code, minutes=minutes,
+                       purpose=challenge.purpose)
     else:
         challenge.code_hash = None
         db.session.commit()

@@ -98,7 +98,7 @@ def code():
         else:
             _save(phone_verified=True)
             return redirect(url_for("registration.details"))
-    return _page("code", "code", form=form, phone=state["phone"],
+    return _page("code", "code", form=form, phone=state["phone"], sms_flow="registration",
                  resend_wait=otp.seconds_until_resend(state["challenge"]),
                  resend_form=EmptyForm())
 

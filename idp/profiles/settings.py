@@ -142,7 +142,7 @@ def phone_code():
             session.pop(PHONE_CHANGE, None)
             flash(_("The phone number of your profile has been changed."), "success")
             return redirect(url_for("settings.index"))
-    return render_template("auth/code.html", form=form, phone=state["phone"],
+    return render_template("auth/code.html", form=form, phone=state["phone"], sms_flow="phone",
                            title=_("Confirm the new number"),
                            resend_url=url_for("settings.phone_resend"),
                            resend_wait=otp.seconds_until_resend(state["challenge"]),

@@ -61,6 +61,9 @@ class ServerSession(CallbackDict, SessionMixin):
         """End the session: the row is closed and the cookie removed."""
         self.clear()
         self.ended = True
+        self.profile_id = None
+        self.authenticated_at = None
+        self.amr = []
 
 
 class DatabaseSessionInterface(SessionInterface):
@@ -89,10 +92,12 @@ class DatabaseSessionInterface(SessionInterface):
             if session.ended or (session.regenerate and row is not None):
                 if row is not None:
                     row.ended_at = now
-                if session.ended:
+                if session.ended and not session:
                     db.session.commit()
                     response.delete_cookie(name, domain=domain, path=path)
                     return
+                # Data stored after the end (the "signed out" message) goes to a new anonymous
+                # session with a new token.
                 row = None
             if row is None and not session.modified:
                 return

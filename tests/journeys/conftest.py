@@ -87,8 +87,72 @@ def shot(request, backend):
 
     def take(page: Page, step: str) -> Path:
         path = SCREENSHOTS / f"{test_name}--{step}.png"
+        no_horizontal_overflow(page)
         if backend == "sqlite":  # one set of pictures is enough to look at
             page.screenshot(path=str(path), full_page=True)
         return path
 
     return take
+
+
+# --- Helpers shared by the journeys -------------------------------------------------------------
+
+MAIN_SUBMIT = "main form:not([action]) button[type=submit]"  # the page's own form, not resend etc.
+
+
+def no_horizontal_overflow(page: Page) -> None:
+    """Fail when the page scrolls sideways: something is wider than the viewport."""
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url} is {widths[0]}px wide in a {widths[1]}px window"
+
+
+@pytest.fixture
+def text(app):
+    """``text(lang, msgid[, plural], **values)``: the catalogue's translation (``num`` for plurals)."""
+    import flask_babel
+
+    def translate(lang: str, msgid: str, plural: str | None = None, **values) -> str:
+        with app.test_request_context(), flask_babel.force_locale(lang):
+            if plural is not None:
+                return flask_babel.ngettext(msgid, plural, values.pop("num"), **values)
+            return flask_babel.gettext(msgid, **values)
+
+    return translate
+
+
+def submit(page: Page) -> None:
+    """Press the page's own submit button and wait for the answer to load."""
+    page.click(MAIN_SUBMIT)
+    page.wait_for_load_state()
+
+
+def fill_code(page: Page, code: str) -> None:
+    page.fill("#code", code)
+    submit(page)
+
+
+def sign_in(page: Page, base: str, identifier: str, password: str) -> None:
+    """Submit the first sign-in step (the caller checks where it leads)."""
+    page.goto(base + "/signin")
+    page.fill("#identifier", identifier)
+    page.fill("#password", password)
+    submit(page)
+
+
+def sign_out(page: Page) -> None:
+    """Sign out through the account menu in the header."""
+    page.click("[data-account-menu] summary")
+    page.click("[data-signout]")
+    page.wait_for_url("**/signin")
+
+
+def is_signed_in(page: Page) -> bool:
+    return page.locator("[data-account-menu]").count() == 1
+
+
+def flash_texts(page: Page) -> list[str]:
+    return [t.strip() for t in page.locator("main .flash").all_inner_texts()]
+
+
+def error_texts(page: Page) -> list[str]:
+    return [t.strip() for t in page.locator("main .field__error").all_inner_texts()]

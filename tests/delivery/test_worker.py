@@ -1,0 +1,99 @@
+"""The delivery worker: exactly once with several workers, retries, give-up, crash safety."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import time_machine
+
+from idp.delivery.models import Message
+from idp.delivery.services import send
+from idp.delivery.worker import Worker
+from idp.extensions import db
+from idp.timeutil import utcnow
+from tests.delivery.worker_helpers import message_states, workers_running
+from tests.peers.fixtures import wait_until
+
+
+def test_two_workers_deliver_each_message_exactly_once(smtp_server, app):
+    addresses = [f"user{i}@example.com" for i in range(40)]
+    with app.app_context():
+        for address in addresses:
+            send("email_test", address, "en")
+    with workers_running(app, count=2):
+        wait_until(lambda: set(message_states(app).values()) == {"sent"}, timeout=60)
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(addresses)
+    with app.app_context():
+        workers = {m.claimed_by for m in db.session.scalars(db.select(Message))}
+    assert workers == {None}  # every claim was released after the send
+
+
+def test_a_message_not_handed_over_in_time_is_given_up_with_its_reason(smtp_server, app):
+    smtp_server.stop()
+    with app.app_context():
+        message_id = send("email_test", "late@example.com", "en").id
+        worker = Worker(app)
+        worker.run_once()
+        with time_machine.travel(utcnow() + timedelta(minutes=61), tick=False):
+            worker.run_once()
+        worker.close()
+        message = db.session.get(Message, message_id)
+        assert message.state == "failed"
+        assert message.last_error.startswith("gave up after 1 attempts")
+        assert "SMTP relay unavailable" in message.last_error
+
+
+def test_a_message_left_sending_by_a_dead_worker_is_never_sent_twice(smtp_server, app):
+    with app.app_context():
+        message = send("email_test", "once@example.com", "en")
+        message.state, message.claimed_by = "sending", "dead-worker"
+        message.claimed_at = utcnow() - timedelta(minutes=6)
+        db.session.commit()
+        Worker(app).run_once()
+        db.session.refresh(message)
+        assert message.state == "failed"
+        assert "never sent twice" in message.last_error
+    assert smtp_server.messages == []
+
+
+def test_sms_code_gives_up_when_the_code_expires(smsc, app, client):
+    smsc.stop()
+    from tests.helpers import submit
+
+    submit(client, "/register", {"phone": "+380671234567"})
+    with app.app_context():
+        worker = Worker(app)
+        worker.run_once()
+        with time_machine.travel(utcnow() + timedelta(minutes=5, seconds=5), tick=False):
+            worker.run_once()
+        worker.close()
+    assert list(message_states(app).values()) == ["failed"]
+
+
+def test_smsc_down_for_a_minute_then_every_message_arrives(smsc, app):
+    smsc.stop()
+    numbers = [f"+38050123{i + 1:04d}" for i in range(3)]
+    with app.app_context():
+        for number in numbers:
+            send("sms_test", number, "en")
+    with workers_running(app):
+        time.sleep(60)  # the SMSC stays down a whole minute while the worker keeps trying
+        assert set(message_states(app).values()) == {"queued"}
+        assert min(_attempts(app)) >= 10
+        smsc.start()
+        wait_until(lambda: set(message_states(app).values()) == {"delivered"}, timeout=30)
+    assert sorted("+" + p["destination_addr"] for p in smsc.received()) == sorted(numbers)
+
+
+def _attempts(app) -> list[int]:
+    with app.app_context():
+        return [m.attempts for m in db.session.scalars(db.select(Message))]
+
+
+def test_worker_command_once(smtp_server, app):
+    with app.app_context():
+        send("email_test", "cli@example.com", "en")
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0 and "tried 1 messages" in result.output
+    assert len(smtp_server.to("cli@example.com")) == 1

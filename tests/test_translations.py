@@ -1,0 +1,274 @@
+"""The Ukrainian and Russian catalogues: complete, in sync with the code, and really used by the pages.
+
+A string added to the code fails this module until ``make translations`` has put it into the
+catalogues, it has been translated in both, and ``make compile-translations`` has compiled them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from flask_babel import force_locale, gettext, ngettext
+from markupsafe import escape
+
+ROOT = Path(__file__).resolve().parents[1]
+TRANSLATIONS = ROOT / "idp" / "translations"
+POT = TRANSLATIONS / "messages.pot"
+LANGUAGES = ("uk", "ru")
+# The standard three-form rule of both languages (one; few: 2-4, 22-24...; many: 0, 5-20, 25...).
+PLURAL_FORMS = ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
+                "(n%100<10 || n%100>=20) ? 1 : 2);")
+# The same extraction keywords as ``make translations``.
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
+SMS_PREFIXES = tuple(f"%(product)s {kind}" for kind in (
+    "registration code", "sign-in code", "password recovery code", "confirmation code")) + (
+    "%(product)s: this number already has", "%(product)s: your profile now uses the number")
+SMS_CODE_PREFIXES = SMS_PREFIXES[:4]
+UCS2_SINGLE_SMS = 70
+UCS2_TWO_SMS = 2 * 67
+
+
+def _key(message_id) -> str:
+    return message_id[0] if isinstance(message_id, tuple | list) else message_id
+
+
+def _load_po(lang: str):
+    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f, locale=lang)
+
+
+def _load_pot():
+    with open(POT, "rb") as f:
+        return read_po(f)
+
+
+def _messages(catalog) -> list:
+    return [m for m in catalog if m.id]
+
+
+def _forms(message) -> list[str]:
+    return list(message.string) if message.pluralizable else [message.string]
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(m.group(0) for m in PLACEHOLDER.finditer(text))
+
+
+def _in_code() -> dict[str, tuple[str, ...]]:
+    """Extract the messages from the code as ``make translations`` does (babel.cfg)."""
+    with open(ROOT / "babel.cfg") as f:
+        method_map, options_map = parse_mapping_cfg(f)
+
+    def only_sources(path: str) -> bool:
+        rel = os.path.relpath(path, ROOT)
+        return rel.split(os.sep)[0] in ("idp", "connectors", "ui") and \
+            not os.path.basename(path).startswith((".", "_"))
+
+    found: dict[str, tuple[str, ...]] = {}
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=KEYWORDS, directory_filter=only_sources):
+        texts = (message,) if isinstance(message, str) else tuple(m for m in message if m)
+        if texts and texts[0]:
+            found[texts[0]] = texts
+    return found
+
+
+@pytest.fixture(scope="module")
+def pot():
+    return _load_pot()
+
+
+@pytest.fixture(scope="module", params=LANGUAGES)
+def po(request):
+    return _load_po(request.param)
+
+
+# --- The catalogues themselves -------------------------------------------------------------------
+
+
+def test_header_has_the_language_and_its_three_plural_forms(po):
+    assert str(po.locale) in LANGUAGES
+    assert po.num_plurals == 3
+    assert po.plural_forms == PLURAL_FORMS
+
+
+def test_every_message_is_translated_and_not_fuzzy(po):
+    untranslated = [m.id for m in _messages(po) if not all(f.strip() for f in _forms(m))]
+    fuzzy = [m.id for m in _messages(po) if m.fuzzy]
+    assert not untranslated, f"{po.locale}: untranslated: {untranslated}"
+    assert not fuzzy, f"{po.locale}: fuzzy: {fuzzy}"
+    assert not po.fuzzy, f"{po.locale}: the catalogue header is marked fuzzy"
+
+
+def test_no_obsolete_entries_are_kept(po):
+    assert not po.obsolete, f"{po.locale}: remove the #~ entries: {list(po.obsolete)}"
+
+
+def test_plural_entries_have_all_three_forms(po):
+    for message in _messages(po):
+        if message.pluralizable:
+            assert len(message.string) == 3 and all(message.string), (po.locale, message.id)
+
+
+def test_placeholders_of_each_translation_equal_those_of_its_source(po):
+    wrong = []
+    for message in _messages(po):
+        sources = message.id if message.pluralizable else (message.id,)
+        expected = set().union(*(_placeholders(s) for s in sources))
+        for form in _forms(message):
+            if set(_placeholders(form)) != expected:
+                wrong.append((_key(message.id), form))
+    assert not wrong, f"{po.locale}: placeholders differ: {wrong}"
+
+
+def test_babel_finds_no_format_errors(po):
+    errors = [(m.id, [str(e) for e in errs]) for m, errs in po.check()]
+    assert not errors, f"{po.locale}: {errors}"
+
+
+def test_translations_keep_the_product_name():
+    for lang in LANGUAGES:
+        for message in _messages(_load_po(lang)):
+            if "Business ID" in _key(message.id):
+                assert all("Business ID" in f for f in _forms(message)), (lang, message.id)
+
+
+# --- In sync with the code ----------------------------------------------------------------------
+
+
+def test_the_template_has_every_message_of_the_code(pot):
+    in_code = _in_code()
+    in_pot = {_key(m.id) for m in _messages(pot)}
+    missing = sorted(set(in_code) - in_pot)
+    stale = sorted(in_pot - set(in_code))
+    assert not missing, f"run `make translations`; not in messages.pot: {missing}"
+    assert not stale, f"run `make translations`; no longer in the code: {stale}"
+
+
+def test_the_catalogue_has_exactly_the_messages_of_the_template(pot, po):
+    in_pot = {_key(m.id): m for m in _messages(pot)}
+    in_po = {_key(m.id): m for m in _messages(po)}
+    missing = sorted(set(in_pot) - set(in_po))
+    extra = sorted(set(in_po) - set(in_pot))
+    assert not missing, f"run `make translations` and translate; not in {po.locale}: {missing}"
+    assert not extra, f"run `make translations`; {po.locale} has messages gone from the code: {extra}"
+    for key, message in in_pot.items():
+        assert in_po[key].id == message.id, (po.locale, key)
+
+
+def test_the_compiled_catalogue_matches_the_po(po):
+    with open(TRANSLATIONS / str(po.locale) / "LC_MESSAGES" / "messages.mo", "rb") as f:
+        compiled = {_key(m.id): tuple(_forms(m)) for m in read_mo(f) if m.id}
+    stale = [_key(m.id) for m in _messages(po) if compiled.get(_key(m.id)) != tuple(_forms(m))]
+    assert not stale, f"run `make compile-translations`; {po.locale}.mo is out of date: {stale}"
+
+
+# --- SMS ----------------------------------------------------------------------------------------
+
+
+def test_sms_texts_are_short():
+    values = {"product": "Business ID", "code": "123456", "minutes": 10, "phone": "+380 •• ••• 45 67"}
+    for lang in LANGUAGES:
+        for message in _messages(_load_po(lang)):
+            if not _key(message.id).startswith(SMS_PREFIXES):
+                continue
+            text = message.string % values
+            limit = UCS2_SINGLE_SMS if _key(message.id).startswith(SMS_CODE_PREFIXES) else UCS2_TWO_SMS
+            assert len(text) <= limit, (lang, len(text), text)
+            assert "123456" in text or "%(code)s" not in message.id
+
+
+def test_the_already_registered_sms_names_the_restore_link_of_the_sign_in_page():
+    for lang in LANGUAGES:
+        catalog = _load_po(lang)
+        link = catalog.get("Restore password").string
+        sms = next(m.string for m in _messages(catalog)
+                   if _key(m.id).startswith("%(product)s: this number already has"))
+        assert f"«{link}»" in sms, (lang, link, sms)
+
+
+# --- Pages, messages and plurals at run time ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("lang", "heading", "texts"), [
+    ("uk", "Вхід до бізнес-профілю", ["Увійти", "Забули пароль?", "Зареєструвати профіль", "Пароль"]),
+    ("ru", "Вход в бизнес-профиль", ["Войти", "Восстановить пароль", "Зарегистрировать профиль",
+                                     "Пароль"]),
+])
+def test_the_sign_in_page_is_shown_translated(client, lang, heading, texts):
+    page = client.get("/signin", headers={"Accept-Language": lang})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f'<html lang="{lang}">' in html
+    assert heading in html
+    for text in texts:
+        assert text in html, (lang, text)
+    for english in ("Sign in to your business profile", "Restore password", "Register a profile",
+                    "Phone number or e-mail"):
+        assert english not in html, (lang, english)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_sign_in_page_uses_the_catalogue(client, lang):
+    catalog = _load_po(lang)
+    html = client.get("/signin", headers={"Accept-Language": lang}).get_data(as_text=True)
+    for source in ("Sign in to your business profile", "Sign in", "Restore password",
+                   "Register a profile", "Phone number or e-mail", "Password", "Terms of the offer",
+                   "Business profile"):
+        assert str(escape(catalog.get(source).string)) in html, (lang, source)
+
+
+def test_the_sign_in_page_is_english_for_english(client):
+    html = client.get("/signin", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "Sign in to your business profile" in html
+    assert "Restore password" in html
+    assert "Вхід до бізнес-профілю" not in html and "Вход в бизнес-профиль" not in html
+
+
+def test_the_registration_and_offer_pages_are_translated(client):
+    html = client.get("/register", headers={"Accept-Language": "uk"}, follow_redirects=True) \
+        .get_data(as_text=True)
+    assert "Реєстрація бізнес-профілю" in html and "Register a business profile" not in html
+    html = client.get("/offer", headers={"Accept-Language": "ru"}, follow_redirects=True) \
+        .get_data(as_text=True)
+    assert "Условия использования Business ID" in html and "Terms of use of" not in html
+
+
+def test_the_chosen_language_is_remembered(client):
+    client.get("/lang/ru?next=/signin", headers={"Accept-Language": "uk"})
+    html = client.get("/signin", headers={"Accept-Language": "uk"}).get_data(as_text=True)
+    assert "Вход в бизнес-профиль" in html
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("uk", {1: "Залишилася 1 спроба", 2: "Залишилося 2 спроби", 5: "Залишилося 5 спроб",
+            11: "Залишилося 11 спроб", 21: "Залишилася 21 спроба", 24: "Залишилося 24 спроби"}),
+    ("ru", {1: "Осталась 1 попытка", 2: "Осталось 2 попытки", 5: "Осталось 5 попыток",
+            11: "Осталось 11 попыток", 21: "Осталась 21 попытка", 24: "Осталось 24 попытки"}),
+])
+def test_plurals_follow_the_rules_of_the_language(app, lang, expected):
+    with app.test_request_context("/"), force_locale(lang):
+        for num, text in expected.items():
+            assert text in ngettext("The code is wrong. %(num)d try left.",
+                                    "The code is wrong. %(num)d tries left.", num)
+        waits = {n: ngettext("A new code can be sent in %(num)d second.",
+                             "A new code can be sent in %(num)d seconds.", n) for n in (1, 3, 30, 41)}
+    assert all(str(n) in text and "second" not in text for n, text in waits.items())
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_sms_code_is_translated_and_formatted(app, lang):
+    with app.test_request_context("/"), force_locale(lang):
+        text = gettext("%(product)s sign-in code: %(code)s. Valid %(minutes)s min. Do not tell it to "
+                       "anyone.", product="Business ID", code="123456", minutes=5)
+    assert text.startswith("Код ") and "Business ID" in text and "123456" in text
+    assert len(text) <= UCS2_SINGLE_SMS
