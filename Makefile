@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TRANSLATIONS := idp/translations
+SMSC := tests/peers/smsc
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -15,6 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# The tests' SMSC: node-smpp's server, installed from the npm registry by its lock file.
+$(SMSC)/node_modules/.installed: $(SMSC)/package-lock.json
+	cd $(SMSC) && npm ci --silent --no-audit --no-fund
+	touch $@
+
 compile-translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -D messages --statistics 2>&1 | grep -v "^$$" || true
 
@@ -25,7 +31,7 @@ run: compile-translations
 	$(BIN)/idp run --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite; PostgreSQL and Redis too when IDP_TEST_* are set).
-test: compile-translations
+test: compile-translations $(SMSC)/node_modules/.installed
 	$(BIN)/ruff check idp connectors ui tests
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -39,4 +45,4 @@ translations: $(STAMP)
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
 
 clean:
-	rm -rf $(VENV) instance test-artifacts
+	rm -rf $(VENV) instance test-artifacts $(SMSC)/node_modules

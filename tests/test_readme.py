@@ -1,0 +1,18 @@
+"""The README documents every setting and the commands a newcomer types."""
+
+from pathlib import Path
+
+from idp.config import SETTINGS
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def test_every_setting_is_documented():
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in README]
+    assert missing == []
+
+
+def test_the_two_commands_are_the_makefile_targets():
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    assert "make run" in README and "make test" in README
+    assert "\nrun:" in makefile and "\ntest:" in makefile
