@@ -21,6 +21,9 @@ pytest_plugins = ["tests.peers.fixtures"]
 PG_URL = os.environ.get("IDP_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("IDP_TEST_REDIS_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+# One schema and connection name per test process, so concurrent runs never share tables.
+PG_SCHEMA = f"idp_test_{os.getpid()}"
+PG_APPLICATION = f"idp-test-{os.getpid()}"
 
 
 def pytest_configure(config):
@@ -37,12 +40,33 @@ def _sqlalchemy_url(url: str) -> str:
 def backend(request) -> str:
     """The database the test runs on: ``sqlite`` or ``postgresql``."""
     if request.param == "postgresql":
-        engine = sqlalchemy.create_engine(_sqlalchemy_url(PG_URL))
-        with engine.begin() as conn:
-            conn.execute(sqlalchemy.text("DROP SCHEMA IF EXISTS idp_test CASCADE"))
-            conn.execute(sqlalchemy.text("CREATE SCHEMA idp_test"))
-        engine.dispose()
-    return request.param
+        _recreate_schema(PG_SCHEMA)
+        yield request.param
+        _drop_schema(PG_SCHEMA)
+    else:
+        yield request.param
+
+
+def _recreate_schema(name: str) -> None:
+    engine = sqlalchemy.create_engine(_sqlalchemy_url(PG_URL))
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        conn.execute(sqlalchemy.text(f"CREATE SCHEMA {name}"))
+    engine.dispose()
+
+
+def _drop_schema(name: str) -> None:
+    engine = sqlalchemy.create_engine(_sqlalchemy_url(PG_URL))
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+    engine.dispose()
+
+
+def postgres_url(schema: str) -> str:
+    """The test database URL with ``schema`` first on the search path."""
+    url = _sqlalchemy_url(PG_URL)
+    return url + ("&" if "?" in url else "?") + \
+        f"options=-csearch_path%3D{schema}&application_name={PG_APPLICATION}"
 
 
 def test_settings(backend: str, tmp_path) -> dict:
@@ -54,10 +78,10 @@ def test_settings(backend: str, tmp_path) -> dict:
         "IDP_LOG_LEVEL": "WARNING",
     }
     if backend == "postgresql":
-        url = _sqlalchemy_url(PG_URL)
-        settings["IDP_DATABASE_URL"] = url + ("&" if "?" in url else "?") + \
-            "options=-csearch_path%3Didp_test"
+        settings["IDP_DATABASE_URL"] = postgres_url(PG_SCHEMA)
         settings["IDP_REDIS_URL"] = REDIS_URL
+        # limiter.reset() between tests then clears only this process's counters.
+        settings["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": PG_APPLICATION}
     return settings
 
 

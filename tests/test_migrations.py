@@ -1,5 +1,7 @@
 """The Alembic history builds exactly the schema the models describe, on SQLite and PostgreSQL."""
 
+import os
+
 import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -7,19 +9,16 @@ from flask_migrate import downgrade, upgrade
 
 from idp import create_app
 from idp.extensions import db
-from tests.conftest import PG_URL, _sqlalchemy_url, test_settings
+from tests.conftest import _drop_schema, _recreate_schema, postgres_url, test_settings
+
+SCHEMA = f"idp_migrations_{os.getpid()}"
 
 
 def _empty_database_settings(backend, tmp_path):
     settings = test_settings(backend, tmp_path)
     if backend == "postgresql":
-        engine = sqlalchemy.create_engine(_sqlalchemy_url(PG_URL))
-        with engine.begin() as conn:
-            conn.execute(sqlalchemy.text("DROP SCHEMA IF EXISTS idp_migrations CASCADE"))
-            conn.execute(sqlalchemy.text("CREATE SCHEMA idp_migrations"))
-        engine.dispose()
-        settings["IDP_DATABASE_URL"] = settings["IDP_DATABASE_URL"].replace(
-            "idp_test", "idp_migrations")
+        _recreate_schema(SCHEMA)
+        settings["IDP_DATABASE_URL"] = postgres_url(SCHEMA)
     return settings
 
 
@@ -34,3 +33,5 @@ def test_migrations_match_models_and_downgrade(backend, tmp_path):
         tables = set(sqlalchemy.inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert tables == set()
         db.engine.dispose()
+    if backend == "postgresql":
+        _drop_schema(SCHEMA)

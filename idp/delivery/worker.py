@@ -18,6 +18,7 @@ import uuid
 from datetime import timedelta
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from idp.delivery.models import DELIVERED, FAILED, FINAL_STATES, QUEUED, SENDING, SENT, Message, MessagePart
 from idp.delivery.transports import Transport, TransportError, transport_for
@@ -52,13 +53,23 @@ class Worker:
         return self.transports[channel]
 
     def run(self, stop: threading.Event) -> None:
-        """Work until ``stop`` is set."""
+        """Work until ``stop`` is set; a database outage pauses the work, it never ends it."""
         log.info("delivery worker %s started", self.name)
+        pause = self.idle_seconds
         with self.app.app_context():
             try:
                 while not stop.is_set():
-                    if not self.run_once():
-                        stop.wait(self.idle_seconds)
+                    try:
+                        tried = self.run_once()
+                        pause = self.idle_seconds
+                    except SQLAlchemyError as exc:
+                        db.session.rollback()
+                        pause = min(max(pause * 2, 1.0), 30.0)
+                        log.warning("delivery worker %s: database unavailable (%s); retrying in "
+                                    "%.0f s", self.name, exc.__class__.__name__, pause)
+                        tried = 0
+                    if not tried:
+                        stop.wait(pause)
             finally:
                 self.close()
         log.info("delivery worker %s stopped", self.name)

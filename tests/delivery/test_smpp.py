@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 from idp.delivery.services import send
@@ -172,3 +173,19 @@ def test_sms_test_command_reports_delivery(smsc, app):
     result = app.test_cli_runner().invoke(args=["sms", "test", "--to", "+380670000000",
                                                 "--wait", "10"])
     assert result.exit_code != 0 and "undeliverable" in result.output
+
+
+def test_an_idle_bind_is_kept_alive_with_enquire_link(settings, smsc, app):
+    settings["IDP_SMPP_ENQUIRE_SECONDS"] = 1
+    app.config["IDP_SMPP_ENQUIRE_SECONDS"] = 1
+    with app.app_context():
+        send("sms_test", "+380671234567", "en")
+    worker = work_until(app, lambda s: _all(s, "delivered"), keep=True)
+    with app.app_context():
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not smsc.received("enquire_link"):
+            worker.run_once()
+            time.sleep(0.1)
+        worker.close()
+    assert smsc.received("enquire_link")
+    assert len(smsc.received("bind")) == 1  # the same bind all along

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
+import sqlalchemy
 import time_machine
 
 from idp.delivery.models import Message
@@ -12,6 +14,7 @@ from idp.delivery.services import send
 from idp.delivery.worker import Worker
 from idp.extensions import db
 from idp.timeutil import utcnow
+from tests.conftest import PG_APPLICATION, PG_URL, _sqlalchemy_url
 from tests.delivery.worker_helpers import message_states, workers_running
 from tests.peers.fixtures import wait_until
 
@@ -97,3 +100,39 @@ def test_worker_command_once(smtp_server, app):
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 0 and "tried 1 messages" in result.output
     assert len(smtp_server.to("cli@example.com")) == 1
+
+
+def test_the_worker_can_run_inside_the_app_process(smtp_server, settings, backend, tmp_path):
+    from idp import create_app
+
+    settings["IDP_WORKER_IN_PROCESS"] = True
+    app = create_app(settings)
+    try:
+        with app.app_context():
+            db.create_all()
+            send("email_test", "inprocess@example.com", "en")
+        wait_until(lambda: smtp_server.to("inprocess@example.com"), timeout=15)
+    finally:
+        app.extensions["idp_worker_stop"].set()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_the_worker_rides_out_a_database_restart(smtp_server, app, backend):
+    if backend != "postgresql":
+        pytest.skip("server connections can only be cut on PostgreSQL")
+    kill = sqlalchemy.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE application_name = :name AND pid <> pg_backend_pid()")
+    with app.app_context():
+        send("email_test", "before@example.com", "en")
+    with workers_running(app):
+        wait_until(lambda: smtp_server.to("before@example.com"))
+        engine = sqlalchemy.create_engine(_sqlalchemy_url(PG_URL))
+        with engine.begin() as conn:
+            killed = conn.execute(kill, {"name": PG_APPLICATION}).all()
+        assert killed  # every connection of the app and its worker died at once
+        engine.dispose()
+        with app.app_context():
+            send("email_test", "after@example.com", "en")
+        wait_until(lambda: smtp_server.to("after@example.com"), timeout=30)
+    assert len(smtp_server.messages) == 2

@@ -1,0 +1,101 @@
+"""Password recovery (seed 004 §3): phone → SMS code → new password; other sessions end; an
+unknown number is answered exactly like a known one and gets no SMS."""
+
+from __future__ import annotations
+
+import re
+
+from idp.security.phones import display_phone
+from tests.helpers import PASSWORD, is_signed_in, sign_in, submit
+
+NEW_PASSWORD = "Fresh-Passw0rd"
+UNKNOWN = "+380671119999"
+
+
+def _normalised(text: str, phone: str) -> str:
+    text = re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "CSRF", text)
+    return text.replace(display_phone(phone), "PHONE").replace(phone, "PHONE")
+
+
+def _recovery_pages(app, phone: str) -> list:
+    client = app.test_client()
+    first = submit(client, "/recover", {"phone": phone})
+    code_page = client.get("/recover/code")
+    wrong = submit(client, "/recover/code", {"code": "000000"})
+    return [(first.status, first.location),
+            (code_page.status_code, _normalised(code_page.get_data(as_text=True), phone)),
+            (wrong.status, wrong.errors, _normalised(wrong.text, phone))]
+
+
+def test_an_unknown_number_gets_the_same_pages_and_no_sms(app, users, outbox):
+    known = users.create(phone="+380671234567").phone
+    known_pages = _recovery_pages(app, known)
+    unknown_pages = _recovery_pages(app, UNKNOWN)
+    if outbox.code(known) == "000000":  # one chance in a million
+        return
+    assert known_pages[0] == (302, "/recover/code")
+    assert known_pages[2][1] == ["The code is wrong. 4 tries left."]
+    assert unknown_pages == known_pages
+    assert outbox.messages(UNKNOWN) == []
+
+
+def test_the_sms_status_of_an_unknown_number_answers_like_a_known_one(app, users):
+    known = users.create().phone
+    answers = []
+    for phone in (known, UNKNOWN):
+        client = app.test_client()
+        submit(client, "/recover", {"phone": phone})
+        answers.append(client.get("/sms/status/recovery").get_json())
+    assert answers[0] == answers[1]
+
+
+def test_recovery_sets_the_new_password_and_ends_every_session(app, client, users, outbox):
+    profile = users.create()
+    elsewhere = app.test_client()
+    sign_in(elsewhere, profile.phone)
+    assert submit(client, "/recover", {"phone": profile.phone}).location == "/recover/code"
+    assert submit(client, "/recover/code", {"code": outbox.code(profile.phone)}).location == \
+        "/recover/password"
+    page = submit(client, "/recover/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+                  follow=True)
+    assert ("success", "Your password has been changed. Sign in with the new password.") in \
+        page.flashes
+    assert not is_signed_in(elsewhere)
+    assert sign_in(client, profile.phone).errors == [
+        "The phone number, e-mail or password is wrong."]
+    assert sign_in(client, profile.phone, NEW_PASSWORD).location == "/"
+
+
+def test_the_restore_notice_e_mail_never_contains_the_password(users, outbox, client):
+    profile = users.create()
+    submit(client, "/recover", {"phone": profile.phone})
+    submit(client, "/recover/code", {"code": outbox.code(profile.phone)})
+    submit(client, "/recover/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    notice = outbox.last(profile.email, "password_restored")
+    assert NEW_PASSWORD not in notice.text and NEW_PASSWORD not in (notice.html or "")
+    assert PASSWORD not in notice.text
+
+
+def test_the_new_password_step_needs_the_code(client, users):
+    profile = users.create()
+    submit(client, "/recover", {"phone": profile.phone})
+    assert client.get("/recover/password").location == "/recover"
+    page = submit(client, "/recover/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+                  page="/recover")
+    assert page.location == "/recover"
+    assert sign_in(client, profile.phone).location == "/"
+
+
+def test_the_code_step_needs_a_number_first(client):
+    assert client.get("/recover/code").location == "/recover"
+
+
+def test_the_new_password_step_expires_ten_minutes_after_the_code(client, users, outbox,
+                                                                   time_machine):
+    from datetime import UTC, datetime, timedelta
+
+    profile = users.create()
+    submit(client, "/recover", {"phone": profile.phone})
+    submit(client, "/recover/code", {"code": outbox.code(profile.phone)})
+    time_machine.move_to(datetime.now(UTC) + timedelta(minutes=11))
+    assert client.get("/recover/password").location == "/recover"
