@@ -51,7 +51,7 @@ def email_field(label=None) -> StringField:
 def sms_code_field() -> StringField:
     return StringField(_l("Code from the SMS"),
                        [DataRequired(REQUIRED),
-                        Regexp(r"^\s*\d{6}\s*$", message=_l("The code is 6 digits."))],
+                        Regexp(r"^\s*[0-9]{6}\s*$", message=_l("The code is 6 digits."))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
                                   "maxlength": 6, "pattern": "[0-9]*"})
 

@@ -111,6 +111,8 @@ def sign_in(client: FlaskClient, identifier: str, password: str = PASSWORD) -> P
 
 # --- Helpers of the functional suite (tests/otp, auth, profiles, sessions, delivery, test_*.py) ---
 
+from jinja2.bccache import BytecodeCache  # noqa: E402
+
 EN = {"Accept-Language": "en"}
 # Tables whose rows a refused form must leave exactly as they were (sessions, audit events and
 # sign-in throttles legitimately record the attempt itself).
@@ -178,3 +180,43 @@ def translated(app: Flask, locale: str, text: str, **values) -> str:
 
     with app.test_request_context(), force_locale(locale):
         return str(escape(gettext(text, **values)))
+
+
+_RECOVERY_CODE = re.compile(r"\b([a-hjkmnp-z2-9]{5}-[a-hjkmnp-z2-9]{5})\b")
+_TOTP_SECRET = re.compile(r'data-secret(?:="([A-Z2-7]+)"|>([A-Z2-7]+)<)')
+
+
+def recovery_codes_in(text: str) -> list[str]:
+    """Return the recovery codes shown on a page."""
+    return _RECOVERY_CODE.findall(text)
+
+
+def totp_secret(client: FlaskClient) -> str:
+    """Open the authenticator enrolment page and return the secret it shows."""
+    match = _TOTP_SECRET.search(client.get("/security/totp").get_data(as_text=True))
+    assert match, "no TOTP secret on /security/totp"
+    return match.group(1) or match.group(2)
+
+
+class _MemoryBytecodeCache(BytecodeCache):
+    """Jinja bytecode shared by the many apps of a test run (each app would compile every template
+    again). Entries carry the source checksum, so an edited template is compiled afresh."""
+
+    def __init__(self):
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self.store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = _MemoryBytecodeCache()
+
+
+def share_compiled_templates(app: Flask) -> None:
+    """Let ``app`` reuse the templates other apps of this run have compiled (speed only)."""
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE

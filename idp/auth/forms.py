@@ -21,7 +21,7 @@ class SignInForm(FlaskForm):
 class TotpForm(FlaskForm):
     code = StringField(_l("Code from the authenticator app"),
                        [DataRequired(REQUIRED),
-                        Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("The code is 6 digits."))],
+                        Regexp(r"^\s*[0-9]{3}\s?[0-9]{3}\s*$", message=_l("The code is 6 digits."))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 

@@ -21,7 +21,13 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_link(profile: Profile, purpose: str, email: str) -> str:
-    """Store a new link for ``email`` and return its absolute URL (built from IDP_ISSUER)."""
+    """Store a new link for ``email`` and return its absolute URL (built from IDP_ISSUER).
+
+    The profile's older unused links of the same purpose stop working: only the newest does.
+    """
+    db.session.execute(db.update(EmailLink).where(
+        EmailLink.profile_id == profile.id, EmailLink.purpose == purpose,
+        EmailLink.used_at.is_(None)).values(used_at=utcnow()))
     link = EmailLink(id=secrets.token_urlsafe(32), profile_id=profile.id, purpose=purpose,
                      email=email)
     db.session.add(link)

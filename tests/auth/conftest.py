@@ -1,5 +1,7 @@
 import pytest
 
+from tests.helpers import share_compiled_templates
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "idp_settings(**values): IDP_* settings of the test's app")
@@ -12,3 +14,8 @@ def english(request, settings):
     marker = request.node.get_closest_marker("idp_settings")
     if marker:
         settings.update(marker.kwargs)
+
+
+@pytest.fixture(autouse=True)
+def compiled_templates(english, app):
+    share_compiled_templates(app)

@@ -62,13 +62,27 @@ def browser():
         browser.close()
 
 
+# What went wrong in each page that the user would not see: blocked inline code (CSP), script
+# errors, missing stylesheets or scripts. ``shot`` fails on any of them.
+PROBLEMS: dict[int, list[str]] = {}
+
+
 def new_page(browser, lang: str = "en", mobile: bool = False) -> Page:
     """Open a fresh browser context that asks for ``lang``."""
     viewport = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 860}
-    context = browser.new_context(locale=lang, viewport=viewport,
+    context = browser.new_context(locale=lang, viewport=viewport, is_mobile=mobile,
+                                  has_touch=mobile,
                                   extra_http_headers={"Accept-Language": ACCEPT_LANGUAGE[lang]})
     context.set_default_timeout(10_000)
-    return context.new_page()
+    page = context.new_page()
+    problems = PROBLEMS.setdefault(id(page), [])
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("response", lambda response: problems.append(f"{response.status} {response.url}")
+            if "/static/" in response.url and response.status >= 400 else None)
+    page.on("close", lambda _page: PROBLEMS.pop(id(page), None))
+    return page
 
 
 @pytest.fixture
@@ -88,6 +102,7 @@ def shot(request, backend):
     def take(page: Page, step: str) -> Path:
         path = SCREENSHOTS / f"{test_name}--{step}.png"
         no_horizontal_overflow(page)
+        assert not PROBLEMS.get(id(page)), PROBLEMS[id(page)]
         if backend == "sqlite":  # one set of pictures is enough to look at
             page.screenshot(path=str(path), full_page=True)
         return path

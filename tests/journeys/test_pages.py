@@ -50,6 +50,11 @@ def test_signed_in_pages(browser, live_server, users, shot, lang, mobile):
     box, width = menu.bounding_box(), page.viewport_size["width"]
     assert box["x"] >= 0 and box["x"] + box["width"] <= width
     shot(page, "2-account-menu")
+    page.keyboard.press("Escape")
+    assert not menu.is_visible()
+    page.click("[data-account-menu] summary")
+    page.locator("main").click(position={"x": 3, "y": 300})  # a tap elsewhere closes it
+    assert not menu.is_visible()
     page.goto(live_server + "/security")
     shot(page, "3-security")
     page.goto(live_server + "/security/totp")

@@ -139,6 +139,9 @@ def test_sign_in_with_authenticator_and_recovery_code(browser, live_server, user
     recovery = page.locator("[data-recovery-codes] span").all_inner_texts()
     assert len(recovery) == 10
     assert text(lang, "The authenticator app is on.") in flash_texts(page)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    page.click("[data-copy]")
+    assert page.evaluate("navigator.clipboard.readText()") == "\n".join(recovery)
     shot(page, "3-recovery-codes")
     page.click("main a.btn")
     page.wait_for_url("**/security")

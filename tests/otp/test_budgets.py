@@ -92,3 +92,20 @@ def test_the_spent_budget_message_is_in_the_language_of_the_page(app, client, lo
     expected = translated(app, locale, SPENT)
     assert expected != SPENT
     assert page.errors == [expected]
+
+
+@pytest.mark.idp_settings(IDP_SMS_BUDGET_IP="1/hour")
+def test_a_forged_forwarded_for_header_does_not_open_a_new_budget(client):
+    assert start(client, "+380671234501").location == "/register/code"
+    page = start(client, "+380501234502", headers={"X-Forwarded-For": "203.0.113.99"})
+    assert page.errors == [SPENT]
+
+
+@pytest.mark.idp_settings(IDP_SMS_BUDGET_IP="1/hour", IDP_TRUSTED_PROXIES=1)
+def test_behind_a_trusted_proxy_the_forwarded_address_has_the_budget(client):
+    assert start(client, "+380671234501",
+                 headers={"X-Forwarded-For": "203.0.113.1"}).location == "/register/code"
+    assert start(client, "+380501234502",
+                 headers={"X-Forwarded-For": "203.0.113.1"}).errors == [SPENT]
+    assert start(client, "+380631234503",
+                 headers={"X-Forwarded-For": "203.0.113.2"}).location == "/register/code"

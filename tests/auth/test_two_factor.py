@@ -1,0 +1,143 @@
+"""The second step of sign-in: an SMS code, a TOTP code (each time step once) or a recovery code
+(each code once)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+
+from tests.helpers import (
+    PASSWORD,
+    db_rows,
+    is_signed_in,
+    recovery_codes_in,
+    sign_in,
+    submit,
+    totp_secret,
+)
+
+USED = "The code is wrong or was already used."
+
+
+def turn_on_sms(client) -> list[str]:
+    page = submit(client, "/security/sms", {"current_password": PASSWORD})
+    assert page.status == 200, page.errors
+    return recovery_codes_in(page.text)
+
+
+def turn_on_totp(client) -> tuple[str, list[str]]:
+    secret = totp_secret(client)
+    page = submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(),
+                                             "current_password": PASSWORD})
+    assert page.status == 200, page.errors
+    return secret, recovery_codes_in(page.text)
+
+
+@pytest.fixture
+def clock(time_machine):
+    """Stop the clock 5 s into a TOTP time step; ``clock(seconds)`` moves it on."""
+    now = int(datetime.now(UTC).timestamp())
+    time_machine.move_to(datetime.fromtimestamp(now - now % 30 + 5, UTC), tick=False)
+    return lambda seconds: time_machine.shift(timedelta(seconds=seconds))
+
+
+def test_sms_two_factor_needs_the_code_sent_to_the_profile_phone(client, users, outbox):
+    profile = users.create(sms_2fa_enabled=True)
+    assert sign_in(client, profile.phone).location == "/signin/verify"
+    assert not is_signed_in(client)
+    message = outbox.last(profile.phone, "sms_code")
+    assert "sign-in code" in message.text
+    assert submit(client, "/signin/verify", {"code": outbox.code(profile.phone)}).location == "/"
+    assert is_signed_in(client)
+
+
+def test_a_wrong_sms_code_at_sign_in_counts_down(client, users, outbox):
+    profile = users.create(sms_2fa_enabled=True)
+    sign_in(client, profile.phone)
+    code = outbox.code(profile.phone)
+    bad = f"{(int(code) + 1) % 10**6:06d}"
+    assert submit(client, "/signin/verify", {"code": bad}).errors == [
+        "The code is wrong. 4 tries left."]
+    for _ in range(3):
+        submit(client, "/signin/verify", {"code": bad})
+    page = submit(client, "/signin/verify", {"code": bad}, follow=True)
+    assert ("error", "Too many wrong codes. Sign in again.") in page.flashes
+    assert client.get("/signin/verify").location == "/signin"
+    assert not is_signed_in(client)
+
+
+def test_the_second_step_must_follow_within_ten_minutes(client, users, outbox, time_machine):
+    profile = users.create(sms_2fa_enabled=True)
+    sign_in(client, profile.phone)
+    time_machine.move_to(datetime.now(UTC) + timedelta(minutes=10, seconds=5))
+    page = submit(client, "/signin/verify", {"code": outbox.code(profile.phone)},
+                  page="/signin", follow=True)
+    assert ("error", "Sign in again: the second step was not completed in time.") in page.flashes
+    assert not is_signed_in(client)
+
+
+def test_a_totp_code_works_once_per_time_step(app, client, users, clock):
+    profile = users.create()
+    sign_in(client, profile.phone)
+    secret, _ = turn_on_totp(client)
+    totp = pyotp.TOTP(secret)
+
+    first = app.test_client()
+    assert sign_in(first, profile.phone).location == "/signin/verify"
+    # The code that turned the app on is spent: the same time step cannot sign in.
+    assert submit(first, "/signin/verify", {"code": totp.now()}).errors == [USED]
+    clock(30)
+    assert submit(first, "/signin/verify", {"code": totp.now()}).location == "/"
+
+    second = app.test_client()
+    sign_in(second, profile.phone)
+    assert submit(second, "/signin/verify", {"code": totp.now()}).errors == [USED]
+    assert not is_signed_in(second)
+    clock(30)
+    assert submit(second, "/signin/verify", {"code": totp.now()}).location == "/"
+
+
+def test_a_totp_code_of_an_old_time_step_is_refused(app, client, users, clock):
+    profile = users.create()
+    sign_in(client, profile.phone)
+    secret, _ = turn_on_totp(client)
+    clock(90)
+    other = app.test_client()
+    sign_in(other, profile.phone)
+    old = pyotp.TOTP(secret).at(datetime.now(UTC) - timedelta(seconds=60))
+    assert submit(other, "/signin/verify", {"code": old}).errors == [USED]
+
+
+def test_each_recovery_code_signs_in_once(app, client, users, outbox):
+    profile = users.create()
+    sign_in(client, profile.phone)
+    codes = turn_on_sms(client)
+    assert len(codes) == 10 and len(set(codes)) == 10
+
+    def sign_in_with_recovery_code(code):
+        browser = app.test_client()
+        assert sign_in(browser, profile.phone).location == "/signin/verify"
+        switched = submit(browser, "/signin/verify/method", {"method": "recovery"},
+                          page="/signin/verify")
+        assert switched.location == "/signin/verify"
+        return browser, submit(browser, "/signin/verify", {"code": code})
+
+    browser, page = sign_in_with_recovery_code(codes[0])
+    assert page.location == "/" and is_signed_in(browser)
+    browser, page = sign_in_with_recovery_code(codes[0])
+    assert page.errors == [USED] and not is_signed_in(browser)
+    browser, page = sign_in_with_recovery_code(codes[1].upper().replace("-", " "))
+    assert page.location == "/"
+
+
+def test_recovery_codes_are_shown_once_and_stored_hashed(app, client, users):
+    profile = users.create()
+    sign_in(client, profile.phone)
+    codes = turn_on_sms(client)
+    for page in ("/security", "/", "/security/recovery-codes"):
+        text = client.get(page).get_data(as_text=True)
+        assert not any(code in text for code in codes)
+    stored = str(db_rows(app, ("recovery_codes",)))
+    assert not any(code in stored or code.replace("-", "") in stored for code in codes)

@@ -1,0 +1,145 @@
+"""The ``idp`` command: demo data, profiles, the outbox and the configuration reference."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from idp.config import SETTINGS
+from idp.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_PHONE
+from idp.extensions import db
+from idp.profiles.models import Profile
+from tests.helpers import find_profile, share_compiled_templates, sign_in
+
+GOOD = ["--phone", "+380 67 555 1234", "--email", "Owner@Example.com", "--first-name", "Olena",
+        "--last-name", "Koval", "--password", "Corr3ctHorseBattery", "--locale", "en"]
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings["IDP_DEFAULT_LOCALE"] = "en"
+
+
+@pytest.fixture(autouse=True)
+def compiled_templates(english, app):
+    share_compiled_templates(app)
+
+
+@pytest.fixture
+def cli(app):
+    return app.test_cli_runner()
+
+
+def profile_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Profile))
+
+
+def test_demo_is_idempotent_and_says_how_to_sign_in(app, cli, client):
+    first = cli.invoke(args=["demo"])
+    second = cli.invoke(args=["demo"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output
+    assert profile_count(app) == 1
+    for output in (first.output, second.output):
+        assert "/signin" in output and DEMO_PHONE in output and DEMO_PASSWORD in output
+    assert sign_in(client, DEMO_EMAIL, DEMO_PASSWORD).location == "/"
+
+
+def test_profiles_create_makes_a_verified_profile_that_can_sign_in(app, cli, client):
+    result = cli.invoke(args=["profiles", "create", *GOOD])
+    assert result.exit_code == 0, result.output
+    profile = find_profile(app, "+380675551234")
+    assert profile.email == "owner@example.com" and profile.email_verified_at is not None
+    assert profile.locale == "en" and profile.password_hash.startswith("$argon2id$")
+    assert "Corr3ctHorseBattery" not in result.output
+    assert sign_in(client, "owner@example.com").location == "/"
+
+
+def _with(option: str, value: str) -> list[str]:
+    args = list(GOOD)
+    args[args.index(option) + 1] = value
+    return args
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--phone", "12345"),
+    ("--phone", "not a phone"),
+    ("--email", "not-an-email"),
+    ("--password", "short"),
+    ("--password", "Password1"),
+    ("--password", "alllowercase123"),
+    ("--locale", "de"),
+])
+def test_profiles_create_refuses_bad_input(app, cli, option, value):
+    result = cli.invoke(args=["profiles", "create", *_with(option, value)])
+    assert result.exit_code != 0
+    assert profile_count(app) == 0
+
+
+def test_profiles_create_names_the_broken_password_rule(cli):
+    result = cli.invoke(args=["profiles", "create", *_with("--password", "short")])
+    assert "At least 8 characters" in result.output
+
+
+@pytest.mark.parametrize("duplicate", [
+    ["--email", "someone.else@example.com"],  # the same phone
+    ["--phone", "+380 67 555 9999"],          # the same confirmed e-mail
+])
+def test_profiles_create_refuses_a_duplicate(app, cli, duplicate):
+    assert cli.invoke(args=["profiles", "create", *GOOD]).exit_code == 0
+    args = list(GOOD)
+    args[args.index(duplicate[0]) + 1] = duplicate[1]
+    result = cli.invoke(args=["profiles", "create", *args])
+    assert result.exit_code != 0
+    assert "exists" in result.output
+    assert profile_count(app) == 1
+
+
+def test_outbox_list_json_is_valid_and_newest_first(app, cli):
+    with app.test_request_context():
+        from idp.delivery.services import send
+
+        send("sms_test", "+380671234567", "en")
+        send("email_test", "dev@example.com", "uk")
+        send("sms_test", "+380671234568", "ru")
+    result = cli.invoke(args=["outbox", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.output)
+    assert [e["recipient"] for e in entries] == ["+380671234568", "dev@example.com",
+                                                 "+380671234567"]
+    ids = [e["id"] for e in entries]
+    assert ids == sorted(ids, reverse=True)
+    assert {"channel", "kind", "text", "state", "created_at", "locale"} <= set(entries[0])
+
+
+def test_outbox_list_filters_and_limits(app, cli):
+    with app.test_request_context():
+        from idp.delivery.services import send
+
+        for n in range(3):
+            send("sms_test", f"+38067123456{n}", "en")
+    limited = json.loads(cli.invoke(args=["outbox", "list", "--json", "--limit", "2"]).output)
+    assert len(limited) == 2
+    only = json.loads(cli.invoke(args=["outbox", "list", "--json", "--to", "+380671234561"]).output)
+    assert [e["recipient"] for e in only] == ["+380671234561"]
+
+
+def test_outbox_list_without_messages_is_an_empty_list(cli):
+    result = cli.invoke(args=["outbox", "list", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output) == []
+
+
+def test_config_docs_lists_every_setting(cli):
+    result = cli.invoke(args=["config", "docs"])
+    assert result.exit_code == 0
+    for setting in SETTINGS:
+        assert f"`{setting.name}`" in result.output
+    assert "test-secret-key" not in result.output  # secrets are never printed
+
+
+def test_keys_new_secrets_key_prints_a_usable_key(cli):
+    from cryptography.fernet import Fernet
+
+    key = cli.invoke(args=["keys", "new-secrets-key"]).output.strip()
+    Fernet(key)

@@ -1,0 +1,89 @@
+"""Security headers on every page and error pages that never show a stack trace."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import share_compiled_templates, sign_in
+
+PAGES = ["/signin", "/register", "/recover", "/offer", "/security", "/"]
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    settings["IDP_DEFAULT_LOCALE"] = "en"
+
+
+@pytest.fixture(autouse=True)
+def compiled_templates(english, app):
+    share_compiled_templates(app)
+
+
+def _csp(response) -> dict[str, list[str]]:
+    policy = response.headers["Content-Security-Policy"]
+    directives = [part.strip().split() for part in policy.split(";") if part.strip()]
+    return {name: values for name, *values in directives}
+
+
+def _assert_security_headers(response) -> None:
+    csp = _csp(response)
+    scripts = csp.get("script-src", csp.get("default-src"))
+    assert scripts == ["'self'"], scripts
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+    assert "'unsafe-eval'" not in response.headers["Content-Security-Policy"]
+    assert csp["object-src"] == ["'none'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] in ("same-origin", "strict-origin-when-cross-origin",
+                                                   "no-referrer")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_carry_the_security_headers(client, page):
+    _assert_security_headers(client.get(page))
+
+
+def test_signed_in_pages_carry_the_security_headers(client, users):
+    sign_in(client, users.create().phone)
+    for page in ("/", "/security", "/security/password", "/security/totp"):
+        response = client.get(page)
+        assert response.status_code == 200
+        _assert_security_headers(response)
+
+
+def test_pages_have_no_inline_script(client, users):
+    sign_in(client, users.create().phone)
+    for page in ("/", "/security", "/security/totp", "/offer"):
+        text = client.get(page).get_data(as_text=True)
+        assert "<script>" not in text and "onclick=" not in text and "javascript:" not in text
+
+
+@pytest.mark.parametrize(("method", "path", "status", "title"), [
+    ("get", "/no/such/page", 404, "Page not found"),
+    ("get", "/email/confirm/", 404, "Page not found"),
+    ("put", "/signin", 405, "Not allowed"),
+    ("get", "/signout", 405, "Not allowed"),
+    ("post", "/signin", 400, "The form has expired"),
+    ("get", "/sms/status/nothing", 404, "Page not found"),
+])
+def test_error_pages_are_friendly_and_never_show_a_traceback(client, method, path, status, title):
+    response = getattr(client, method)(path)
+    text = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert title in text
+    assert "Traceback" not in text and "werkzeug" not in text.lower()
+    assert '<html lang="en">' in text  # in the layout, in the visitor's language
+    _assert_security_headers(response)
+
+
+def test_a_too_large_request_gets_an_error_page(client):
+    response = client.post("/signin", data={"identifier": "x" * 70_000})
+    assert response.status_code in (400, 413)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_pages_with_personal_data_are_not_cached_by_shared_caches(client, users):
+    sign_in(client, users.create().phone)
+    response = client.get("/security")
+    assert "Cookie" in response.headers.get("Vary", "")
