@@ -14,7 +14,7 @@ import sqlalchemy
 
 from idp import create_app
 from idp.extensions import db, limiter
-from tests.helpers import Outbox, Users
+from tests.helpers import Outbox, Users, share_compiled_templates
 
 pytest_plugins = ["tests.peers.fixtures"]
 
@@ -89,15 +89,25 @@ test_settings.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture
-def settings(backend, tmp_path) -> dict:
-    """Settings of the app under test; a test may change them before using ``app``."""
-    return test_settings(backend, tmp_path)
+def settings(request, backend, tmp_path) -> dict:
+    """Settings of the app under test; a test may change them before using ``app``.
+
+    Pages, SMS and e-mails are in English unless a request asks for another language, and
+    ``@pytest.mark.idp_settings(...)`` sets further IDP_* values.
+    """
+    values = test_settings(backend, tmp_path)
+    values["IDP_DEFAULT_LOCALE"] = "en"
+    marker = request.node.get_closest_marker("idp_settings")
+    if marker:
+        values.update(marker.kwargs)
+    return values
 
 
 @pytest.fixture
 def app(settings, backend):
     """A fresh app with empty tables and empty rate-limit counters."""
     app = create_app(settings)
+    share_compiled_templates(app)
     with app.app_context():
         if backend == "postgresql":
             db.drop_all()

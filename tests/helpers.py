@@ -113,7 +113,6 @@ def sign_in(client: FlaskClient, identifier: str, password: str = PASSWORD) -> P
 
 from jinja2.bccache import BytecodeCache  # noqa: E402
 
-EN = {"Accept-Language": "en"}
 # Tables whose rows a refused form must leave exactly as they were (sessions, audit events and
 # sign-in throttles legitimately record the attempt itself).
 WATCHED_TABLES = ("profiles", "messages", "sms_challenges", "email_links", "recovery_codes")

@@ -10,20 +10,10 @@ from idp.config import SETTINGS
 from idp.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_PHONE
 from idp.extensions import db
 from idp.profiles.models import Profile
-from tests.helpers import find_profile, share_compiled_templates, sign_in
+from tests.helpers import find_profile, sign_in
 
 GOOD = ["--phone", "+380 67 555 1234", "--email", "Owner@Example.com", "--first-name", "Olena",
         "--last-name", "Koval", "--password", "Corr3ctHorseBattery", "--locale", "en"]
-
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings["IDP_DEFAULT_LOCALE"] = "en"
-
-
-@pytest.fixture(autouse=True)
-def compiled_templates(english, app):
-    share_compiled_templates(app)
 
 
 @pytest.fixture
@@ -62,7 +52,7 @@ def _with(option: str, value: str) -> list[str]:
     return args
 
 
-@pytest.mark.parametrize(("option", "value"), [
+BAD_OPTIONS = [
     ("--phone", "12345"),
     ("--phone", "not a phone"),
     ("--email", "not-an-email"),
@@ -70,11 +60,15 @@ def _with(option: str, value: str) -> list[str]:
     ("--password", "Password1"),
     ("--password", "alllowercase123"),
     ("--locale", "de"),
-])
-def test_profiles_create_refuses_bad_input(app, cli, option, value):
-    result = cli.invoke(args=["profiles", "create", *_with(option, value)])
-    assert result.exit_code != 0
-    assert profile_count(app) == 0
+]
+
+
+def test_profiles_create_refuses_bad_input(app, cli, subtests):
+    for option, value in BAD_OPTIONS:
+        with subtests.test(option=option, value=value):
+            result = cli.invoke(args=["profiles", "create", *_with(option, value)])
+            assert result.exit_code != 0
+            assert profile_count(app) == 0
 
 
 def test_profiles_create_names_the_broken_password_rule(cli):

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.helpers import share_compiled_templates, sign_in
+from tests.helpers import sign_in
 
 PAGES = ["/signin", "/register", "/recover", "/offer", "/security", "/"]
-
-
-@pytest.fixture(autouse=True)
-def english(settings):
-    settings["IDP_DEFAULT_LOCALE"] = "en"
-
-
-@pytest.fixture(autouse=True)
-def compiled_templates(english, app):
-    share_compiled_templates(app)
 
 
 def _csp(response) -> dict[str, list[str]]:
@@ -39,9 +27,10 @@ def _assert_security_headers(response) -> None:
                                                    "no-referrer")
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_pages_carry_the_security_headers(client, page):
-    _assert_security_headers(client.get(page))
+def test_pages_carry_the_security_headers(client, subtests):
+    for page in PAGES:
+        with subtests.test(page=page):
+            _assert_security_headers(client.get(page))
 
 
 def test_signed_in_pages_carry_the_security_headers(client, users):
@@ -59,22 +48,26 @@ def test_pages_have_no_inline_script(client, users):
         assert "<script>" not in text and "onclick=" not in text and "javascript:" not in text
 
 
-@pytest.mark.parametrize(("method", "path", "status", "title"), [
+ERRORS = [
     ("get", "/no/such/page", 404, "Page not found"),
     ("get", "/email/confirm/", 404, "Page not found"),
     ("put", "/signin", 405, "Not allowed"),
     ("get", "/signout", 405, "Not allowed"),
     ("post", "/signin", 400, "The form has expired"),
     ("get", "/sms/status/nothing", 404, "Page not found"),
-])
-def test_error_pages_are_friendly_and_never_show_a_traceback(client, method, path, status, title):
-    response = getattr(client, method)(path)
-    text = response.get_data(as_text=True)
-    assert response.status_code == status
-    assert title in text
-    assert "Traceback" not in text and "werkzeug" not in text.lower()
-    assert '<html lang="en">' in text  # in the layout, in the visitor's language
-    _assert_security_headers(response)
+]
+
+
+def test_error_pages_are_friendly_and_never_show_a_traceback(client, subtests):
+    for method, path, status, title in ERRORS:
+        with subtests.test(method=method, path=path):
+            response = getattr(client, method)(path)
+            text = response.get_data(as_text=True)
+            assert response.status_code == status
+            assert title in text
+            assert "Traceback" not in text and "werkzeug" not in text.lower()
+            assert '<html lang="en">' in text  # in the layout, in the visitor's language
+            _assert_security_headers(response)
 
 
 def test_a_too_large_request_gets_an_error_page(client):

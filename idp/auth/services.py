@@ -30,15 +30,29 @@ def find_profile(identifier: str) -> Profile | None:
     return find_by_phone(identifier) if identifier.startswith("+") else None
 
 
-def authenticate(identifier: str, password: str) -> Profile:
-    """Return the profile for these credentials or raise WrongCredentials, Throttled or Locked."""
-    key = normalize_identifier(identifier)
+def throttle_key(profile: Profile) -> str:
+    """The one failure counter of a profile, whichever identifier the attempts used."""
+    return f"profile:{profile.id}"
+
+
+def _check_throttle(key: str) -> None:
     state = throttle.check(key)
     if state.locked:
         raise Locked()
     if state.wait_seconds:
         raise Throttled(state.wait_seconds)
-    profile = find_profile(key)
+
+
+def authenticate(identifier: str, password: str) -> Profile:
+    """Return the profile for these credentials or raise WrongCredentials, Throttled or Locked.
+
+    Failures count per profile, so its phone and e-mail together never get more than
+    IDP_SIGNIN_LOCK_FAILURES tries; an unknown identifier counts on its own in the same way.
+    """
+    normalized = normalize_identifier(identifier)
+    profile = find_profile(normalized)
+    key = throttle_key(profile) if profile else normalized
+    _check_throttle(key)
     if not verify_password(profile.password_hash if profile else None, password):
         throttle.record_failure(key)
         if profile is not None:
@@ -51,21 +65,12 @@ def authenticate(identifier: str, password: str) -> Profile:
     return profile
 
 
-def signin_identifiers(profile: Profile) -> list[str]:
-    """Return every identifier a profile can sign in with (to reset their throttles)."""
-    return [profile.phone, profile.email]
-
-
 def reauthenticate(profile: Profile, password: str) -> None:
     """Check the password of the signed-in profile again, under the same throttling."""
-    state = throttle.check(profile.phone)
-    if state.locked:
-        raise Locked()
-    if state.wait_seconds:
-        raise Throttled(state.wait_seconds)
+    _check_throttle(throttle_key(profile))
     if not verify_password(profile.password_hash, password):
-        throttle.record_failure(profile.phone)
+        throttle.record_failure(throttle_key(profile))
         record("reauthentication.failed", profile.id)
         db.session.commit()
         raise WrongCredentials()
-    throttle.reset(profile.phone)
+    throttle.reset(throttle_key(profile))

@@ -20,13 +20,13 @@ from idp.audit.services import record
 from idp.auth import recovery_codes, throttle, totp
 from idp.auth.errors import Locked, Throttled, WrongCredentials
 from idp.auth.forms import RecoverPhoneForm, RecoveryCodeForm, SignInForm, TotpForm
-from idp.auth.services import authenticate, signin_identifiers
+from idp.auth.services import authenticate, throttle_key
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
 from idp.otp import services as otp
 from idp.otp.errors import AttemptsExhausted, OtpError
-from idp.otp.messages import otp_error_text
+from idp.otp.messages import otp_error_text, resend_and_tell
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, set_password
 from idp.sessions.services import current_profile, sign_in, sign_out
@@ -145,7 +145,7 @@ def _check_second_factor(profile: Profile, method: str, form) -> str:
         record("signin.recovery_code_used" if method == "recovery" else "signin.totp", profile.id)
         db.session.commit()
         return PASSED
-    throttle.record_failure(profile.phone)
+    throttle.record_failure(throttle_key(profile))
     pending["failures"] += 1
     session.modified = True
     if pending["failures"] >= current_app.config["IDP_OTP_MAX_ATTEMPTS"]:
@@ -178,21 +178,13 @@ def resend_signin_code():
     profile = _pending_profile()
     if profile is None or not EmptyForm().validate_on_submit():
         return redirect(url_for("auth.signin"))
-    _resend(session[PENDING].get("challenge"), "signin")
+    resend_and_tell(session[PENDING].get("challenge"), "signin", current_locale())
     return redirect(url_for("auth.verify"))
-
-
-def _resend(challenge_id: str | None, purpose: str) -> None:
-    try:
-        otp.resend(challenge_id, purpose, current_locale())
-        flash(_("We sent a new code."), "info")
-    except OtpError as error:
-        flash(otp_error_text(error), "error")
 
 
 def _complete(profile: Profile, amr: list[str], next_url: str):
     sign_in(profile, amr)
-    throttle.reset(*signin_identifiers(profile))
+    throttle.reset(throttle_key(profile))
     record("signin.succeeded", profile.id, amr=amr)
     db.session.commit()
     return redirect(next_url)
@@ -218,10 +210,12 @@ def recover():
         phone = form.phone.e164
         profile = find_by_phone(phone)
         try:
-            # An unknown number gets no SMS, but the page and the budgets behave the same.
+            # An unknown number gets a notice instead of a code: one SMS either way, so the
+            # pages, the budgets and the delivery state look the same.
             challenge = otp.start_challenge("recover", phone, current_locale(),
                                             profile.id if profile else None,
-                                            send_code=profile is not None)
+                                            send_code=profile is not None,
+                                            notice_kind="sms_no_profile")
         except OtpError as error:
             form.phone.errors.append(otp_error_text(error))
         else:
@@ -259,7 +253,7 @@ def recover_resend():
     """Send the recovery code again."""
     state = session.get(RECOVERY)
     if state and "challenge" in state and EmptyForm().validate_on_submit():
-        _resend(state["challenge"], "recover")
+        resend_and_tell(state["challenge"], "recover", current_locale())
     return redirect(url_for("auth.recover_code"))
 
 
@@ -277,7 +271,7 @@ def recover_password():
     if form.validate_on_submit():
         set_password(profile, form.password.data, keep_session_id=None,
                      event="password.restored", notice_kind="password_restored")
-        throttle.reset(*signin_identifiers(profile))
+        throttle.reset(throttle_key(profile))
         session.pop(RECOVERY, None)
         flash(_("Your password has been changed. Sign in with the new password."), "success")
         return redirect(url_for("auth.signin"))

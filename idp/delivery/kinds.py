@@ -21,6 +21,7 @@ class MessageKind:
 KINDS: dict[str, MessageKind] = {
     "sms_code": MessageKind("sms"),
     "sms_already_registered": MessageKind("sms"),
+    "sms_no_profile": MessageKind("sms"),
     "sms_phone_changed": MessageKind("sms"),
     "sms_test": MessageKind("sms"),
     "email_test": MessageKind("email", _l("Test message")),

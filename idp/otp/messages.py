@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import flash
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -33,3 +34,14 @@ def otp_error_text(error: OtpError) -> str:
     if isinstance(error, FlowUnknown):
         return _("This step has ended. Start again.")
     return _("The code could not be checked. Try again.")
+
+
+def resend_and_tell(challenge_id: str | None, purpose: str, locale: str) -> None:
+    """Send a flow's code again and tell the user, by a flash message, how it went."""
+    from idp.otp import services as otp
+
+    try:
+        otp.resend(challenge_id, purpose, locale)
+        flash(_("We sent a new code."), "info")
+    except OtpError as error:
+        flash(otp_error_text(error), "error")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, session
+from flask import Blueprint, abort, jsonify, session
 
-from idp.delivery.models import DELIVERED, SENT
 from idp.delivery.services import message_state
-from idp.delivery.transports import is_inline
 from idp.extensions import db
 from idp.otp.models import SmsChallenge
 
@@ -20,17 +18,12 @@ FLOWS = {"registration": "registration", "signin": "pending_signin", "recovery":
 def flow_sms_state(flow: str) -> str | None:
     """Return the delivery state of the newest SMS of this browser's ``flow``.
 
-    The answer must not tell whether the number has a profile: a flow that sent a notice instead
-    of a code shows the notice's state, and one that sent nothing at all (recovery for an unknown
-    number) shows the state of an SMS that has left.
+    Every flow a stranger can start sends exactly one SMS, a code or a notice (the number is
+    already registered, or has no profile), so this state never tells whether a number has one.
     """
     state = session.get(FLOWS[flow]) or {}
     challenge = db.session.get(SmsChallenge, state["challenge"]) if state.get("challenge") else None
-    if challenge is None:
-        return None
-    if challenge.message_id is None and not challenge.sends_code:
-        return DELIVERED if is_inline("sms", current_app.config) else SENT
-    return message_state(challenge.message_id)
+    return message_state(challenge.message_id) if challenge else None
 
 
 @bp.get("/status/<flow>")

@@ -26,7 +26,7 @@ from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
 from idp.otp import services as otp
 from idp.otp.errors import OtpError
-from idp.otp.messages import otp_error_text
+from idp.otp.messages import otp_error_text, resend_and_tell
 from idp.profiles.errors import PhoneTaken
 from idp.profiles.forms import DetailsForm, EmailForm, PhoneForm
 from idp.profiles.models import Profile
@@ -108,11 +108,7 @@ def resend_code():
     """Send the registration code again after the cooldown."""
     state = _state()
     if "challenge" in state and EmptyForm().validate_on_submit():
-        try:
-            otp.resend(state["challenge"], "register", current_locale())
-            flash(_("We sent a new code."), "info")
-        except OtpError as error:
-            flash(otp_error_text(error), "error")
+        resend_and_tell(state["challenge"], "register", current_locale())
     return redirect(url_for("registration.code"))
 
 

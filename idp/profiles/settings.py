@@ -22,7 +22,7 @@ from idp.forms import CodeForm, EmptyForm
 from idp.i18n import current_locale
 from idp.otp import services as otp
 from idp.otp.errors import OtpError
-from idp.otp.messages import otp_error_text
+from idp.otp.messages import otp_error_text, resend_and_tell
 from idp.profiles.errors import PhoneTaken
 from idp.profiles.forms import (
     ChangeEmailForm,
@@ -155,11 +155,7 @@ def phone_resend():
     """Send the code to the new number again."""
     state = session.get(PHONE_CHANGE)
     if state and EmptyForm().validate_on_submit():
-        try:
-            otp.resend(state["challenge"], "change_phone", current_locale())
-            flash(_("We sent a new code."), "info")
-        except OtpError as error:
-            flash(otp_error_text(error), "error")
+        resend_and_tell(state["challenge"], "change_phone", current_locale())
     return redirect(url_for("settings.phone_code"))
 
 

@@ -1,5 +1,5 @@
 """Password recovery (seed 004 §3): phone → SMS code → new password; other sessions end; an
-unknown number is answered exactly like a known one and gets no SMS."""
+unknown number is answered exactly like a known one and gets a notice SMS with no code."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def _recovery_pages(app, phone: str) -> list:
             (wrong.status, wrong.errors, _normalised(wrong.text, phone))]
 
 
-def test_an_unknown_number_gets_the_same_pages_and_no_sms(app, users, outbox, time_machine):
+def test_an_unknown_number_gets_the_same_pages_and_a_notice_without_code(app, users, outbox,
+                                                                         time_machine):
     time_machine.move_to(datetime.now(UTC), tick=False)  # the same resend countdown on both
     known = users.create(phone="+380671234567").phone
     known_pages = _recovery_pages(app, known)
@@ -38,7 +39,9 @@ def test_an_unknown_number_gets_the_same_pages_and_no_sms(app, users, outbox, ti
     assert known_pages[0] == (302, "/recover/code")
     assert known_pages[2][1] == ["The code is wrong. 4 tries left."]
     assert unknown_pages == known_pages
-    assert outbox.messages(UNKNOWN) == []
+    (notice,) = outbox.messages(UNKNOWN)
+    assert notice.kind == "sms_no_profile"
+    assert not re.search(r"\d{6}", notice.text)
 
 
 def test_the_sms_status_of_an_unknown_number_answers_like_a_known_one(app, users):

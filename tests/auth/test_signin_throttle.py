@@ -1,5 +1,6 @@
-"""Sign-in throttling per account identifier: free failures, a growing delay, a lock that only a
-password recovery lifts, and answers that never tell whether a phone or e-mail is registered."""
+"""Sign-in throttling per account (its phone and e-mail share one counter): free failures, a
+growing delay, a lock that only a password recovery lifts, and answers that never tell whether a
+phone or e-mail is registered."""
 
 from __future__ import annotations
 
@@ -190,3 +191,13 @@ def test_too_many_sign_ins_from_one_address_get_429(app, client, users):
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "192.0.2.10"
     assert sign_in(other, phone).location == "/"
+
+
+@pytest.mark.idp_settings(IDP_SIGNIN_LOCK_FAILURES=6, IDP_SIGNIN_FREE_FAILURES=10)
+def test_phone_and_email_share_one_counter_so_the_lock_is_per_account(client, users):
+    profile = users.create()
+    for identifier in [profile.phone, profile.email] * 3:  # six failures, split over both
+        assert attempt(client, identifier) == [WRONG]
+    assert attempt(client, profile.phone) == [LOCKED]
+    assert attempt(client, profile.email) == [LOCKED]
+    assert attempt(client, profile.email, PASSWORD) == [LOCKED]  # even the right password

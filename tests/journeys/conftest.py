@@ -136,9 +136,9 @@ def text(app):
 
 
 def submit(page: Page) -> None:
-    """Press the page's own submit button and wait for the answer to load."""
-    page.click(MAIN_SUBMIT)
-    page.wait_for_load_state()
+    """Press the page's own submit button and wait for the answer page to load."""
+    with page.expect_navigation():
+        page.click(MAIN_SUBMIT)
 
 
 def fill_code(page: Page, code: str) -> None:

@@ -15,6 +15,7 @@ from tests.journeys.conftest import (
     new_page,
     sign_in,
     sign_out,
+    submit,
 )
 
 
@@ -68,7 +69,7 @@ def test_sign_in_with_sms_code(browser, live_server, users, outbox, shot, text, 
     page.click("main a[href$='/security/sms']")
     page.wait_for_url("**/security/sms")
     page.fill("#current_password", "NotMyPassw0rd")
-    page.click(MAIN_SUBMIT)
+    submit(page)
     assert error_texts(page) == [text(lang, "The current password is wrong.")]
     page.fill("#current_password", PASSWORD)
     shot(page, "2-turn-on")
@@ -127,7 +128,7 @@ def test_sign_in_with_authenticator_and_recovery_code(browser, live_server, user
     shot(page, "1-qr")
     page.fill("#code", _wrong_totp(secret))
     page.fill("#current_password", PASSWORD)
-    page.click(MAIN_SUBMIT)
+    submit(page)
     assert error_texts(page) == [text(lang, "The code does not match. Check the time on your "
                                             "phone and enter the newest code.")]
     assert page.inner_text("[data-secret]").strip().replace(" ", "") == secret  # same secret

@@ -33,14 +33,17 @@ def me(client, users):
     return profile
 
 
-@pytest.mark.parametrize("page", ["/security", "/security/password", "/security/email",
-                                  "/security/phone", "/security/phone/code", "/security/sms",
-                                  "/security/totp", "/security/totp/disable",
-                                  "/security/recovery-codes"])
-def test_settings_need_a_signed_in_profile(client, page):
-    response = client.get(page)
-    assert response.status_code == 302
-    assert response.location.startswith("/signin?next=")
+SETTINGS_PAGES = ["/security", "/security/password", "/security/email", "/security/phone",
+                  "/security/phone/code", "/security/sms", "/security/totp",
+                  "/security/totp/disable", "/security/recovery-codes"]
+
+
+def test_settings_need_a_signed_in_profile(client, subtests):
+    for page in SETTINGS_PAGES:
+        with subtests.test(page=page):
+            response = client.get(page)
+            assert response.status_code == 302
+            assert response.location.startswith("/signin?next=")
 
 
 def test_a_wrong_current_password_changes_nothing(app, client, me, outbox):
