@@ -14,6 +14,7 @@ from idp.profiles.services import create_profile
 
 PASSWORD = "Corr3ctHorseBattery"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="[^"]+"')
 _ERRORS = re.compile(r'class="field__error" role="alert">([^<]+)<')
 _FLASHES = re.compile(r'class="flash flash--(\w+)" role="\w+">([^<]+)<')
 
@@ -219,3 +220,24 @@ TEMPLATE_CACHE = _MemoryBytecodeCache()
 def share_compiled_templates(app: Flask) -> None:
     """Let ``app`` reuse the templates other apps of this run have compiled (speed only)."""
     app.jinja_env.bytecode_cache = TEMPLATE_CACHE
+
+
+def code_flow_pages(app: Flask, flow: str, start: str, phone: str) -> list:
+    """Walk a code flow for ``phone`` in a new browser: what a person sees at each step.
+
+    Tokens and the number itself are blanked, so the pages of two numbers can be compared.
+    """
+    from idp.security.phones import display_phone
+
+    def normalised(text: str) -> str:
+        text = _CSRF_INPUT.sub("CSRF", text)
+        return text.replace(display_phone(phone), "PHONE").replace(phone, "PHONE")
+
+    client = app.test_client()
+    first = submit(client, start, {"phone": phone})
+    code_page = client.get(f"{start}/code")
+    wrong = submit(client, f"{start}/code", {"code": "000000"})
+    return [(first.status, first.location),
+            (code_page.status_code, normalised(code_page.get_data(as_text=True))),
+            (wrong.status, wrong.errors, normalised(wrong.text)),
+            client.get(f"/sms/status/{flow}").get_json()]

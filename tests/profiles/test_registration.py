@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from idp.security.phones import display_phone
 from idp.timeutil import utcnow
-from tests.helpers import PASSWORD, find_profile, is_signed_in, register, submit
+from tests.helpers import PASSWORD, code_flow_pages, find_profile, is_signed_in, register, submit
 
 PHONE = "+380671234567"
 
@@ -86,27 +85,11 @@ def test_the_phone_may_be_typed_in_national_format(client, outbox):
     assert outbox.last(PHONE, "sms_code")
 
 
-def _normalised(text: str, phone: str) -> str:
-    text = re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "CSRF", text)
-    return text.replace(display_phone(phone), "PHONE").replace(phone, "PHONE")
-
-
-def _registration_pages(app, phone: str) -> list:
-    client = app.test_client()
-    first = submit(client, "/register", {"phone": phone})
-    code_page = client.get("/register/code")
-    wrong = submit(client, "/register/code", {"code": "000000"})
-    return [(first.status, first.location),
-            (code_page.status_code, _normalised(code_page.get_data(as_text=True), phone)),
-            (wrong.status, wrong.errors, _normalised(wrong.text, phone)),
-            client.get("/sms/status/registration").get_json()]
-
-
 def test_a_registered_number_gets_the_same_pages_as_a_new_one(app, users, outbox, time_machine):
     time_machine.move_to(datetime.now(UTC), tick=False)  # the same resend countdown on both
     registered = users.create(phone="+380671234500").phone
-    new_pages = _registration_pages(app, PHONE)
-    registered_pages = _registration_pages(app, registered)
+    new_pages = code_flow_pages(app, "registration", "/register", PHONE)
+    registered_pages = code_flow_pages(app, "registration", "/register", registered)
     if outbox.code(PHONE) == "000000":  # one chance in a million
         return
     assert new_pages[0] == (302, "/register/code")
