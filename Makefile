@@ -25,6 +25,8 @@ compile-translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -D messages --statistics 2>&1 | grep -v "^$$" || true
 
 ## Run the product on its embedded default: SQLite, development outbox, demo data.
+# E-mail links are built from the issuer: point them at the server this starts.
+run: export IDP_ISSUER ?= http://$(HOST):$(PORT)
 run: compile-translations
 	$(BIN)/idp db upgrade
 	$(BIN)/idp demo
