@@ -124,13 +124,14 @@ def _register_blueprints(app: Flask) -> None:
     from idp.cli import register_commands
     from idp.dev import views as dev_views
     from idp.errors import register_error_handlers
+    from idp.oauth import views as oauth_views
     from idp.otp import views as sms_views
     from idp.profiles import registration, settings
     from idp.profiles import views as profile_views
     from idp.templating import register_template_helpers
 
     for blueprint in (i18n.bp, auth_views.bp, profile_views.bp, registration.bp, settings.bp,
-                      sms_views.bp):
+                      sms_views.bp, oauth_views.bp):
         app.register_blueprint(blueprint)
     if app.config["IDP_ENV"] == "development":
         app.register_blueprint(dev_views.bp)

@@ -146,7 +146,7 @@ def config_check():
 
 @click.group("keys")
 def keys_group():
-    """Create keys."""
+    """Create and rotate keys."""
 
 
 @keys_group.command("new-secrets-key")
@@ -178,3 +178,32 @@ def prune_command(days):
     links = db.session.execute(db.delete(EmailLink).where(EmailLink.created_at < cutoff)).rowcount
     db.session.commit()
     click.echo(f"deleted {sessions} sessions, {challenges} SMS challenges, {links} e-mail links")
+
+
+@keys_group.command("rotate")
+@click.option("--alg", type=click.Choice(["ES256", "RS256"]), default=None,
+              help="Algorithm to rotate (default: IDP_SIGNING_ALG).")
+@with_appcontext
+def rotate_signing_key(alg):
+    """Sign with the already published next key; keep the old one published until it expires."""
+    from flask import current_app
+
+    from idp.oauth.keys import rotate
+
+    alg = alg or current_app.config["IDP_SIGNING_ALG"]
+    current, retired = rotate(alg)
+    click.echo(f"{alg}: now signing with {current.kid}; {retired.kid} stays published until "
+               f"{retired.unpublish_at:%Y-%m-%d %H:%M} UTC")
+
+
+@keys_group.command("list")
+@with_appcontext
+def list_signing_keys():
+    """List the signing keys and their states."""
+    from idp.extensions import db
+    from idp.oauth.models import SigningKey
+
+    for key in db.session.scalars(db.select(SigningKey).order_by(SigningKey.created_at)):
+        until = f" (published until {key.unpublish_at:%Y-%m-%d %H:%M} UTC)" if key.unpublish_at \
+            else ""
+        click.echo(f"{key.alg} {key.state:8} {key.kid}{until}")

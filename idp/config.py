@@ -148,6 +148,11 @@ SETTINGS: tuple[Setting, ...] = (
             "(the wait doubles from 2 s up to this).", _positive_int),
     Setting("IDP_WORKER_IN_PROCESS", False, "Run the delivery worker in a thread of each app process "
             "(handy with `idp run`); otherwise run `idp worker`.", _bool),
+    Setting("IDP_SIGNING_ALG", "ES256", "Algorithm of the provider's signing key: ES256 or RS256.",
+            _choice("ES256", "RS256")),
+    Setting("IDP_KEY_RETIRE_HOURS", 24, "How long a rotated-out signing key stays published, so "
+            "tokens it signed still verify; keep it above the longest token lifetime.",
+            _positive_int),
     Setting("IDP_LOG_LEVEL", "INFO", "Logging level.", _choice("DEBUG", "INFO", "WARNING", "ERROR")),
 )
 

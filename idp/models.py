@@ -3,9 +3,10 @@
 from idp.audit.models import AuditEvent
 from idp.auth.models import SignInThrottle
 from idp.delivery.models import Message, MessagePart
+from idp.oauth.models import SigningKey
 from idp.otp.models import SmsChallenge
 from idp.profiles.models import EmailLink, Profile, RecoveryCode
 from idp.sessions.models import WebSession
 
-__all__ = ["AuditEvent", "EmailLink", "Message", "MessagePart", "Profile", "RecoveryCode", "SignInThrottle",
-           "SmsChallenge", "WebSession"]
+__all__ = ["AuditEvent", "EmailLink", "Message", "MessagePart", "Profile", "RecoveryCode",
+           "SignInThrottle", "SigningKey", "SmsChallenge", "WebSession"]

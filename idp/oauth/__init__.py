@@ -1,0 +1,1 @@
+"""The OpenID Connect provider: signing keys (more of the provider comes with its issue)."""
