@@ -131,23 +131,22 @@ class SmtpServer:
                 "IDP_MAIL_PORT": self.port, "IDP_MAIL_SENDER": "Business ID <id@example.com>"}
 
 
-@pytest.fixture
-def smsc(settings):
-    """A running SMSC; the app under test sends through it (name it before ``app``)."""
-    server = Smsc(free_port())
+def _serve(server, settings):
+    """Start a peer, point the app's settings at it, and stop it after the test."""
     server.start()
     settings.update(server.settings())
     settings["IDP_DELIVERY_MAX_RETRY_SECONDS"] = 2
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smsc(settings):
+    """A running SMSC; the app under test sends through it (name it before ``app``)."""
+    yield from _serve(Smsc(free_port()), settings)
 
 
 @pytest.fixture
 def smtp_server(settings):
     """A running SMTP server; the app under test sends through it (name it before ``app``)."""
-    server = SmtpServer(free_port())
-    server.start()
-    settings.update(server.settings())
-    settings["IDP_DELIVERY_MAX_RETRY_SECONDS"] = 2
-    yield server
-    server.stop()
+    yield from _serve(SmtpServer(free_port()), settings)
