@@ -116,6 +116,10 @@ def _init_extensions(app: Flask) -> None:
                       referrer_policy="same-origin",
                       session_cookie_secure=app.config["SESSION_COOKIE_SECURE"])
     app.session_interface = DatabaseSessionInterface()
+    from idp.oauth import logout, server
+
+    server.init_app(app)
+    logout.connect(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -124,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from idp.cli import register_commands
     from idp.dev import views as dev_views
     from idp.errors import register_error_handlers
+    from idp.oauth import pages as oauth_pages
     from idp.oauth import views as oauth_views
     from idp.otp import views as sms_views
     from idp.profiles import registration, settings
@@ -131,7 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from idp.templating import register_template_helpers
 
     for blueprint in (i18n.bp, auth_views.bp, profile_views.bp, registration.bp, settings.bp,
-                      sms_views.bp, oauth_views.bp):
+                      sms_views.bp, oauth_views.bp, oauth_pages.bp):
         app.register_blueprint(blueprint)
     if app.config["IDP_ENV"] == "development":
         app.register_blueprint(dev_views.bp)

@@ -37,8 +37,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(prune_command)
 
     from idp.delivery.cli import mail_group, sms_group, worker_command
+    from idp.oauth.cli import clients_group
 
-    for command in (worker_command, sms_group, mail_group):
+    for command in (worker_command, sms_group, mail_group, clients_group):
         app.cli.add_command(command)
 
 

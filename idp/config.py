@@ -153,6 +153,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("IDP_KEY_RETIRE_HOURS", 24, "How long a rotated-out signing key stays published, so "
             "tokens it signed still verify; keep it above the longest token lifetime.",
             _positive_int),
+    Setting("IDP_AUTH_CODE_SECONDS", 60, "Lifetime of an authorization code (single use).",
+            _positive_int),
+    Setting("IDP_ACCESS_TOKEN_MINUTES", 10, "Lifetime of access tokens and ID tokens.", _positive_int),
+    Setting("IDP_REFRESH_TOKEN_DAYS", 30, "Lifetime of an `offline_access` refresh token (rotated at "
+            "each use); other refresh tokens end with the browser session.", _positive_int),
+    Setting("IDP_BACKCHANNEL_TIMEOUT_SECONDS", 5, "How long a relying service's back-channel logout "
+            "endpoint may take to answer before the notice is retried.", _positive_int),
+    Setting("IDP_DEMO_RP_URL", "http://127.0.0.1:5001", "Where the demo relying party (the virtual "
+            "PBX portal of `make run`) listens; `idp demo` registers its client with this address."),
     Setting("IDP_LOG_LEVEL", "INFO", "Logging level.", _choice("DEBUG", "INFO", "WARNING", "ERROR")),
 )
 

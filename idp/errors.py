@@ -41,6 +41,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if type(error).__module__.startswith("authlib."):
+            return error  # a protocol error for a program (JSON and WWW-Authenticate), not a page
         return _render(error.code or 500)
 
     @app.errorhandler(InternalServerError)

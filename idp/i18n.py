@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, has_request_context, redirect, request
+from flask import Blueprint, current_app, has_request_context, redirect, request, session
 from flask_babel import get_locale
 
 from idp.config import LANGUAGES
@@ -25,6 +25,9 @@ def select_locale() -> str:
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen
+    asked = session.get("ui_locale")  # ui_locales of a relying service's request
+    if asked in LANGUAGES:
+        return asked
     profile = current_profile()
     if profile is not None and profile.locale in LANGUAGES:
         return profile.locale

@@ -3,10 +3,19 @@
 from idp.audit.models import AuditEvent
 from idp.auth.models import SignInThrottle
 from idp.delivery.models import Message, MessagePart
-from idp.oauth.models import SigningKey
+from idp.oauth.models import (
+    AuthorizationCode,
+    Client,
+    Consent,
+    Grant,
+    RefreshToken,
+    RevokedAccessToken,
+    SigningKey,
+)
 from idp.otp.models import SmsChallenge
 from idp.profiles.models import EmailLink, Profile, RecoveryCode
 from idp.sessions.models import WebSession
 
-__all__ = ["AuditEvent", "EmailLink", "Message", "MessagePart", "Profile", "RecoveryCode",
+__all__ = ["AuditEvent", "AuthorizationCode", "Client", "Consent", "EmailLink", "Grant", "Message",
+           "MessagePart", "Profile", "RecoveryCode", "RefreshToken", "RevokedAccessToken",
            "SignInThrottle", "SigningKey", "SmsChallenge", "WebSession"]

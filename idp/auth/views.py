@@ -56,9 +56,14 @@ def credential_error(error: Exception) -> str:
 @limiter.limit(_signin_limit, methods=["POST"])
 def signin():
     """First step: phone or e-mail and password."""
-    if current_profile() is not None:
+    # A relying service may ask for a fresh sign-in (``reauth``), with a second factor (``mfa``).
+    reauth = request.args.get("reauth") == "1"
+    if current_profile() is not None and not reauth:
         return redirect(safe_next(request.args.get("next")))
     form = SignInForm()
+    hint = request.args.get("login_hint", "")
+    if request.method == "GET" and hint and len(hint) <= 254:
+        form.identifier.data = hint
     if form.validate_on_submit():
         try:
             profile = authenticate(form.identifier.data, form.password.data)
@@ -66,7 +71,8 @@ def signin():
             form.password.errors.append(credential_error(error))
         else:
             next_url = safe_next(request.args.get("next"))
-            if not profile.two_factor_enabled:
+            step_up = request.args.get("mfa") == "1"
+            if not profile.two_factor_enabled and not step_up:
                 return _complete(profile, ["pwd"], next_url)
             method = "totp" if profile.totp_enabled else "sms"
             session[PENDING] = {"profile_id": profile.id, "at": int(time.time()),

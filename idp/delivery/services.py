@@ -85,7 +85,8 @@ class OutboxEntry:
 
 def outbox(limit: int = 50, recipient: str | None = None) -> list[OutboxEntry]:
     """Return the newest stored messages, decrypted, newest first."""
-    query = db.select(Message).order_by(Message.id.desc()).limit(limit)
+    query = db.select(Message).where(Message.channel.in_(("sms", "email"))) \
+        .order_by(Message.id.desc()).limit(limit)
     if recipient:
         query = query.where(Message.recipient == recipient)
     return [

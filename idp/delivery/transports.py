@@ -57,7 +57,11 @@ class OutboxTransport:
 
 
 def transport_for(channel: str, config) -> Transport:
-    """Build the configured transport of a channel (``sms`` or ``email``)."""
+    """Build the configured transport of a channel (``sms``, ``email`` or ``http``)."""
+    if channel == "http":
+        from idp.oauth.logout import BackchannelTransport
+
+        return BackchannelTransport(timeout=config["IDP_BACKCHANNEL_TIMEOUT_SECONDS"])
     if channel == "sms" and config["IDP_SMS_TRANSPORT"] == "smpp":
         from idp.delivery.smpp import SmppTransport
 
@@ -71,5 +75,7 @@ def transport_for(channel: str, config) -> Transport:
 
 def is_inline(channel: str, config) -> bool:
     """Tell whether a channel delivers at once, without a worker."""
+    if channel not in ("sms", "email"):
+        return False
     setting = config["IDP_SMS_TRANSPORT" if channel == "sms" else "IDP_MAIL_TRANSPORT"]
     return setting == "outbox"

@@ -8,10 +8,12 @@ have expired: IDP_KEY_RETIRE_HOURS) and creates a new NEXT.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from joserfc.jwk import ECKey, RSAKey
+from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from idp.extensions import db
 from idp.oauth.models import CURRENT, NEXT, RETIRED, SigningKey
@@ -59,13 +61,70 @@ def rotate(alg: str) -> tuple[SigningKey, SigningKey]:
     promoted.state, promoted.activated_at = CURRENT, now
     db.session.commit()
     ensure_keys(alg)
+    forget_cached_keys()
     return promoted, retired
 
 
 def private_key(key: SigningKey) -> ECKey | RSAKey:
-    """Return the usable private key of a stored signing key."""
-    pem = decrypt(key.private_pem_encrypted)
-    return ECKey.import_key(pem) if key.alg == "ES256" else RSAKey.import_key(pem)
+    """Return the usable private key of a stored signing key (decrypted once per process)."""
+    cached = _DECRYPTED.get(key.kid)
+    if cached is None:
+        pem = decrypt(key.private_pem_encrypted)
+        cached = ECKey.import_key(pem) if key.alg == "ES256" else RSAKey.import_key(pem)
+        _DECRYPTED[key.kid] = cached
+    return cached
+
+
+# A stored key never changes, so its decrypted form can be kept for the life of the process.
+_DECRYPTED: dict[str, ECKey | RSAKey] = {}
+
+
+@dataclass
+class _Cached:
+    value: object
+    until: float
+
+
+CACHE_SECONDS = 30  # how soon another process's rotation is seen; both keys verify meanwhile
+
+
+def _cache() -> dict[str, _Cached]:
+    return current_app.extensions.setdefault("idp_key_cache", {})
+
+
+def _cached(name: str, build):
+    """Return a value derived from the stored keys, rebuilt every CACHE_SECONDS per process."""
+    entry = _cache().get(name)
+    now = time.time()
+    if entry is None or entry.until < now:
+        entry = _cache()[name] = _Cached(build(), now + CACHE_SECONDS)
+    return entry.value
+
+
+def forget_cached_keys() -> None:
+    """Drop this app's cached keys (after a rotation in this process)."""
+    _cache().clear()
+
+
+def signing_key() -> tuple[str, str, ECKey | RSAKey]:
+    """Return (kid, alg, private key) of the key that signs now."""
+    def build():
+        key = ensure_keys(current_app.config["IDP_SIGNING_ALG"])
+        return key.kid, key.alg, private_key(key)
+    return _cached("signing", build)
+
+
+def public_jwks() -> dict:
+    """Return the published JWKS, cached for a few seconds per process."""
+    def build():
+        ensure_keys(current_app.config["IDP_SIGNING_ALG"])
+        return jwks()
+    return _cached("jwks", build)
+
+
+def verification_keys() -> KeySet:
+    """Return the published keys as a joserfc KeySet, to verify tokens this provider signed."""
+    return _cached("keyset", lambda: KeySet.import_key_set(jwks()))
 
 
 def published_keys() -> list[SigningKey]:

@@ -1,16 +1,101 @@
-"""Public endpoints of the provider's keys."""
+"""The provider's machine endpoints: discovery, keys, token, userinfo, revocation, introspection."""
+
+from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from idp.oauth.keys import ensure_keys, jwks
+from idp.extensions import csrf
+from idp.i18n import LANGUAGES
+from idp.links import external_url
+from idp.oauth.keys import public_jwks
+from idp.oauth.models import ACR_MULTI_FACTOR, ACR_PASSWORD
+from idp.oauth.server import CLIENT_AUTH_METHODS, authorization_server
+from idp.oauth.tokens import issuer
 
 bp = Blueprint("oauth", __name__)
+
+SCOPES = ["openid", "profile", "email", "phone", "offline_access", "services"]
+CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name",
+          "given_name", "family_name", "locale", "updated_at", "email", "email_verified",
+          "phone_number", "phone_number_verified", "services"]
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery():
+    """OpenID Provider metadata (OpenID Connect Discovery 1.0, RFC 8414)."""
+    alg = current_app.config["IDP_SIGNING_ALG"]
+    metadata = {
+        "issuer": issuer(),
+        "authorization_endpoint": external_url("authorize.authorize"),
+        "token_endpoint": external_url("oauth.token"),
+        "userinfo_endpoint": external_url("oauth.userinfo"),
+        "jwks_uri": external_url("oauth.keys"),
+        "end_session_endpoint": external_url("authorize.end_session"),
+        "revocation_endpoint": external_url("oauth.revoke"),
+        "introspection_endpoint": external_url("oauth.introspect"),
+        "scopes_supported": SCOPES,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [alg],
+        "userinfo_signing_alg_values_supported": [alg],
+        "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
+        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": CLAIMS,
+        "acr_values_supported": [ACR_PASSWORD, ACR_MULTI_FACTOR],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "ui_locales_supported": list(LANGUAGES),
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": False,
+    }
+    response = jsonify(metadata)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.get("/jwks.json")
 def keys():
     """The JSON Web Key Set relying parties verify signatures with (cacheable for a while)."""
-    ensure_keys(current_app.config["IDP_SIGNING_ALG"])
-    response = jsonify(jwks())
+    response = jsonify(public_jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.post("/token")
+@csrf.exempt
+def token():
+    """Token endpoint: authorization_code, refresh_token, client_credentials."""
+    return authorization_server().create_token_response()
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+@csrf.exempt
+def userinfo():
+    """Claims about the profile an access token was issued for."""
+    response = authorization_server().create_endpoint_response("userinfo")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/revoke")
+@csrf.exempt
+def revoke():
+    """RFC 7009 token revocation."""
+    return authorization_server().create_endpoint_response("revocation")
+
+
+@bp.post("/introspect")
+@csrf.exempt
+def introspect():
+    """RFC 7662 token introspection."""
+    response = authorization_server().create_endpoint_response("introspection")
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -20,6 +20,7 @@ from werkzeug.datastructures import CallbackDict
 
 from idp.extensions import db
 from idp.sessions.models import WebSession
+from idp.sessions.signals import sessions_ended
 from idp.timeutil import utcnow
 
 log = logging.getLogger("idp.sessions")
@@ -89,9 +90,20 @@ class DatabaseSessionInterface(SessionInterface):
         now = utcnow()
         row = session.row
         try:
+            if session.regenerate and row is not None and not session.ended \
+                    and row.profile_id is not None and row.profile_id == session.profile_id:
+                # The same person signed in again (a relying service asked for a fresh sign-in):
+                # the session goes on under a new token, so its sid and what it granted stay.
+                token = secrets.token_urlsafe(32)
+                row.token_hash = hash_token(token)
+                session.regenerate = False
+            else:
+                token = None
             if session.ended or (session.regenerate and row is not None):
                 if row is not None:
                     row.ended_at = now
+                    if row.profile_id is not None:
+                        sessions_ended.send(app, session_ids=[row.id])
                 if session.ended and not session:
                     db.session.commit()
                     response.delete_cookie(name, domain=domain, path=path)
@@ -101,7 +113,6 @@ class DatabaseSessionInterface(SessionInterface):
                 row = None
             if row is None and not session.modified:
                 return
-            token = None
             if row is None:
                 token = secrets.token_urlsafe(32)
                 row = WebSession(token_hash=hash_token(token), created_at=now,

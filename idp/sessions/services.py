@@ -9,6 +9,7 @@ from flask import current_app, g, session
 from idp.extensions import db
 from idp.profiles.models import Profile
 from idp.sessions.models import WebSession
+from idp.sessions.signals import sessions_ended
 from idp.timeutil import utcnow
 
 
@@ -61,16 +62,22 @@ def end_session(profile_id: int, session_id: int) -> bool:
     if row is None:
         return False
     row.ended_at = utcnow()
+    sessions_ended.send(current_app._get_current_object(), session_ids=[row.id])
     return True
 
 
 def end_sessions(profile_id: int, keep_id: int | None = None) -> int:
     """End every session of a profile except ``keep_id``; return how many ended."""
-    query = db.update(WebSession).where(WebSession.profile_id == profile_id,
-                                        WebSession.ended_at.is_(None))
+    query = db.select(WebSession.id).where(WebSession.profile_id == profile_id,
+                                           WebSession.ended_at.is_(None))
     if keep_id is not None:
         query = query.where(WebSession.id != keep_id)
-    return db.session.execute(query.values(ended_at=utcnow())).rowcount
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(db.update(WebSession).where(WebSession.id.in_(ids))
+                           .values(ended_at=utcnow()))
+        sessions_ended.send(current_app._get_current_object(), session_ids=ids)
+    return len(ids)
 
 
 def prune_sessions(older_than: timedelta) -> int:

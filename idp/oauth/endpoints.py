@@ -1,0 +1,91 @@
+"""Token revocation (RFC 7009) and introspection (RFC 7662), for confidential clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
+
+from idp.extensions import db
+from idp.oauth.models import Client, RefreshToken, epoch
+from idp.oauth.tokens import AccessToken, issuer, load_access_token, revoke_access_token
+from idp.timeutil import utcnow
+
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+@dataclass
+class IssuedRefreshToken:
+    """A refresh token found by its value, shaped for Authlib's endpoints."""
+
+    row: RefreshToken
+
+    def check_client(self, client: Client) -> bool:
+        return self.row.grant.client_id == client.client_id
+
+    def is_expired(self) -> bool:
+        return self.row.expires_at <= utcnow()
+
+    def is_revoked(self) -> bool:
+        return self.row.used_at is not None or self.row.grant.revoked_at is not None
+
+
+def find_token(token: str, hint: str | None) -> AccessToken | IssuedRefreshToken | None:
+    """Find an access token (a JWT of ours) or a refresh token (by its hash)."""
+    from idp.oauth.server import token_digest
+
+    if not token or len(token) > 4096:
+        return None
+    if hint != "refresh_token" and token.count(".") == 2:
+        found = load_access_token(token)
+        if found is not None:
+            return found
+    row = db.session.get(RefreshToken, token_digest(token))
+    return IssuedRefreshToken(row) if row is not None else None
+
+
+class RevocationEndpoint(_RevocationEndpoint):
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def query_token(self, token_string, token_type_hint):
+        return find_token(token_string, token_type_hint)
+
+    def revoke_token(self, token, request):
+        from idp.oauth.server import revoke_grant
+
+        if isinstance(token, IssuedRefreshToken):
+            # Revoking a refresh token ends its grant, with the access tokens minted from it.
+            revoke_grant(token.row.grant_id, "revoked_by_client")
+        else:
+            revoke_access_token(token)
+        db.session.commit()
+
+
+class IntrospectionEndpoint(_IntrospectionEndpoint):
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def query_token(self, token_string, token_type_hint):
+        return find_token(token_string, token_type_hint)
+
+    def check_permission(self, token, client, request) -> bool:
+        """A client may introspect the tokens issued to it or meant for it (its audience)."""
+        if isinstance(token, IssuedRefreshToken):
+            return token.check_client(client)
+        audience = token.claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        return token.check_client(client) or client.client_id in audiences
+
+    def introspect_token(self, token) -> dict:
+        if isinstance(token, IssuedRefreshToken):
+            grant = token.row.grant
+            return {"active": True, "token_type": "refresh_token", "iss": issuer(),
+                    "client_id": grant.client_id, "scope": token.row.scope,
+                    "sub": grant.profile.subject, "exp": epoch(token.row.expires_at),
+                    "iat": epoch(token.row.created_at)}
+        claims = token.claims
+        payload = {"active": True, "token_type": "Bearer"}
+        payload.update({key: claims[key] for key in
+                        ("iss", "sub", "aud", "client_id", "scope", "exp", "iat", "jti",
+                         "auth_time", "acr", "amr", "sid") if key in claims})
+        return payload

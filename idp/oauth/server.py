@@ -1,0 +1,308 @@
+"""Authlib's authorization server, wired to this provider's tables, keys and sessions.
+
+Grants: authorization code with PKCE (S256 only, required for every client) and OpenID Connect,
+refresh token with rotation and reuse detection, client credentials. No implicit, no password grant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import UserInfo, UserInfoEndpoint
+from authlib.oidc.core.grants import OpenIDCode
+from flask import current_app
+
+from idp.extensions import db
+from idp.oauth import claims
+from idp.oauth.keys import signing_key
+from idp.oauth.models import (
+    AuthorizationCode,
+    Client,
+    Grant,
+    RefreshToken,
+    acr_claim,
+    amr_claim,
+    epoch,
+)
+from idp.oauth.tokens import access_token_seconds, issuer, load_access_token, new_access_token
+from idp.profiles.models import Profile
+from idp.sessions.models import WebSession
+from idp.timeutil import utcnow
+
+# Scopes that describe a person: they need a signed-in profile, never client_credentials.
+IDENTITY_SCOPES = ("openid", "profile", "email", "phone", "offline_access", "services")
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def token_digest(token: str) -> str:
+    """Stored form of codes and refresh tokens (random values, so a plain SHA-256 suffices)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class AuthorizedProfile:
+    """A profile as a token sees it: which grant, when and how it signed in, in which session."""
+
+    profile: Profile
+    grant_id: str
+    auth_time: int
+    amr: list[str]
+    acr: str
+    sid: str | None
+    web_session_id: int | None
+
+    def get_user_id(self) -> str:
+        return self.profile.subject
+
+    @classmethod
+    def of_code(cls, code: AuthorizationCode, profile: Profile) -> AuthorizedProfile:
+        return cls(profile, code.grant_id, epoch(code.auth_time), amr_claim(code.amr),
+                   acr_claim(code.amr), code.sid, code.web_session_id)
+
+    @classmethod
+    def of_grant(cls, grant: Grant) -> AuthorizedProfile:
+        return cls(grant.profile, grant.id, epoch(grant.auth_time), amr_claim(grant.amr),
+                   acr_claim(grant.amr), grant.sid, grant.web_session_id)
+
+
+@dataclass
+class Authorization:
+    """Who approved an authorization request: the profile and its browser session."""
+
+    profile: Profile
+    session: WebSession
+
+
+def revoke_grant(grant_id: str, reason: str) -> None:
+    """Revoke a grant: its refresh tokens and the access tokens minted from it stop working."""
+    db.session.execute(db.update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None))
+                       .values(revoked_at=utcnow(), revoked_reason=reason))
+
+
+# --- grants ---------------------------------------------------------------------------------
+
+class S256CodeChallenge(CodeChallenge):
+    """PKCE with S256 only, required in every authorization request (RFC 9700 §2.1.1)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send 'code_challenge' with method S256.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("Only the S256 'code_challenge_method' is accepted.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = [*CLIENT_AUTH_METHODS, "none"]
+
+    def save_authorization_code(self, code: str, request) -> None:
+        approval: Authorization = request.user
+        now = utcnow()
+        payload = request.payload
+        db.session.add(AuthorizationCode(
+            code_hash=token_digest(code), grant_id=secrets.token_urlsafe(18),
+            client_id=request.client.client_id, profile_id=approval.profile.id,
+            web_session_id=approval.session.id, sid=approval.session.sid,
+            redirect_uri=payload.redirect_uri, scope=request.scope or "",
+            nonce=payload.data.get("nonce"), code_challenge=payload.data["code_challenge"],
+            code_challenge_method=payload.data["code_challenge_method"],
+            auth_time=approval.session.authenticated_at, amr=approval.session.amr or "pwd",
+            created_at=now,
+            expires_at=now + timedelta(seconds=current_app.config["IDP_AUTH_CODE_SECONDS"])))
+        db.session.commit()
+
+    def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+        row = db.session.get(AuthorizationCode, token_digest(code))
+        if row is None or row.client_id != client.client_id:
+            return None
+        # Mark it used in one atomic step, so of two concurrent exchanges only one can win.
+        won = db.session.execute(db.update(AuthorizationCode).where(
+            AuthorizationCode.code_hash == row.code_hash, AuthorizationCode.used_at.is_(None))
+            .values(used_at=utcnow())).rowcount == 1
+        if not won:
+            # A second use means the code leaked: what the first use issued is revoked too.
+            revoke_grant(row.grant_id, "code_reuse")
+            db.session.commit()
+            return None
+        db.session.commit()
+        return None if row.expires_at < utcnow() else row
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Nothing to do: the code was marked used when it was looked up."""
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> AuthorizedProfile | None:
+        profile = db.session.get(Profile, authorization_code.profile_id)
+        return AuthorizedProfile.of_code(authorization_code, profile) if profile else None
+
+
+class OpenIDConnect(OpenIDCode):
+    """Adds the ID token to the code grant's token response."""
+
+    def resolve_client_private_key(self, client: Client):
+        return signing_key()[2]
+
+    def get_client_algorithm(self, client: Client) -> str:
+        return signing_key()[1]
+
+    def get_encode_header(self, client: Client) -> dict:
+        kid, alg, _ = signing_key()
+        return {"alg": alg, "kid": kid, "typ": "JWT"}
+
+    def get_client_claims(self, client: Client) -> dict:
+        return {"iss": issuer(), "aud": client.client_id,
+                "exp": int(time.time()) + access_token_seconds()}
+
+    def exists_nonce(self, nonce: str, request) -> bool:
+        # A nonce already bound to an earlier code of this client is a replay.
+        return db.session.scalar(db.select(AuthorizationCode.code_hash).where(
+            AuthorizationCode.client_id == request.payload.client_id,
+            AuthorizationCode.nonce == nonce).limit(1)) is not None
+
+    def generate_user_info(self, user: AuthorizedProfile, scope: str) -> UserInfo:
+        info = UserInfo(sub=user.profile.subject)
+        if user.sid:
+            info["sid"] = user.sid
+        return info
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = [*CLIENT_AUTH_METHODS, "none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        row = db.session.get(RefreshToken, token_digest(refresh_token))
+        if row is None:
+            return None
+        if row.used_at is not None:
+            # Replay of a rotated token: someone holds a copy, so the whole family dies.
+            revoke_grant(row.grant_id, "refresh_reuse")
+            db.session.commit()
+            return None
+        grant = row.grant
+        if row.expires_at < utcnow() or grant.revoked_at is not None:
+            return None
+        if not grant.offline and not _session_alive(grant):
+            return None
+        return row
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> AuthorizedProfile:
+        return AuthorizedProfile.of_grant(refresh_token.grant)
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        won = db.session.execute(db.update(RefreshToken).where(
+            RefreshToken.token_hash == refresh_token.token_hash, RefreshToken.used_at.is_(None))
+            .values(used_at=utcnow())).rowcount == 1
+        if not won:
+            revoke_grant(refresh_token.grant_id, "refresh_reuse")
+            db.session.commit()
+            raise InvalidGrantError()
+        db.session.commit()
+
+
+def _session_alive(grant: Grant) -> bool:
+    """An online grant lasts as long as the browser session it began in (and keeps it alive)."""
+    row = db.session.get(WebSession, grant.web_session_id) if grant.web_session_id else None
+    lifetime = timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
+    if row is None or row.ended_at is not None or row.authenticated_at is None \
+            or row.authenticated_at + lifetime < utcnow():
+        return False
+    row.last_seen_at = utcnow()
+    return True
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def validate_requested_scope(self):
+        requested = (self.request.payload.scope or "").split()
+        allowed = set(self.request.client.scopes) - set(IDENTITY_SCOPES)
+        if not set(requested) <= allowed:
+            raise InvalidScopeError()
+
+
+# --- the server -----------------------------------------------------------------------------
+
+def _query_client(client_id: str) -> Client | None:
+    if not client_id or len(client_id) > 64:
+        return None
+    return db.session.scalar(db.select(Client).where(Client.client_id == client_id))
+
+
+def _save_token(token: dict, request) -> None:
+    user: AuthorizedProfile | None = request.user
+    if user is None:
+        return  # client_credentials: a self-contained access token, nothing to store
+    grant = db.session.get(Grant, user.grant_id)
+    if grant is None:
+        code: AuthorizationCode = request.authorization_code
+        grant = Grant(id=user.grant_id, client_id=request.client.client_id,
+                      profile_id=user.profile.id, web_session_id=user.web_session_id,
+                      sid=user.sid, scope=code.scope, auth_time=code.auth_time, amr=code.amr)
+        db.session.add(grant)
+    if token.get("refresh_token"):
+        lifetime = timedelta(days=current_app.config["IDP_REFRESH_TOKEN_DAYS"]) if grant.offline \
+            else timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
+        db.session.add(RefreshToken(token_hash=token_digest(token["refresh_token"]),
+                                    grant_id=grant.id, scope=token.get("scope", grant.scope),
+                                    expires_at=utcnow() + lifetime))
+    db.session.commit()
+
+
+def _access_token(client: Client, grant_type: str, user, scope: str) -> str:
+    return new_access_token(client, scope or "", user)
+
+
+def _refresh_token(client: Client, grant_type: str, user, scope: str) -> str:
+    return secrets.token_urlsafe(32)
+
+
+class AccessTokenValidator(BearerTokenValidator):
+    """Accepts this provider's own access tokens while neither they nor their grant are revoked."""
+
+    def authenticate_token(self, token_string: str):
+        return load_access_token(token_string) if token_string and len(token_string) < 4096 else None
+
+
+class UserInfoClaims(UserInfoEndpoint):
+    def generate_user_info(self, user: Profile, scope: str) -> UserInfo:
+        return claims.userinfo(user, scope)
+
+    def get_issuer(self) -> str:
+        return issuer()
+
+
+def init_app(app) -> None:
+    """Set up the authorization server of ``app`` with its grants and endpoints."""
+    authorization = AuthorizationServer(app, query_client=_query_client, save_token=_save_token)
+    require_token = ResourceProtector()
+    authorization.register_token_generator("default", BearerTokenGenerator(
+        access_token_generator=_access_token, refresh_token_generator=_refresh_token,
+        expires_generator=lambda client, grant_type: access_token_seconds()))
+    authorization.register_grant(AuthorizationCodeGrant,
+                                 [S256CodeChallenge(required=True), OpenIDConnect(require_nonce=False)])
+    authorization.register_grant(RefreshTokenGrant)
+    authorization.register_grant(ClientCredentialsGrant)
+    require_token.register_token_validator(AccessTokenValidator())
+    authorization.register_endpoint(UserInfoClaims(resource_protector=require_token))
+    from idp.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
+
+    authorization.register_endpoint(RevocationEndpoint)
+    authorization.register_endpoint(IntrospectionEndpoint)
+    app.extensions["idp_authorization"] = authorization
+
+
+def authorization_server() -> AuthorizationServer:
+    """Return the authorization server of the current app."""
+    return current_app.extensions["idp_authorization"]
