@@ -37,7 +37,7 @@ class SigningKey(db.Model):
     unpublish_at: Mapped[datetime | None]
 
 
-ACR_PASSWORD = "urn:business-id:acr:password"
+ACR_PASSWORD = "urn:business-id:acr:password"  # noqa: S105 - a method name, not a secret
 ACR_MULTI_FACTOR = "urn:business-id:acr:mfa"
 
 

@@ -22,8 +22,8 @@ from idp.oauth.keys import signing_key, verification_keys
 from idp.oauth.models import Client, Grant, RevokedAccessToken
 from idp.profiles.models import Profile
 
-ACCESS_TOKEN_TYPE = "at+jwt"
-LOGOUT_TOKEN_TYPE = "logout+jwt"
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a JWT type
+LOGOUT_TOKEN_TYPE = "logout+jwt"  # noqa: S105 - a JWT type
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 ALGORITHMS = ["ES256", "RS256"]
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
-from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("IDP_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,32 +20,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 ACCEPT_LANGUAGE = {"uk": "uk-UA,uk;q=0.9", "ru": "ru-RU,ru;q=0.9", "en": "en-GB,en;q=0.9"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def base_url(settings) -> str:
-    """The loopback URL the app will be served at (also its IDP_ISSUER, for e-mail links)."""
-    url = f"http://127.0.0.1:{_free_port()}"
-    settings["IDP_ISSUER"] = url
-    return url
-
-
-@pytest.fixture
-def live_server(base_url, app):
-    """Serve ``app`` on ``base_url`` in a thread for the duration of a test."""
-    port = int(base_url.rsplit(":", 1)[1])
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base_url
-    server.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Real protocol peers on loopback: an SMSC (node-smpp's server) and an SMTP server (aiosmtpd).
+"""Real protocol peers on loopback: an SMSC (node-smpp's server) and an SMTP server (aiosmtpd);
+and the app itself served on loopback (``live_server``) for browsers and foreign OpenID clients.
 
 Neither is a mock: the product talks SMPP 3.4 and SMTP to them over TCP, and the tests read what
 arrived. The SMSC needs ``npm ci`` in ``tests/peers/smsc`` (``make test`` runs it).
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from werkzeug.serving import make_server
 
 SMSC_DIR = Path(__file__).parent / "smsc"
 
@@ -150,3 +152,23 @@ def smsc(settings):
 def smtp_server(settings):
     """A running SMTP server; the app under test sends through it (name it before ``app``)."""
     yield from _serve(SmtpServer(free_port()), settings)
+
+
+@pytest.fixture
+def base_url(settings) -> str:
+    """The loopback URL the app will be served at (also its IDP_ISSUER, for links and tokens)."""
+    url = f"http://127.0.0.1:{free_port()}"
+    settings["IDP_ISSUER"] = url
+    return url
+
+
+@pytest.fixture
+def live_server(base_url, app):
+    """Serve ``app`` on ``base_url`` in a thread for the duration of a test."""
+    port = int(base_url.rsplit(":", 1)[1])
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base_url
+    server.shutdown()
+    thread.join(5)
