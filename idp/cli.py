@@ -162,10 +162,11 @@ def new_secrets_key():
 @click.option("--days", default=30, show_default=True, help="Keep records this many days.")
 @with_appcontext
 def prune_command(days):
-    """Delete ended sessions, finished SMS challenges and used e-mail links older than --days."""
+    """Delete sessions, SMS challenges, e-mail links and tokens that ended more than --days ago."""
     from datetime import timedelta
 
     from idp.extensions import db
+    from idp.oauth.prune import prune_tokens
     from idp.otp.models import SmsChallenge
     from idp.profiles.models import EmailLink
     from idp.sessions.services import prune_sessions
@@ -177,8 +178,10 @@ def prune_command(days):
     challenges = db.session.execute(db.delete(SmsChallenge).where(
         SmsChallenge.expires_at < cutoff)).rowcount
     links = db.session.execute(db.delete(EmailLink).where(EmailLink.created_at < cutoff)).rowcount
+    tokens = prune_tokens(cutoff)
     db.session.commit()
-    click.echo(f"deleted {sessions} sessions, {challenges} SMS challenges, {links} e-mail links")
+    click.echo(f"deleted {sessions} sessions, {challenges} SMS challenges, {links} e-mail links, "
+               + ", ".join(f"{count} {what}" for what, count in tokens.items()))
 
 
 @keys_group.command("rotate")
@@ -195,6 +198,19 @@ def rotate_signing_key(alg):
     current, retired = rotate(alg)
     click.echo(f"{alg}: now signing with {current.kid}; {retired.kid} stays published until "
                f"{retired.unpublish_at:%Y-%m-%d %H:%M} UTC")
+
+
+@keys_group.command("ensure")
+@with_appcontext
+def ensure_signing_keys():
+    """Create the signing keys if there are none (run it at deploy, after `idp db upgrade`)."""
+    from flask import current_app
+
+    from idp.oauth.keys import ensure_keys
+
+    alg = current_app.config["IDP_SIGNING_ALG"]
+    key = ensure_keys(alg)
+    click.echo(f"{alg}: signing with {key.kid}")
 
 
 @keys_group.command("list")

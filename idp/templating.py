@@ -39,6 +39,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(event_label, "event_label")
     app.add_template_filter(device_label, "device")
     app.add_template_filter(mask_phone, "masked_phone")
+    app.add_template_filter(scope_text, "scope_text")
     app.add_template_filter(lambda value: format_datetime(value, "medium") if value else "",
                             "when")
 
@@ -47,3 +48,10 @@ def password_rule_items() -> list[tuple[str, str, int, int]]:
     """Return (rule id, localised text, min length, max length) for the password hints."""
     minimum = current_app.config["IDP_PASSWORD_MIN_LENGTH"]
     return [(rule, rule_text(rule), minimum, MAX_LENGTH) for rule in password_rules()]
+
+
+def scope_text(scope: str) -> str:
+    """What a scope gives an application, in the person's language ("" for unknown scopes)."""
+    from idp.oauth.pages import SCOPE_TEXTS
+
+    return str(SCOPE_TEXTS.get(scope, ""))

@@ -28,6 +28,11 @@ EVENT_LABELS = {
     "two_factor.recovery_codes_generated": _l("New recovery codes created"),
     "session.ended": _l("A session was ended"),
     "session.ended_others": _l("Other sessions were ended"),
+    "session.ended_everywhere": _l("Signed out everywhere"),
+    "oauth.authorized": _l("Signed in to an application"),
+    "oauth.consent_given": _l("Access given to an application"),
+    "oauth.consent_denied": _l("Access refused to an application"),
+    "oauth.access_revoked": _l("An application's access was revoked"),
 }
 
 

@@ -24,6 +24,7 @@ from idp.auth.services import authenticate, throttle_key
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
+from idp.oauth.logout import revoke_all
 from idp.otp import services as otp
 from idp.otp.errors import AttemptsExhausted, OtpError
 from idp.otp.messages import otp_error_text, resend_and_tell
@@ -277,6 +278,9 @@ def recover_password():
     if form.validate_on_submit():
         set_password(profile, form.password.data, keep_session_id=None,
                      event="password.restored", notice_kind="password_restored")
+        # Someone else may have had the password: applications lose their access too.
+        revoke_all(profile.id, "password_restored")
+        db.session.commit()
         throttle.reset(throttle_key(profile))
         session.pop(RECOVERY, None)
         flash(_("Your password has been changed. Sign in with the new password."), "success")

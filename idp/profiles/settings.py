@@ -20,6 +20,8 @@ from idp.delivery.services import send
 from idp.extensions import db
 from idp.forms import CodeForm, EmptyForm
 from idp.i18n import current_locale
+from idp.oauth.access import applications, revoke_application
+from idp.oauth.logout import revoke_all
 from idp.otp import services as otp
 from idp.otp.errors import OtpError
 from idp.otp.messages import otp_error_text, resend_and_tell
@@ -38,6 +40,7 @@ from idp.sessions.services import (
     current_session_row,
     end_session,
     end_sessions,
+    sign_out,
 )
 
 bp = Blueprint("settings", __name__, url_prefix="/security")
@@ -68,7 +71,9 @@ def index():
                            sessions=active_sessions(profile.id),
                            current_session_id=row.id if row else None,
                            events=recent_events(profile.id, 10),
-                           recovery_left=recovery_codes.remaining(profile), form=EmptyForm())
+                           recovery_left=recovery_codes.remaining(profile),
+                           applications=applications(profile.id),
+                           form=EmptyForm())
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -267,3 +272,31 @@ def end_other_sessions():
         db.session.commit()
         flash(_("Your other sessions have ended."), "success")
     return redirect(url_for("settings.index"))
+
+
+@bp.post("/sessions/end-all")
+@login_required
+def sign_out_everywhere():
+    """End every session of mine, this one too, and take every application's access back."""
+    profile = current_profile()
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("settings.index"))
+    ended = end_sessions(profile.id)
+    revoke_all(profile.id, "signed_out_everywhere")
+    record("session.ended_everywhere", profile.id, count=ended)
+    db.session.commit()
+    sign_out()
+    flash(_("You have signed out everywhere: on every device and in every application."), "success")
+    return redirect(url_for("auth.signin"))
+
+
+@bp.post("/applications/<client_id>/revoke")
+@login_required
+def revoke_access(client_id: str):
+    """Take an application's access back: it must ask again, its tokens stop working."""
+    profile = current_profile()
+    if EmptyForm().validate_on_submit() and revoke_application(profile.id, client_id):
+        record("oauth.access_revoked", profile.id, client=client_id)
+        db.session.commit()
+        flash(_("The application no longer has access to your profile."), "success")
+    return redirect(url_for("settings.index") + "#applications")
