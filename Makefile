@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TRANSLATIONS := idp/translations
 SMSC := tests/peers/smsc
+OPENID_CLIENT := tests/peers/openid-client
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -21,6 +22,11 @@ $(SMSC)/node_modules/.installed: $(SMSC)/package-lock.json
 	cd $(SMSC) && npm ci --silent --no-audit --no-fund
 	touch $@
 
+# The tests' foreign relying party: the certified openid-client package, installed by its lock file.
+$(OPENID_CLIENT)/node_modules/.installed: $(OPENID_CLIENT)/package-lock.json
+	cd $(OPENID_CLIENT) && npm ci --silent --no-audit --no-fund
+	touch $@
+
 compile-translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -D messages --statistics 2>&1 | grep -v "^$$" || true
 
@@ -33,7 +39,7 @@ run: compile-translations
 	$(BIN)/idp run --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite; PostgreSQL and Redis too when IDP_TEST_* are set).
-test: compile-translations $(SMSC)/node_modules/.installed
+test: compile-translations $(SMSC)/node_modules/.installed $(OPENID_CLIENT)/node_modules/.installed
 	$(BIN)/ruff check idp connectors ui tests
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -47,4 +53,4 @@ translations: $(STAMP)
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
 
 clean:
-	rm -rf $(VENV) instance test-artifacts $(SMSC)/node_modules
+	rm -rf $(VENV) instance test-artifacts $(SMSC)/node_modules $(OPENID_CLIENT)/node_modules
