@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from urllib.parse import urlsplit
 
-from idp.extensions import csrf
+from flask import Blueprint, current_app, jsonify, request
+
+from idp.extensions import csrf, db
 from idp.i18n import LANGUAGES
 from idp.links import external_url
 from idp.oauth.keys import public_jwks
-from idp.oauth.models import ACR_MULTI_FACTOR, ACR_PASSWORD
+from idp.oauth.models import ACR_MULTI_FACTOR, ACR_PASSWORD, Client
 from idp.oauth.server import CLIENT_AUTH_METHODS, authorization_server
 from idp.oauth.tokens import issuer
 
@@ -98,4 +100,37 @@ def introspect():
     """RFC 7662 token introspection."""
     response = authorization_server().create_endpoint_response("introspection")
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# Browser apps (public clients) call these from their own origin; metadata and keys are public.
+PUBLIC_DATA = {"oauth.discovery", "oauth.keys"}
+BROWSER_APP_ENDPOINTS = {"oauth.token", "oauth.userinfo"}
+
+
+def _browser_app_origins() -> set[str]:
+    """Origins of the redirect URIs of public clients: the web apps allowed to call the token endpoint."""
+    origins = set()
+    for uris in db.session.scalars(db.select(Client.redirect_uris_json).where(Client.secret_hash.is_(None))):
+        for uri in Client(redirect_uris_json=uris).redirect_uris:
+            parts = urlsplit(uri)
+            if parts.scheme in ("http", "https"):
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
+@bp.after_request
+def allow_browser_apps(response):
+    """CORS for single-page apps: public data to anyone, tokens to registered browser apps."""
+    origin = request.headers.get("Origin")
+    if not origin or request.endpoint not in PUBLIC_DATA | BROWSER_APP_ENDPOINTS:
+        return response
+    if request.endpoint in PUBLIC_DATA:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin in _browser_app_origins():
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, DPoP"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Access-Control-Max-Age"] = "600"
+        response.vary.add("Origin")
     return response

@@ -73,3 +73,15 @@ def test_authorization_response_names_the_issuer(app, client, users):
     assert query["iss"] == ISSUER
     assert query["state"] == request.state
     assert exchange(client, request, query["code"]).status_code == 200
+
+
+def test_browser_apps_may_call_the_token_endpoint_from_their_origin(app, client):
+    register_client(app, public=True, redirect_uris=["https://spa.example/callback"])
+    allowed = client.options("/token", headers={"Origin": "https://spa.example",
+                                                "Access-Control-Request-Method": "POST"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://spa.example"
+    stranger = client.options("/token", headers={"Origin": "https://evil.example",
+                                                 "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+    keys = client.get("/jwks.json", headers={"Origin": "https://evil.example"})
+    assert keys.headers["Access-Control-Allow-Origin"] == "*"
