@@ -8,6 +8,7 @@ SMSC := tests/peers/smsc
 OPENID_CLIENT := tests/peers/openid-client
 HOST ?= 127.0.0.1
 PORT ?= 5000
+PBX_PORT ?= 5001
 
 .PHONY: run test lint translations compile-translations clean
 
@@ -30,21 +31,26 @@ $(OPENID_CLIENT)/node_modules/.installed: $(OPENID_CLIENT)/package-lock.json
 compile-translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -D messages --statistics 2>&1 | grep -v "^$$" || true
 
-## Run the product on its embedded default: SQLite, development outbox, demo data.
+## Run the product on its embedded default: SQLite, development outbox, demo data, and beside it
+## the demo relying party (examples/pbx_portal, the virtual PBX portal) at http://127.0.0.1:$(PBX_PORT).
 # E-mail links are built from the issuer: point them at the server this starts.
 run: export IDP_ISSUER ?= http://$(HOST):$(PORT)
+run: export IDP_DEMO_RP_URL ?= http://127.0.0.1:$(PBX_PORT)
 run: compile-translations
 	$(BIN)/idp db upgrade
+	$(BIN)/idp keys ensure
 	$(BIN)/idp demo
-	$(BIN)/idp run --host $(HOST) --port $(PORT)
+	PBX_URL=$(IDP_DEMO_RP_URL) $(BIN)/python -m examples.pbx_portal & portal=$$!; \
+	trap 'kill $$portal 2>/dev/null' EXIT INT TERM; \
+	IDP_WORKER_IN_PROCESS=$${IDP_WORKER_IN_PROCESS:-true} $(BIN)/idp run --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite; PostgreSQL and Redis too when IDP_TEST_* are set).
 test: compile-translations $(SMSC)/node_modules/.installed $(OPENID_CLIENT)/node_modules/.installed
-	$(BIN)/ruff check idp connectors ui tests
+	$(BIN)/ruff check idp connectors ui tests examples
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check idp connectors ui tests
+	$(BIN)/ruff check idp connectors ui tests examples
 
 ## Re-extract the messages and merge them into the uk and ru catalogues.
 translations: $(STAMP)

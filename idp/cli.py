@@ -46,14 +46,44 @@ def register_commands(app: Flask) -> None:
 @click.command("demo")
 @with_appcontext
 def demo_command():
-    """Create the demo data (idempotent) and print how to sign in."""
-    from idp.demo import DEMO_PASSWORD, ensure_demo_data
+    """Create the demo data (idempotent) and print how to sign in.
+
+    In development it also registers the demo relying party, the virtual PBX portal, and writes
+    its credentials for ``python -m examples.pbx_portal``.
+    """
+    import os
+    from pathlib import Path
+
+    from flask import current_app
+
+    from idp.demo import DEMO_CLIENT_FILE, DEMO_PASSWORD, ensure_demo_client, ensure_demo_data
+    from idp.oauth.clients import ClientError
 
     profile = ensure_demo_data()
     click.echo("Demo profile ready:")
     click.echo(f"  sign in at  /signin  with  {profile.phone}  or  {profile.email}")
     click.echo(f"  password    {DEMO_PASSWORD}")
     click.echo("  SMS codes and e-mails appear at /dev/outbox and in `idp outbox list`.")
+    if current_app.config["IDP_ENV"] != "development":
+        click.echo("The demo relying party (the virtual PBX portal) is registered in development "
+                   "only: skipped.")
+        return
+    try:
+        demo = ensure_demo_client()
+    except ClientError as exc:
+        raise click.ClickException(f"cannot register the demo portal: {exc}") from exc
+    shown = os.path.relpath(demo.path) if not os.path.relpath(demo.path).startswith("..") \
+        else str(demo.path)
+    command = "python -m examples.pbx_portal"
+    if demo.path.resolve() != (Path("instance") / DEMO_CLIENT_FILE).resolve():
+        command = f"PBX_CLIENT_FILE={demo.path} {command}"
+    state = "registered" if demo.created else "ready"
+    click.echo("")
+    click.echo(f"Demo relying party {state}: {demo.client.name} (client {demo.client.client_id}, "
+               "asks for consent):")
+    click.echo(f"  credentials {shown}" + (" (written now, mode 0600)" if demo.written else ""))
+    click.echo(f"  start it    {command}   (`make run` starts it for you)")
+    click.echo(f"  open        {demo.portal_url}  and press \"Sign in with Business ID\"")
 
 
 @click.group("profiles")

@@ -1,0 +1,1 @@
+"""Examples that run beside Business ID (from the repository root; not installed)."""
