@@ -63,6 +63,15 @@ def check_uri(uri: str, public: bool, what: str) -> str:
     raise ClientError(f"{what} {uri!r}: use https (http only on a loopback address)")
 
 
+def _new_client_id() -> str:
+    """A random client id that never starts with "-" (``idp clients show`` would take it for an
+    option)."""
+    while True:
+        client_id = secrets.token_urlsafe(18)
+        if not client_id.startswith("-"):
+            return client_id
+
+
 def create_client(name: str, redirect_uris: list[str], *, public: bool = False,
                   first_party: bool = False, grant_types: list[str] | None = None,
                   scope: str | None = None, post_logout_redirect_uris: list[str] | None = None,
@@ -79,7 +88,7 @@ def create_client(name: str, redirect_uris: list[str], *, public: bool = False,
         raise ClientError("the authorization code grant needs at least one --redirect-uri")
     if not name.strip() or len(name) > 100:
         raise ClientError("the name must be 1 to 100 characters")
-    client_id = client_id or secrets.token_urlsafe(18)
+    client_id = client_id or _new_client_id()
     if len(client_id) > 64 or db.session.scalar(db.select(Client.id).where(Client.client_id == client_id)):
         raise ClientError(f"client id {client_id!r} is taken or too long")
     secret = None if public else secrets.token_urlsafe(32)

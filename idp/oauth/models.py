@@ -223,6 +223,14 @@ class RefreshToken(db.Model):
 
     grant: Mapped[Grant] = relationship(lazy="joined")
 
+    # Authlib's TokenMixin, as the refresh token grant asks it.
+    def check_client(self, client: Client) -> bool:
+        """A refresh token is good only for the client it was issued to."""
+        return self.grant.client_id == client.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
 
 class RevokedAccessToken(db.Model):
     """An access token revoked on its own (RFC 7009), kept until it would have expired."""

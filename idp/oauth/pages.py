@@ -27,7 +27,7 @@ from idp.forms import EmptyForm
 from idp.oauth.keys import public_jwks
 from idp.oauth.models import ACR_MULTI_FACTOR, Client, Consent
 from idp.oauth.server import Authorization, authorization_server
-from idp.oauth.tokens import ALGORITHMS, issuer, read
+from idp.oauth.tokens import ALGORITHMS, ID_TOKEN_TYPE, issuer, read
 from idp.sessions.services import current_profile, current_session_row, sign_out
 from idp.timeutil import utcnow
 
@@ -138,10 +138,10 @@ def _why_sign_in_again(profile, params, prompts) -> str | None:
     return None
 
 
-def _authorize_url(params, drop_prompts: set[str]) -> str:
-    """This authorization request again, without the prompts already satisfied."""
+def _authorize_url(params, drop_prompts: set[str], drop: tuple[str, ...] = ()) -> str:
+    """This authorization request again, without the prompts (and ``drop``) already satisfied."""
     query = [(k, v) for k, v in params.items(multi=True) if k not in ("prompt", "csrf_token",
-                                                                      "decision")]
+                                                                      "decision", *drop)]
     prompts = [p for p in params.get("prompt", "").split() if p not in drop_prompts]
     if prompts:
         query.append(("prompt", " ".join(prompts)))
@@ -149,8 +149,14 @@ def _authorize_url(params, drop_prompts: set[str]) -> str:
 
 
 def _to_sign_in(params, step_up: bool) -> Response:
-    """Send the person to sign in, coming back to this request (without ``prompt=login``)."""
-    arguments = {"next": _authorize_url(params, drop_prompts={"login"}), "reauth": "1"}
+    """Send the person to sign in, coming back to this request.
+
+    Signing in satisfies ``prompt=login``, ``max_age`` (else ``max_age=0`` would ask forever) and
+    ``prompt=select_account`` (the person just chose the profile): none is asked again on the way back.
+    """
+    arguments = {"next": _authorize_url(params, drop_prompts={"login", "select_account"},
+                                        drop=("max_age",)),
+                 "reauth": "1"}
     hint = params.get("login_hint", "")
     if hint and len(hint) <= 254:
         arguments["login_hint"] = hint
@@ -226,6 +232,10 @@ def end_session():
         ended = endpoint.validate_request(authorization_server().create_oauth2_request(request))
     except OAuth2Error as error:
         return render_template("oauth/error.html", description=error.description or error.error), 400
+    hint = request.values.get("id_token_hint")
+    if hint and read(hint, ID_TOKEN_TYPE) is None:
+        # Signed by us but no ID token (an access token a resource server saw): no proof of the RP.
+        return render_template("oauth/error.html", description="id_token_hint is not an ID token"), 400
     claims = ended.id_token_claims
     profile = current_profile()
     if claims is not None and (profile is None or claims.get("sub") == profile.subject):
@@ -264,4 +274,4 @@ def confirm_logout():
 def _after_logout(redirect_uri: str | None, client: Client | None) -> Response:
     if redirect_uri:
         return redirect(redirect_uri)
-    return Response(render_template("oauth/logged_out.html", client=client))
+    return Response(render_template("oauth/logged_out.html", client=client), mimetype="text/html")

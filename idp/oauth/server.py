@@ -33,7 +33,13 @@ from idp.oauth.models import (
     amr_claim,
     epoch,
 )
-from idp.oauth.tokens import access_token_seconds, issuer, load_access_token, new_access_token
+from idp.oauth.tokens import (
+    ID_TOKEN_TYPE,
+    access_token_seconds,
+    issuer,
+    load_access_token,
+    new_access_token,
+)
 from idp.profiles.models import Profile
 from idp.sessions.models import WebSession
 from idp.timeutil import utcnow
@@ -158,7 +164,7 @@ class OpenIDConnect(OpenIDCode):
 
     def get_encode_header(self, client: Client) -> dict:
         kid, alg, _ = signing_key()
-        return {"alg": alg, "kid": kid, "typ": "JWT"}
+        return {"alg": alg, "kid": kid, "typ": ID_TOKEN_TYPE}
 
     def get_client_claims(self, client: Client) -> dict:
         return {"iss": issuer(), "aud": client.client_id,
@@ -212,11 +218,17 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
 
 def _session_alive(grant: Grant) -> bool:
-    """An online grant lasts as long as the browser session it began in (and keeps it alive)."""
+    """An online grant lasts as long as the browser session it began in (and keeps it alive).
+
+    The session is over when it was ended, or went idle or past its lifetime (as the browser
+    would find it): then the grant is over too.
+    """
     row = db.session.get(WebSession, grant.web_session_id) if grant.web_session_id else None
     lifetime = timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
+    idle = timedelta(minutes=current_app.config["IDP_SESSION_IDLE_MINUTES"])
+    now = utcnow()
     if row is None or row.ended_at is not None or row.authenticated_at is None \
-            or row.authenticated_at + lifetime < utcnow():
+            or row.authenticated_at + lifetime < now or row.last_seen_at + idle < now:
         return False
     row.last_seen_at = utcnow()
     return True

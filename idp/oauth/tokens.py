@@ -23,6 +23,7 @@ from idp.oauth.models import Client, Grant, RevokedAccessToken
 from idp.profiles.models import Profile
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a JWT type
+ID_TOKEN_TYPE = "JWT"  # noqa: S105 - the plain type tells ID tokens from access and logout tokens
 LOGOUT_TOKEN_TYPE = "logout+jwt"  # noqa: S105 - a JWT type
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 ALGORITHMS = ["ES256", "RS256"]

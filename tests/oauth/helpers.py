@@ -109,3 +109,42 @@ def signed_in_tokens(http: FlaskClient, users, app: Flask, client: RegisteredCli
     response = exchange(http, request, query["code"])
     assert response.status_code == 200, response.get_data(as_text=True)
     return profile, request, response.get_json()
+
+
+# --- the machine endpoints --------------------------------------------------------------------
+
+def bearer(access_token: str) -> dict:
+    return {"Authorization": "Bearer " + access_token}
+
+
+def userinfo(http: FlaskClient, access_token: str):
+    """GET /userinfo with ``access_token``; return the response."""
+    return http.get("/userinfo", headers=bearer(access_token))
+
+
+def refresh(http: FlaskClient, client: RegisteredClient, refresh_token: str, **extra):
+    """Use ``refresh_token`` at the token endpoint as ``client``; return the response."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+    if client.secret:
+        return http.post("/token", data=data, headers=client.basic_auth)
+    return http.post("/token", data={**data, "client_id": client.client_id})
+
+
+def introspect(http: FlaskClient, client: RegisteredClient, token: str, **extra) -> dict:
+    """Ask the introspection endpoint about ``token`` as ``client``; return the JSON answer."""
+    response = http.post("/introspect", data={"token": token, **extra}, headers=client.basic_auth)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def revoke(http: FlaskClient, client: RegisteredClient, token: str, **extra):
+    """Revoke ``token`` as ``client``; return the response."""
+    return http.post("/revoke", data={"token": token, **extra}, headers=client.basic_auth)
+
+
+def table_count(app: Flask, model) -> int:
+    """How many rows the table of ``model`` holds."""
+    from idp.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(model))
