@@ -1,4 +1,9 @@
-"""Token revocation (RFC 7009) and introspection (RFC 7662), for confidential clients."""
+"""Token revocation (RFC 7009) and introspection (RFC 7662).
+
+Introspection is for confidential clients (resource servers). Revocation also lets a public client
+(a browser or mobile app) revoke its own tokens when the person signs out of it, identified by its
+``client_id`` as RFC 7009 §2.1 allows.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +51,7 @@ def find_token(token: str, hint: str | None) -> AccessToken | IssuedRefreshToken
 
 
 class RevocationEndpoint(_RevocationEndpoint):
-    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    CLIENT_AUTH_METHODS = [*CLIENT_AUTH_METHODS, "none"]
 
     def query_token(self, token_string, token_type_hint):
         return find_token(token_string, token_type_hint)

@@ -361,6 +361,16 @@ def test_revoking_an_unknown_token_answers_200(app, client):
     assert revoke(client, registered, "no-such-token").status_code == 200
 
 
+def test_a_public_client_revokes_its_own_tokens_by_client_id(app, client, users):
+    app_client = register_client(app, public=True, first_party=True)
+    _, request, tokens = signed_in_tokens(client, users, app, client=app_client, scope=OFFLINE)
+    response = client.post("/revoke", data={"token": tokens["refresh_token"],
+                                            "client_id": app_client.client_id})
+    assert response.status_code == 200
+    assert refresh(client, app_client, tokens["refresh_token"]).status_code == 400
+    assert userinfo(client, tokens["access_token"]).status_code == 401
+
+
 def test_revocation_needs_client_authentication(app, client, users):
     _, request, tokens = signed_in_tokens(client, users, app)
     response = client.post("/revoke", data={"token": tokens["access_token"],
