@@ -43,7 +43,7 @@ def discovery():
         "id_token_signing_alg_values_supported": [alg],
         "userinfo_signing_alg_values_supported": [alg],
         "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
-        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": CLAIMS,
