@@ -30,8 +30,8 @@ EVENT_LABELS = {
     "session.ended_others": _l("Other sessions were ended"),
     "session.ended_everywhere": _l("Signed out everywhere"),
     "oauth.authorized": _l("Signed in to an application"),
-    "oauth.consent_given": _l("Access given to an application"),
-    "oauth.consent_denied": _l("Access refused to an application"),
+    "oauth.consent_given": _l("Access granted to an application"),
+    "oauth.consent_denied": _l("Access denied to an application"),
     "oauth.access_revoked": _l("An application's access was revoked"),
 }
 

@@ -34,12 +34,12 @@ from idp.timeutil import utcnow
 bp = Blueprint("authorize", __name__)
 
 SCOPE_TEXTS = {
-    "openid": _l("Know who you are (an identifier that is not your phone number)"),
+    "openid": _l("An identifier that tells it who you are (not your phone number)"),
     "profile": _l("Your name and language"),
     "email": _l("Your e-mail address"),
     "phone": _l("Your phone number"),
     "services": _l("Your linked service accounts and your role in them"),
-    "offline_access": _l("Stay signed in when you are away (refresh access without you)"),
+    "offline_access": _l("Access to your profile while you are not using the application (renewed without asking you)"),
 }
 
 
