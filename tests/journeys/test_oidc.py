@@ -109,7 +109,7 @@ def test_sign_in_to_the_portal_with_sms_code_and_consent_then_sign_out(
     assert page.inner_text("main h1") == text(lang, "%(client)s asks for access", client=PORTAL_NAME)
     scopes = page.locator(".consent-scopes li").all_inner_texts()
     assert [s.strip() for s in scopes] == [text(lang, t) for t in (
-        "Know who you are (an identifier that is not your phone number)",
+        "An identifier that tells it who you are (not your phone number)",
         "Your name and language", "Your e-mail address", "Your phone number")]
     shot(page, "3-consent")
     _allow(page, portal)
@@ -233,7 +233,7 @@ def test_the_provider_pages_around_a_relying_service(browser, live_server, porta
     page = new_page(browser, lang)
     page.goto(f"{live_server}/authorize?response_type=code&client_id=pbx-portal&scope=openid"
               "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb")
-    assert page.inner_text("main h1") == text(lang, "The sign-in request cannot be used")
+    assert page.inner_text("main h1") == text(lang, "This sign-in request cannot be accepted")
     shot(page, "1-request-refused")
 
     sign_in(page, live_server, profile.email, PASSWORD)

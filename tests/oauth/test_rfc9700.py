@@ -29,7 +29,7 @@ from tests.oauth.helpers import (
 )
 
 ISSUER = "http://127.0.0.1:5000"
-ERROR_PAGE = "The sign-in request cannot be used"
+ERROR_PAGE = "This sign-in request cannot be accepted"
 
 
 @pytest.fixture
