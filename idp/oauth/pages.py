@@ -39,7 +39,8 @@ SCOPE_TEXTS = {
     "email": _l("Your e-mail address"),
     "phone": _l("Your phone number"),
     "services": _l("Your linked service accounts and your role in them"),
-    "offline_access": _l("Access to your profile while you are not using the application (renewed without asking you)"),
+    "offline_access": _l("Access to your profile while you are not using the application "
+                         "(renewed without asking you)"),
 }
 
 
