@@ -46,11 +46,11 @@ run: compile-translations
 
 ## Run the whole test suite (SQLite; PostgreSQL and Redis too when IDP_TEST_* are set).
 test: compile-translations $(SMSC)/node_modules/.installed $(OPENID_CLIENT)/node_modules/.installed
-	$(BIN)/ruff check idp connectors ui tests examples
+	$(BIN)/ruff check idp connectors ui tests examples benchmarks
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check idp connectors ui tests examples
+	$(BIN)/ruff check idp connectors ui tests examples benchmarks
 
 ## Re-extract the messages and merge them into the uk and ru catalogues.
 translations: $(STAMP)
