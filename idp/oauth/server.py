@@ -42,6 +42,7 @@ from idp.oauth.tokens import (
 )
 from idp.profiles.models import Profile
 from idp.sessions.models import WebSession
+from idp.sessions.services import is_live
 from idp.timeutil import utcnow
 
 # Scopes that describe a person: they need a signed-in profile, never client_credentials.
@@ -133,16 +134,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         row = db.session.get(AuthorizationCode, token_digest(code))
         if row is None or row.client_id != client.client_id:
             return None
-        # Mark it used in one atomic step, so of two concurrent exchanges only one can win.
-        won = db.session.execute(db.update(AuthorizationCode).where(
-            AuthorizationCode.code_hash == row.code_hash, AuthorizationCode.used_at.is_(None))
-            .values(used_at=utcnow())).rowcount == 1
-        if not won:
-            # A second use means the code leaked: what the first use issued is revoked too.
-            revoke_grant(row.grant_id, "code_reuse")
-            db.session.commit()
+        # A second use means the code leaked: what the first use issued is revoked too.
+        if not _use_once(AuthorizationCode, AuthorizationCode.code_hash, row.code_hash,
+                         row.grant_id, "code_reuse"):
             return None
-        db.session.commit()
         return None if row.expires_at < utcnow() else row
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
@@ -207,14 +202,20 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return AuthorizedProfile.of_grant(refresh_token.grant)
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
-        won = db.session.execute(db.update(RefreshToken).where(
-            RefreshToken.token_hash == refresh_token.token_hash, RefreshToken.used_at.is_(None))
-            .values(used_at=utcnow())).rowcount == 1
-        if not won:
-            revoke_grant(refresh_token.grant_id, "refresh_reuse")
-            db.session.commit()
+        if not _use_once(RefreshToken, RefreshToken.token_hash, refresh_token.token_hash,
+                         refresh_token.grant_id, "refresh_reuse"):
             raise InvalidGrantError()
-        db.session.commit()
+
+
+def _use_once(model, key_column, key: str, grant_id: str, reuse_reason: str) -> bool:
+    """Mark a code or refresh token used in one atomic step, so of two concurrent uses only one
+    wins; the loser's grant is revoked (``reuse_reason``). Return whether this use won."""
+    won = db.session.execute(db.update(model).where(key_column == key, model.used_at.is_(None))
+                             .values(used_at=utcnow())).rowcount == 1
+    if not won:
+        revoke_grant(grant_id, reuse_reason)
+    db.session.commit()
+    return won
 
 
 def _session_alive(grant: Grant) -> bool:
@@ -224,11 +225,7 @@ def _session_alive(grant: Grant) -> bool:
     would find it): then the grant is over too.
     """
     row = db.session.get(WebSession, grant.web_session_id) if grant.web_session_id else None
-    lifetime = timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
-    idle = timedelta(minutes=current_app.config["IDP_SESSION_IDLE_MINUTES"])
-    now = utcnow()
-    if row is None or row.ended_at is not None or row.authenticated_at is None \
-            or row.authenticated_at + lifetime < now or row.last_seen_at + idle < now:
+    if row is None or not is_live(row):
         return False
     row.last_seen_at = utcnow()
     return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, g, session
 
@@ -38,13 +38,25 @@ def current_session_row() -> WebSession | None:
     return getattr(session, "row", None)
 
 
+def _limits() -> tuple[datetime, datetime]:
+    """Return (last use, sign-in) times before which a session is over (idle, absolute limit)."""
+    now = utcnow()
+    return (now - timedelta(minutes=current_app.config["IDP_SESSION_IDLE_MINUTES"]),
+            now - timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"]))
+
+
 def _live(query):
     """Restrict a query to sessions neither ended nor past their idle or absolute limit."""
-    now = utcnow()
-    idle = timedelta(minutes=current_app.config["IDP_SESSION_IDLE_MINUTES"])
-    lifetime = timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
-    return query.where(WebSession.ended_at.is_(None), WebSession.last_seen_at > now - idle,
-                       WebSession.authenticated_at > now - lifetime)
+    idle_since, signed_in_since = _limits()
+    return query.where(WebSession.ended_at.is_(None), WebSession.last_seen_at > idle_since,
+                       WebSession.authenticated_at > signed_in_since)
+
+
+def is_live(row: WebSession) -> bool:
+    """Tell whether a signed-in session is neither ended nor past its idle or absolute limit."""
+    idle_since, signed_in_since = _limits()
+    return row.ended_at is None and row.authenticated_at is not None \
+        and row.last_seen_at > idle_since and row.authenticated_at > signed_in_since
 
 
 def active_sessions(profile_id: int) -> list[WebSession]:
