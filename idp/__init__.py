@@ -49,8 +49,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         n = app.config["IDP_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    from idp.connectors import registry as connectors
+
+    connectors.load(app)  # before Babel: connectors bring their own catalogues
     _init_extensions(app)
     _register_blueprints(app)
+    connectors.init_app(app)
     if app.config["IDP_WORKER_IN_PROCESS"]:
         from idp.delivery.worker import start_background_worker
 
@@ -106,6 +110,8 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    if _with_connector_migrations not in migrate.configure_callbacks:
+        migrate.configure(_with_connector_migrations)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
@@ -122,10 +128,24 @@ def _init_extensions(app: Flask) -> None:
     logout.connect(app)
 
 
+def _with_connector_migrations(config):
+    """Add each connector's revisions (one branch per connector) to the one Alembic history."""
+    from flask import current_app
+
+    from idp.connectors.registry import migration_directories
+
+    locations = [str(MIGRATIONS / "versions"), *migration_directories(current_app)]
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(locations))
+    return config
+
+
 def _register_blueprints(app: Flask) -> None:
     from idp import i18n
     from idp.auth import views as auth_views
     from idp.cli import register_commands
+    from idp.connectors import cabinet
+    from idp.connectors import views as service_views
     from idp.dev import views as dev_views
     from idp.errors import register_error_handlers
     from idp.oauth import pages as oauth_pages
@@ -136,10 +156,11 @@ def _register_blueprints(app: Flask) -> None:
     from idp.templating import register_template_helpers
 
     for blueprint in (i18n.bp, auth_views.bp, profile_views.bp, registration.bp, settings.bp,
-                      sms_views.bp, oauth_views.bp, oauth_pages.bp):
+                      sms_views.bp, oauth_views.bp, oauth_pages.bp, service_views.bp):
         app.register_blueprint(blueprint)
     if app.config["IDP_ENV"] == "development":
         app.register_blueprint(dev_views.bp)
     register_error_handlers(app)
     register_template_helpers(app)
+    cabinet.register_template_helpers(app)
     register_commands(app)

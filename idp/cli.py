@@ -27,6 +27,18 @@ def main():
     """Business ID: run, migrate and operate the identity provider."""
 
 
+def _upgrade_every_branch() -> None:
+    """Make ``idp db upgrade`` go to every head: each connector's tables are a branch of the history."""
+    from flask_migrate.cli import upgrade
+
+    for param in upgrade.params:
+        if param.name == "revision":
+            param.default = "heads"
+
+
+_upgrade_every_branch()
+
+
 def register_commands(app: Flask) -> None:
     """Attach the product's command groups to ``app.cli``."""
     app.cli.add_command(demo_command)
@@ -164,8 +176,14 @@ def config_group():
 
 @config_group.command("docs")
 def config_docs():
-    """Print every IDP_* setting as a Markdown table."""
+    """Print every IDP_* setting as a Markdown table, then those of each installed connector."""
+    from idp.connectors.registry import discover
+
     click.echo(describe_settings())
+    for connector in discover().values():
+        if connector.settings:
+            click.echo(f"\nConnector `{connector.id}` ({connector.names['en']}):\n")
+            click.echo(describe_settings(connector.settings))
 
 
 @config_group.command("check")

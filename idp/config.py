@@ -162,16 +162,30 @@ SETTINGS: tuple[Setting, ...] = (
             "endpoint may take to answer before the notice is retried.", _positive_int),
     Setting("IDP_DEMO_RP_URL", "http://127.0.0.1:5001", "Where the demo relying party (the virtual "
             "PBX portal of `make run`) listens; `idp demo` registers its client with this address."),
+    Setting("IDP_CONNECTORS", "", "Comma-separated ids of the service connectors to enable "
+            "(empty: every installed one, e.g. `multifon`)."),
+    Setting("IDP_CONNECTOR_TIMEOUT_SECONDS", 3, "How long a service's backend may take to answer a "
+            "read before its panel shows as unavailable.", _positive_int),
     Setting("IDP_LOG_LEVEL", "INFO", "Logging level.", _choice("DEBUG", "INFO", "WARNING", "ERROR")),
 )
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read every setting from ``environ``; raise ConfigError naming each bad one."""
+    values, problems = read_settings(SETTINGS, environ)
+    problems += validate_config(values)
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    return values
+
+
+def read_settings(settings: tuple[Setting, ...], environ: Mapping[str, str] | None = None
+                  ) -> tuple[dict[str, Any], list[str]]:
+    """Read ``settings`` from ``environ`` (default: the process's); return values and problems."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     problems: list[str] = []
-    for setting in SETTINGS:
+    for setting in settings:
         raw = environ.get(setting.name)
         if raw is None or raw == "":
             values[setting.name] = setting.default
@@ -180,10 +194,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             values[setting.name] = setting.parse(raw)
         except ValueError as exc:
             problems.append(f"{setting.name}: {exc}")
-    problems += validate_config(values)
-    if problems:
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
-    return values
+    return values, problems
 
 
 def validate_config(values: Mapping[str, Any]) -> list[str]:
@@ -224,10 +235,10 @@ def _production_problems(values: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def describe_settings() -> str:
+def describe_settings(settings: tuple[Setting, ...] = SETTINGS) -> str:
     """Render the settings as a Markdown table (for the README and ``idp config docs``)."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for setting in SETTINGS:
+    for setting in settings:
         default = "(development value)" if setting.secret else f"`{setting.default}`"
         rows.append(f"| `{setting.name}` | {default} | {setting.doc} |")
     return "\n".join(rows)

@@ -2,6 +2,7 @@
 
 from idp.audit.models import AuditEvent
 from idp.auth.models import SignInThrottle
+from idp.connectors.models import ServiceLink
 from idp.delivery.models import Message, MessagePart
 from idp.oauth.models import (
     AuthorizationCode,
@@ -18,4 +19,4 @@ from idp.sessions.models import WebSession
 
 __all__ = ["AuditEvent", "AuthorizationCode", "Client", "Consent", "EmailLink", "Grant", "Message",
            "MessagePart", "Profile", "RecoveryCode", "RefreshToken", "RevokedAccessToken",
-           "SignInThrottle", "SigningKey", "SmsChallenge", "WebSession"]
+           "ServiceLink", "SignInThrottle", "SigningKey", "SmsChallenge", "WebSession"]

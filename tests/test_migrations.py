@@ -25,7 +25,7 @@ def _empty_database_settings(backend, tmp_path):
 def test_migrations_match_models_and_downgrade(backend, tmp_path):
     app = create_app(_empty_database_settings(backend, tmp_path))
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         assert diff == []

@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from idp.connectors.links import LinkRefused, link_pending
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
@@ -144,10 +145,24 @@ def password():
                     "password."), "error")
             return redirect(url_for("auth.signin"))
         send_confirmation(profile)
+        _link_service_account(profile)
         session[STATE] = {"profile_id": profile.id, "next": state.get("next", "/"),
                           "email_sent_at": time.time()}
         return redirect(url_for("registration.email_sent"))
     return _page("password", "password", form=form)
+
+
+def _link_service_account(profile: Profile) -> None:
+    """Registration started at a service's login (seed 004 §1.7): link the account it proved."""
+    try:
+        linked = link_pending(profile)
+    except LinkRefused:
+        flash(_("The service account you signed in with already belongs to another business "
+                "profile; it was not linked."), "error")
+        return
+    if linked is not None:
+        flash(_("Account %(account)s is linked to your new profile.", account=linked.label),
+              "success")
 
 
 def _new_profile() -> Profile | None:

@@ -4,14 +4,21 @@ Secrets that must be read back (TOTP seeds, queued message bodies) are encrypted
 (AES-128-CBC with HMAC-SHA256, authenticated) under ``IDP_SECRETS_KEY``; MultiFernet lets a new key
 be put first while the old ones still decrypt. Secrets only ever compared (SMS codes, recovery
 codes, throttle keys) are kept as HMAC-SHA256 under a key derived from ``IDP_SECRET_KEY``.
+Secrets bound to one record (SIP passwords) are sealed with AES-GCM; see ``seal``.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import os
 
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.exceptions import InvalidTag
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 
@@ -44,3 +51,57 @@ def keyed_hash(purpose: str, value: str) -> str:
 def same_hash(a: str | None, b: str) -> bool:
     """Compare two hashes in constant time; ``None`` never matches."""
     return a is not None and hmac.compare_digest(a, b)
+
+
+# Sealed values: AES-256-GCM with associated data, for secrets that must be read back and must
+# stay bound to the record they belong to (SIP passwords): a sealed value copied into another
+# account's row does not open there. Each key of IDP_SECRETS_KEY gives an AES key through HKDF;
+# the sealed text names its key, so the newest key seals and every configured key still opens.
+
+SEALED_PREFIX = "g1"
+
+
+def _sealing_keys() -> list[tuple[str, AESGCM]]:
+    keys = []
+    for entry in current_app.config["IDP_SECRETS_KEY"].split(","):
+        material = base64.urlsafe_b64decode(entry.strip())
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                       info=b"business-id sealed values v1").derive(material)
+        keys.append((hashlib.sha256(derived).hexdigest()[:8], AESGCM(derived)))
+    return keys
+
+
+def seal(plaintext: str, context: str) -> str:
+    """Encrypt ``plaintext`` with the newest key, bound to ``context`` (e.g. "multifon:79260250730")."""
+    kid, aead = _sealing_keys()[0]
+    nonce = os.urandom(12)
+    sealed = aead.encrypt(nonce, plaintext.encode(), context.encode())
+    return f"{SEALED_PREFIX}.{kid}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def unseal(token: str, context: str) -> str:
+    """Decrypt a sealed value; raise ``InvalidToken`` if it was altered or sealed for another context."""
+    try:
+        prefix, kid, body = token.split(".")
+        raw = base64.urlsafe_b64decode(body)
+    except ValueError as exc:
+        raise InvalidToken("not a sealed value") from exc
+    if prefix != SEALED_PREFIX:
+        raise InvalidToken("not a sealed value")
+    for key_id, aead in _sealing_keys():
+        if key_id == kid:
+            try:
+                return aead.decrypt(raw[:12], raw[12:], context.encode()).decode()
+            except InvalidTag as exc:
+                raise InvalidToken("sealed value altered or out of context") from exc
+    raise InvalidToken("sealed with a key that is no longer configured")
+
+
+def reseal(token: str, context: str) -> str:
+    """Seal a value again under the newest key (``idp keys rotate-secrets``)."""
+    return seal(unseal(token, context), context)
+
+
+def sealed_with_newest_key(token: str) -> bool:
+    """Tell whether ``token`` is already sealed under the newest key."""
+    return token.split(".")[1:2] == [_sealing_keys()[0][0]]

@@ -26,6 +26,9 @@ from idp.timeutil import utcnow
 log = logging.getLogger("idp.sessions")
 
 TOUCH_EVERY = timedelta(seconds=60)  # how stale last_seen_at may get before it is written
+# A service account proven by its own credentials waits across the sign-in to be linked to the
+# profile (idp.connectors.links); it was proven in this browser, so it may follow the person in.
+CARRIED_THROUGH_SIGN_IN = ("service_link",)
 
 
 def hash_token(token: str) -> str:
@@ -50,8 +53,13 @@ class ServerSession(CallbackDict, SessionMixin):
         self.amr = row.amr.split() if row and row.amr else []
 
     def authenticate(self, profile_id: int, amr: list[str]) -> None:
-        """Mark the session as signed in; a new token is issued when the response is sent."""
+        """Mark the session as signed in; a new token is issued when the response is sent.
+
+        Nothing of the anonymous session survives but the keys of ``CARRIED_THROUGH_SIGN_IN``.
+        """
+        carried = {key: self[key] for key in CARRIED_THROUGH_SIGN_IN if key in self}
         self.clear()
+        self.update(carried)
         self.profile_id = profile_id
         self.authenticated_at = utcnow()
         self.amr = amr

@@ -1,0 +1,128 @@
+"""What a connector's cabinet pages build on: the active account, stale-tab refusal, backend guards.
+
+Cabinet views are decorated with ``cabinet_view``: it sends strangers to the service login, picks
+the browser's active account, and refuses a form that was rendered for another account (a stale
+tab) with a clear message, before the view can change anything. Every cabinet form carries the
+account it was rendered for: ``{{ service_account_field() }}`` in the template.
+
+Backends are somebody else's systems: ``read_backend`` runs a read with a time limit and turns a
+failure or a timeout into ``BackendUnavailable``, so the page can show that one panel as
+unavailable while the profile and the other services keep working.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from functools import wraps
+from typing import TypeVar
+
+from flask import (
+    Flask,
+    copy_current_request_context,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from idp.connectors import registry
+from idp.connectors.links import active_link
+from idp.sessions.services import current_profile
+
+log = logging.getLogger("idp.connectors")
+
+ACCOUNT_FIELD = "service_account"
+T = TypeVar("T")
+
+_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="idp-backend")
+
+
+class BackendUnavailable(Exception):
+    """The service's backend failed or did not answer in time."""
+
+
+def cabinet_view(view):
+    """Run a cabinet view for the browser's active account of the blueprint's service."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        connector = registry.get(request.blueprint)
+        profile = current_profile()
+        if profile is None:
+            return redirect(url_for("services.login", connector_id=connector.id))
+        link = active_link(profile.id, connector.id)
+        if link is None:
+            return redirect(url_for("services.entry", connector_id=connector.id))
+        if request.method == "POST" and request.form.get(ACCOUNT_FIELD) != link.account:
+            flash(_("This page was opened for another account of %(service)s. Account %(account)s "
+                    "is now active in this browser; nothing was changed. Check the page and try "
+                    "again.", service=connector.name(_locale()), account=link.label), "error")
+            return redirect(url_for(f"{connector.id}.cabinet"))
+        g.service_link = link
+        return view(link, *args, **kwargs)
+
+    return wrapped
+
+
+def service_account_field() -> Markup:
+    """The hidden field that tells a cabinet form which account it was rendered for."""
+    link = g.get("service_link")
+    value = link.account if link is not None else ""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(ACCOUNT_FIELD, value)
+
+
+def read_backend(call: Callable[[], T], what: str) -> T:
+    """Run a backend read within IDP_CONNECTOR_TIMEOUT_SECONDS; raise BackendUnavailable otherwise.
+
+    The read runs in a worker thread with its own app context and database session: pass it plain
+    values (the account id), never ORM objects of the request's session.
+    """
+    timeout = current_app.config["IDP_CONNECTOR_TIMEOUT_SECONDS"]
+    app = current_app._get_current_object()
+    task = copy_current_request_context(call) if has_request_context() else call
+
+    def in_app_context():
+        with app.app_context():
+            return task()
+
+    future = _executor.submit(in_app_context)
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout as exc:
+        log.warning("backend read %s took longer than %ss", what, timeout)
+        raise BackendUnavailable(what) from exc
+    except BackendUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001  (any failure of a foreign system degrades one panel)
+        log.warning("backend read %s failed: %s", what, type(exc).__name__)
+        raise BackendUnavailable(what) from exc
+
+
+def write_backend(call: Callable[[], T], what: str) -> T:
+    """Run a backend change; any failure becomes BackendUnavailable (the caller tells the person)."""
+    try:
+        return call()
+    except BackendUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        log.warning("backend change %s failed: %s", what, type(exc).__name__)
+        raise BackendUnavailable(what) from exc
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Make ``service_account_field`` available to every template."""
+    app.add_template_global(service_account_field)
+
+
+def _locale() -> str:
+    from idp.i18n import current_locale
+
+    return current_locale()

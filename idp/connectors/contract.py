@@ -1,0 +1,123 @@
+"""The connector contract: what a service connector package gives Business ID.
+
+A connector is an object, published by its package under the entry point group ``idp.connectors``:
+
+    [project.entry-points."idp.connectors"]
+    multifon = "connectors.multifon:connector"
+
+It subclasses ``Connector`` and fills in what its service needs. Business ID then
+
+- mounts ``blueprint`` under ``/services/<id>`` (the cabinet's own pages),
+- runs the generic service login (``/services/<id>/login``: the account's own credentials, checked
+  by ``verify_credentials``), the linking to the business profile and the account chooser,
+- shows ``home_cards`` on the profile's home and adds ``claims`` to the ``services`` scope,
+- adds ``migrations`` to the one Alembic history, ``translations`` to the catalogues and
+  ``settings`` to the configuration (``idp config docs`` lists them),
+- calls ``link_revoked`` when a link ends and ``disconnect`` when the operator disconnects an
+  account (``idp services disconnect``).
+
+The built-in connectors in ``connectors/`` use nothing else; see README "Writing a connector".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Flask
+
+if TYPE_CHECKING:
+    from idp.connectors.models import ServiceLink
+    from idp.profiles.models import Profile
+
+
+@dataclass(frozen=True)
+class VerifiedAccount:
+    """A service account whose own credentials were just checked."""
+
+    account: str  # the connector's stable id of the account (e.g. the number in E.164)
+    label: str  # how people recognise it (e.g. "+7 (926) 025-07-30")
+
+
+@dataclass
+class Card:
+    """One card on the profile's home: a linked account, or a panel its backend could not fill."""
+
+    title: str
+    value: str
+    link_id: int | None = None  # the card opens this linked account's cabinet
+    lines: list[str] = field(default_factory=list)
+    status: str | None = None  # "ok", "warn" or "off": the badge colour
+    status_text: str | None = None
+    degraded: bool = False
+
+
+class Connector:
+    """Base class of every service connector; override what your service needs."""
+
+    #: Short id, used in URLs (``/services/<id>``), the database and the ``services`` claim.
+    id: str = ""
+    #: The service's name in each language: {"uk": ..., "ru": ..., "en": ...}.
+    names: dict[str, str] = {}
+    #: Label and hint of the account field on the service login page, per language.
+    login_labels: dict[str, str] = {}
+    login_hints: dict[str, str] = {}
+    #: The Flask blueprint of the cabinet; its ``cabinet`` endpoint is the cabinet's first page.
+    blueprint: Blueprint | None = None
+    #: A directory of Alembic revisions (one branch labelled with the connector id), or None.
+    migrations: Path | None = None
+    #: The connector's own ``IDP_*`` settings (idp.config.Setting), read like the core ones.
+    settings: tuple = ()
+    #: A Babel translations directory (``<locale>/LC_MESSAGES/messages.mo``), or None.
+    translations: Path | None = None
+
+    def init_app(self, app: Flask) -> None:
+        """Set the connector up on ``app`` (settings, CLI commands); the blueprint is mounted for you."""
+
+    def name(self, locale: str) -> str:
+        """The service's name in ``locale`` (English when missing)."""
+        return self.names.get(locale) or self.names.get("en") or self.id
+
+    def normalise_login(self, login: str) -> str | None:
+        """Return the canonical form of a typed account login, or None if it cannot be one."""
+        login = login.strip()
+        return login or None
+
+    def verify_credentials(self, login: str, password: str) -> VerifiedAccount | None:
+        """Check the account's own credentials; return the account, or None when they are wrong."""
+        raise NotImplementedError
+
+    def account_label(self, account: str) -> str:
+        """How to show an account of this service."""
+        return account
+
+    def home_cards(self, profile: Profile, links: list[ServiceLink]) -> list[Card]:
+        """The cards of this service on the profile's home, one per linked account by default.
+
+        Read the backend through ``idp.connectors.cabinet.read_backend`` (it has a time limit) and
+        show a card as ``degraded`` when it fails; an exception here degrades every card of the
+        service, never the page.
+        """
+        return [Card(title=self.name(_locale()), value=link.label, link_id=link.id) for link in links]
+
+    def claims(self, link: ServiceLink) -> dict[str, Any]:
+        """Extra members of this account's entry in the ``services`` claim."""
+        return {}
+
+    def link_revoked(self, link: ServiceLink) -> None:
+        """A link ended (unlinked by the profile, an administrator, or a disconnection)."""
+
+    def disconnect(self, account: str) -> None:
+        """The operator disconnected the service for ``account``; record it in the backend."""
+        raise NotImplementedError
+
+    def encrypted_values(self) -> list[tuple[Any, str, Any]]:
+        """(model, column name, context function) of every sealed column, for key rotation."""
+        return []
+
+
+def _locale() -> str:
+    from idp.i18n import current_locale
+
+    return current_locale()

@@ -1,0 +1,43 @@
+"""The "My services" part of the profile's home: each connector's cards, guarded against its backend."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from idp.connectors import registry
+from idp.connectors.contract import Card, Connector
+from idp.connectors.links import links_of
+from idp.i18n import current_locale
+from idp.profiles.models import Profile
+
+log = logging.getLogger("idp.connectors")
+
+
+@dataclass
+class ServiceSection:
+    connector: Connector
+    cards: list[Card]
+
+
+def service_sections(profile: Profile) -> list[ServiceSection]:
+    """Every installed service with the profile's cards; a failing backend degrades only its own."""
+    links = links_of(profile.id)
+    sections = []
+    for connector in registry.installed().values():
+        mine = [row for row in links if row.connector == connector.id]
+        if not mine:
+            sections.append(ServiceSection(connector, []))
+            continue
+        try:
+            cards = connector.home_cards(profile, mine)
+        except Exception:  # noqa: BLE001  (one connector's failure never breaks the home page)
+            log.warning("home cards of %s failed", connector.id, exc_info=True)
+            name = connector.name(current_locale())
+            cards = [Card(title=name, value=row.label, link_id=row.id, degraded=True,
+                          lines=[_("The data of %(service)s is unavailable right now.", service=name)])
+                     for row in mine]
+        sections.append(ServiceSection(connector, cards))
+    return sections

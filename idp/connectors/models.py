@@ -1,0 +1,33 @@
+"""Links between business profiles and the accounts they hold in a connector's service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.extensions import db
+from idp.timeutil import utcnow
+
+OWNER = "owner"
+
+
+class ServiceLink(db.Model):
+    """A profile's access to one service account; each account has at most one owner."""
+
+    __tablename__ = "service_links"
+    __table_args__ = (
+        UniqueConstraint("connector", "account", "profile_id", name="uq_service_links_account_profile"),
+        Index("uq_service_links_owner", "connector", "account", unique=True,
+              sqlite_where=text("role = 'owner'"), postgresql_where=text("role = 'owner'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    connector: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16), default=OWNER)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]

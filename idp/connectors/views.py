@@ -1,0 +1,238 @@
+"""Pages every connector shares: the service login, linking to the profile, the account chooser.
+
+seed 004 §1–§2: the service login takes the account's own credentials (SIP login and password);
+the person then signs in with the business profile or registers one, and the account is linked.
+With several linked accounts, entering the service shows a chooser; one account is active per
+browser session.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from idp.audit.services import record
+from idp.auth import throttle
+from idp.auth.errors import Locked, Throttled, WrongCredentials
+from idp.auth.views import credential_error
+from idp.connectors import registry
+from idp.connectors.cabinet import BackendUnavailable, read_backend
+from idp.connectors.contract import Connector, VerifiedAccount
+from idp.connectors.links import (
+    LinkRefused,
+    activate,
+    active_link,
+    find_link,
+    hold_pending,
+    link_pending,
+    links_of,
+    pending,
+)
+from idp.extensions import db, limiter
+from idp.forms import REQUIRED, EmptyForm
+from idp.i18n import current_locale
+from idp.security.phones import InvalidPhone, normalize_phone
+from idp.sessions.services import current_profile, sign_out
+
+bp = Blueprint("services", __name__, url_prefix="/services")
+
+
+class ServiceLoginForm(FlaskForm):
+    login = StringField(_l("Account"), [DataRequired(REQUIRED), Length(max=64)],
+                        render_kw={"autocomplete": "username", "spellcheck": "false"})
+    password = PasswordField(_l("Password"), [DataRequired(REQUIRED), Length(max=128)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+def _connector(connector_id: str) -> Connector:
+    connector = registry.get(connector_id)
+    if connector is None:
+        abort(404)
+    return connector
+
+
+def _cabinet(connector: Connector):
+    return redirect(url_for(f"{connector.id}.cabinet"))
+
+
+def _signin_limit() -> str:
+    return current_app.config["IDP_SIGNIN_LIMIT_IP"]
+
+
+def verify_service_login(connector: Connector, login: str, password: str) -> VerifiedAccount:
+    """Check an account's own credentials under the sign-in throttling; raise like ``authenticate``."""
+    normalised = connector.normalise_login(login)
+    key = f"service:{connector.id}:{normalised or login.strip().lower()}"
+    state = throttle.check(key)
+    if state.locked:
+        raise Locked()
+    if state.wait_seconds:
+        raise Throttled(state.wait_seconds)
+    verified = read_backend(lambda: connector.verify_credentials(normalised, password),
+                            f"{connector.id}.verify_credentials") if normalised else None
+    if verified is None:
+        throttle.record_failure(key)
+        record("service.signin_failed", None, connector=connector.id, account=normalised)
+        db.session.commit()
+        raise WrongCredentials()
+    throttle.reset(key)
+    return verified
+
+
+@bp.get("/<connector_id>/")
+def entry(connector_id: str):
+    """Enter a service: its login, the account chooser, or straight into the active account."""
+    connector = _connector(connector_id)
+    profile = current_profile()
+    if profile is None:
+        return redirect(url_for("services.login", connector_id=connector.id))
+    if active_link(profile.id, connector.id) is not None:
+        return _cabinet(connector)
+    links = links_of(profile.id, connector.id)
+    if len(links) == 1:
+        activate(links[0])
+        return _cabinet(connector)
+    if not links:
+        return redirect(url_for("services.login", connector_id=connector.id))
+    return redirect(url_for("services.choose", connector_id=connector.id))
+
+
+@bp.route("/<connector_id>/login", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def login(connector_id: str):
+    """The service's own login: the account and its password (seed 004 §1)."""
+    connector = _connector(connector_id)
+    form = ServiceLoginForm()
+    locale = current_locale()
+    form.login.label.text = connector.login_labels.get(locale) or form.login.label.text
+    if form.validate_on_submit():
+        try:
+            verified = verify_service_login(connector, form.login.data, form.password.data)
+        except (WrongCredentials, Throttled, Locked) as error:
+            form.password.errors.append(_service_credential_error(error))
+        except BackendUnavailable:
+            form.password.errors.append(_("%(service)s cannot check the password right now. Try "
+                                          "again in a few minutes.", service=connector.name(locale)))
+        else:
+            return _after_service_login(connector, verified)
+    return render_template("services/login.html", connector=connector, form=form,
+                           hint=connector.login_hints.get(locale), profile=current_profile())
+
+
+def _service_credential_error(error: Exception) -> str:
+    if isinstance(error, WrongCredentials):
+        return _("The account or its password is wrong.")
+    return credential_error(error)
+
+
+def _after_service_login(connector: Connector, verified: VerifiedAccount):
+    profile = current_profile()
+    if profile is not None:
+        mine = find_link(profile.id, connector.id, verified.account)
+        if mine is not None:
+            activate(mine)
+            return _cabinet(connector)
+    hold_pending(connector.id, verified)
+    return redirect(url_for("services.link", connector_id=connector.id))
+
+
+@bp.get("/<connector_id>/link")
+def link(connector_id: str):
+    """The account is proven: sign in with the business profile, or register one, to link it."""
+    connector = _connector(connector_id)
+    verified = pending(connector.id)
+    if verified is None:
+        return redirect(url_for("services.login", connector_id=connector.id))
+    complete = url_for("services.link_complete", connector_id=connector.id)
+    phone = _as_phone(verified.account)
+    return render_template(
+        "services/link.html", connector=connector, account=verified, profile=current_profile(),
+        signin_url=url_for("auth.signin", next=complete, reauth="1"),
+        register_url=url_for("registration.phone", next=complete, phone=phone))
+
+
+def _as_phone(account: str) -> str | None:
+    try:
+        return normalize_phone(account if account.startswith("+") else f"+{account}")
+    except InvalidPhone:
+        return None
+
+
+@bp.get("/<connector_id>/link/complete")
+def link_complete(connector_id: str):
+    """Back from the profile's sign-in: link the waiting account and open its cabinet.
+
+    The waiting account can only come from a successful login in this browser (a POST with a
+    CSRF token), so reaching this page from elsewhere links nothing that was not proven here.
+    """
+    connector = _connector(connector_id)
+    profile = current_profile()
+    if profile is None:
+        return redirect(url_for("services.login", connector_id=connector.id))
+    waiting = pending(connector.id)
+    if waiting is None:
+        return redirect(url_for("services.entry", connector_id=connector.id))
+    already = find_link(profile.id, connector.id, waiting.account) is not None
+    try:
+        link_pending(profile)
+    except LinkRefused:
+        return render_template("services/link_refused.html", connector=connector,
+                               account=waiting), 409
+    if not already:
+        flash(_("Account %(account)s is now linked to your business profile.",
+                account=waiting.label), "success")
+    return _cabinet(connector)
+
+
+@bp.route("/<connector_id>/choose", methods=["GET", "POST"])
+def choose(connector_id: str):
+    """The account chooser: which linked account to work in (seed 004 §2 c)."""
+    connector = _connector(connector_id)
+    profile = current_profile()
+    if profile is None:
+        return redirect(url_for("services.login", connector_id=connector.id))
+    links = links_of(profile.id, connector.id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        chosen = next((row for row in links if str(row.id) == request.form.get("link")), None)
+        if chosen is not None:
+            activate(chosen)
+            return _cabinet(connector)
+        flash(_("Choose one of your accounts."), "error")
+    if not links:
+        return redirect(url_for("services.login", connector_id=connector.id))
+    current = active_link(profile.id, connector.id)
+    return render_template("services/choose.html", connector=connector, links=links, form=form,
+                           current=current)
+
+
+@bp.post("/<connector_id>/open")
+def open_account(connector_id: str):
+    """Open a linked account's cabinet from the profile's home (it becomes the active account)."""
+    connector = _connector(connector_id)
+    profile = current_profile()
+    if profile is None:
+        return redirect(url_for("services.login", connector_id=connector.id))
+    chosen = next((row for row in links_of(profile.id, connector.id)
+                   if str(row.id) == request.form.get("link")), None)
+    if not EmptyForm().validate_on_submit() or chosen is None:
+        return redirect(url_for("services.entry", connector_id=connector.id))
+    activate(chosen)
+    return _cabinet(connector)
+
+
+@bp.post("/<connector_id>/signout")
+def signout(connector_id: str):
+    """Sign out of the cabinet: the browser's session ends (seed 004 §4, "Sign out")."""
+    connector = _connector(connector_id)
+    profile = current_profile()
+    if EmptyForm().validate_on_submit() and profile is not None:
+        record("signout", profile.id, connector=connector.id)
+        db.session.commit()
+        sign_out()
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("services.login", connector_id=connector.id))
