@@ -81,7 +81,19 @@ def signin():
             if method == "sms":
                 return _send_sms_step(profile)
             return redirect(url_for("auth.verify"))
-    return render_template("auth/signin.html", form=form)
+    return render_template("auth/signin.html", form=form, linking=_account_to_link())
+
+
+def _account_to_link() -> tuple[str, str] | None:
+    """(service name, account) of a service account waiting to be linked after this sign-in."""
+    from idp.connectors.links import pending, pending_connector
+    from idp.connectors.registry import get
+
+    connector = get(pending_connector() or "")
+    waiting = pending()
+    if connector is None or waiting is None:
+        return None
+    return connector.name(current_locale()), waiting.label
 
 
 def _pending_profile() -> Profile | None:

@@ -117,9 +117,16 @@ def write_backend(call: Callable[[], T], what: str) -> T:
         raise BackendUnavailable(what) from exc
 
 
+def connector_name(connector_id: str) -> str:
+    """The name of an installed service in the page's language."""
+    connector = registry.get(connector_id)
+    return connector.name(_locale()) if connector else connector_id
+
+
 def register_template_helpers(app: Flask) -> None:
-    """Make ``service_account_field`` available to every template."""
+    """Make ``service_account_field`` and ``connector_name`` available to every template."""
     app.add_template_global(service_account_field)
+    app.add_template_global(connector_name)
 
 
 def _locale() -> str:

@@ -109,7 +109,10 @@ class Connector:
         """A link ended (unlinked by the profile, an administrator, or a disconnection)."""
 
     def disconnect(self, account: str) -> None:
-        """The operator disconnected the service for ``account``; record it in the backend."""
+        """The operator disconnected the service for ``account``; record it in the backend.
+
+        Raise ``LookupError`` when the service has no such account.
+        """
         raise NotImplementedError
 
     def encrypted_values(self) -> list[tuple[Any, str, Any]]:

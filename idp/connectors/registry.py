@@ -18,7 +18,7 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 RESERVED_IDS = {"static", "login", "link", "choose", "open"}
 
 
-class ConnectorError(RuntimeError):
+class ConnectorError(ConfigError):
     """An installed connector breaks the contract."""
 
 
@@ -33,12 +33,19 @@ def discover(enabled: list[str] | None = None) -> dict[str, Connector]:
         if connector.id in found:
             raise ConnectorError(f"two connectors use the id {connector.id!r}")
         found[connector.id] = connector
+    unknown = sorted(set(enabled or ()) - set(found))
+    if unknown:
+        raise ConnectorError(f"IDP_CONNECTORS names connectors that are not installed: "
+                             f"{', '.join(unknown)}")
     return found
 
 
 def _check(name: str, connector: object) -> None:
     if not isinstance(connector, Connector):
         raise ConnectorError(f"entry point {name!r} is not an idp.connectors.contract.Connector")
+    if connector.id != name:
+        raise ConnectorError(f"entry point {name!r} must be named after its connector's id "
+                             f"{connector.id!r}")
     if not ID_PATTERN.match(connector.id) or connector.id in RESERVED_IDS:
         raise ConnectorError(f"connector {name!r}: id {connector.id!r} must match "
                              f"{ID_PATTERN.pattern} and not be one of {sorted(RESERVED_IDS)}")

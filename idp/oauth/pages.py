@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from idp.audit.services import record
 from idp.config import LANGUAGES
+from idp.connectors.links import activate, links_of
 from idp.extensions import csrf, db
 from idp.forms import EmptyForm
 from idp.oauth.keys import public_jwks
@@ -82,11 +83,12 @@ def authorize():
         return _to_sign_in(params, step_up=reason == "step_up")
 
     if "select_account" in prompts and request.method == "GET":
+        continue_url = _authorize_url(params, drop_prompts={"select_account"})
+        scopes = (grant.request.scope or "").split()
         return render_template("oauth/select_account.html", client=client, profile=profile,
-                               continue_url=_authorize_url(params, drop_prompts={"select_account"}),
-                               other_url=url_for("authorize.switch_account",
-                                                 next=_authorize_url(params,
-                                                                     drop_prompts={"select_account"})),
+                               continue_url=continue_url,
+                               other_url=url_for("authorize.switch_account", next=continue_url),
+                               service_links=links_of(profile.id) if "services" in scopes else [],
                                form=EmptyForm())
 
     scopes = (grant.request.scope or "").split()
@@ -193,6 +195,22 @@ def _save_consent(profile_id: int, client: Client, scopes: list[str]) -> None:
     consent.granted_at = utcnow()
     record("oauth.consent_given", profile_id, client=client.client_id, scope=" ".join(scopes))
     db.session.commit()
+
+
+@bp.post("/authorize/service-account")
+def choose_service_account():
+    """The account chooser of ``prompt=select_account``: the chosen account becomes the browser's
+    active account of its service, then the authorization request goes on."""
+    profile = current_profile()
+    next_url = request.args.get("next", "")
+    if not next_url.startswith(url_for("authorize.authorize") + "?"):
+        next_url = url_for("profiles.home")
+    if profile is not None and EmptyForm().validate_on_submit():
+        chosen = next((row for row in links_of(profile.id)
+                       if str(row.id) == request.form.get("link")), None)
+        if chosen is not None:
+            activate(chosen)
+    return redirect(next_url)
 
 
 @bp.post("/authorize/switch")
