@@ -48,10 +48,11 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(keys_group)
     app.cli.add_command(prune_command)
 
+    from idp.connectors.cli import services_group
     from idp.delivery.cli import mail_group, sms_group, worker_command
     from idp.oauth.cli import clients_group
 
-    for command in (worker_command, sms_group, mail_group, clients_group):
+    for command in (worker_command, sms_group, mail_group, clients_group, services_group):
         app.cli.add_command(command)
 
 
@@ -68,7 +69,13 @@ def demo_command():
 
     from flask import current_app
 
-    from idp.demo import DEMO_CLIENT_FILE, DEMO_PASSWORD, ensure_demo_client, ensure_demo_data
+    from idp.demo import (
+        DEMO_CLIENT_FILE,
+        DEMO_PASSWORD,
+        ensure_demo_client,
+        ensure_demo_data,
+        ensure_demo_services,
+    )
     from idp.oauth.clients import ClientError
 
     profile = ensure_demo_data()
@@ -76,6 +83,13 @@ def demo_command():
     click.echo(f"  sign in at  /signin  with  {profile.phone}  or  {profile.email}")
     click.echo(f"  password    {DEMO_PASSWORD}")
     click.echo("  SMS codes and e-mails appear at /dev/outbox and in `idp outbox list`.")
+    multifon = ensure_demo_services(profile)
+    if multifon is not None:
+        click.echo("")
+        click.echo(f"MultiFon Business accounts linked to it: {', '.join(multifon.linked)}")
+        click.echo("  open        /services/multifon/")
+        click.echo(f"  to link one more, sign out of the cabinet and sign in at /services/multifon/login "
+                   f"with  {multifon.unlinked}  and SIP password  {multifon.sip_password}")
     if current_app.config["IDP_ENV"] != "development":
         click.echo("The demo relying party (the virtual PBX portal) is registered in development "
                    "only: skipped.")
@@ -259,6 +273,18 @@ def ensure_signing_keys():
     alg = current_app.config["IDP_SIGNING_ALG"]
     key = ensure_keys(alg)
     click.echo(f"{alg}: signing with {key.kid}")
+
+
+@keys_group.command("rotate-secrets")
+@with_appcontext
+def rotate_secrets_command():
+    """Re-encrypt every stored secret (TOTP seeds, key halves, queued messages, SIP passwords)
+    under the first key of IDP_SECRETS_KEY; then the old keys can be dropped from it."""
+    from idp.connectors.registry import installed
+    from idp.security.rotation import rotate_secrets
+
+    for column, count in rotate_secrets(installed().values()).items():
+        click.echo(f"{column}: {count} re-encrypted")
 
 
 @keys_group.command("list")

@@ -36,6 +36,20 @@ def ensure_demo_data() -> Profile:
     return profile
 
 
+def ensure_demo_services(profile: Profile):
+    """Provision and link the demo accounts of the built-in MultiFon connector, if it is enabled.
+
+    Returns what ``idp demo`` prints (``connectors.multifon.demo.DemoAccounts``), or None.
+    """
+    from idp.connectors.registry import get
+
+    if get("multifon") is None:
+        return None
+    from connectors.multifon.demo import ensure_demo_accounts
+
+    return ensure_demo_accounts(profile)
+
+
 class DemoUnavailable(RuntimeError):
     """The demo relying party is for development only."""
 

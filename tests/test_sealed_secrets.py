@@ -38,7 +38,7 @@ def test_rotate_secrets_moves_everything_to_the_new_key(app, settings):
         totp.enable(profile, totp.new_secret(), 1)
         db.session.commit()
     new_key = Fernet.generate_key().decode()
-    rotated = create_app({**settings, "IDP_SECRETS_KEY": f"{new_key},{settings['IDP_SECRETS_KEY']}"})
+    rotated = create_app({**settings, "IDP_SECRETS_KEY": f"{new_key},{app.config['IDP_SECRETS_KEY']}"})
     with rotated.app_context():
         result = rotated.test_cli_runner().invoke(args=["keys", "rotate-secrets"])
         assert result.exit_code == 0, result.output

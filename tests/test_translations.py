@@ -21,6 +21,13 @@ from markupsafe import escape
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "idp" / "translations"
 POT = TRANSLATIONS / "messages.pot"
+MULTIFON = ROOT / "connectors" / "multifon"
+# Each catalogue: its translations folder, its babel.cfg and the folder it extracts from. The
+# built-in MultiFon connector keeps its own, as a connector package would (``make translations``).
+CATALOGUES = {
+    "idp": (TRANSLATIONS, ROOT / "babel.cfg", ROOT),
+    "multifon": (MULTIFON / "translations", MULTIFON / "babel.cfg", MULTIFON),
+}
 LANGUAGES = ("uk", "ru")
 # The standard three-form rule of both languages (one; few: 2-4, 22-24...; many: 0, 5-20, 25...).
 PLURAL_FORMS = ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
@@ -40,13 +47,13 @@ def _key(message_id) -> str:
     return message_id[0] if isinstance(message_id, tuple | list) else message_id
 
 
-def _load_po(lang: str):
-    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+def _load_po(lang: str, catalogue: str = "idp"):
+    with open(CATALOGUES[catalogue][0] / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
         return read_po(f, locale=lang)
 
 
-def _load_pot():
-    with open(POT, "rb") as f:
+def _load_pot(catalogue: str = "idp"):
+    with open(CATALOGUES[catalogue][0] / "messages.pot", "rb") as f:
         return read_po(f)
 
 
@@ -62,33 +69,39 @@ def _placeholders(text: str) -> list[str]:
     return sorted(m.group(0) for m in PLACEHOLDER.finditer(text))
 
 
-def _in_code() -> dict[str, tuple[str, ...]]:
-    """Extract the messages from the code as ``make translations`` does (babel.cfg)."""
-    with open(ROOT / "babel.cfg") as f:
+def _in_code(catalogue: str = "idp") -> dict[str, tuple[str, ...]]:
+    """Extract the messages from the code as ``make translations`` does (the catalogue's babel.cfg)."""
+    _translations, config, source = CATALOGUES[catalogue]
+    with open(config) as f:
         method_map, options_map = parse_mapping_cfg(f)
 
     def only_sources(path: str) -> bool:
-        rel = os.path.relpath(path, ROOT)
-        return rel.split(os.sep)[0] in ("idp", "connectors", "ui") and \
-            not os.path.basename(path).startswith((".", "_"))
+        rel = os.path.relpath(path, source)
+        top_level_ok = catalogue != "idp" or rel.split(os.sep)[0] in ("idp", "connectors", "ui")
+        return top_level_ok and not os.path.basename(path).startswith((".", "_"))
 
     found: dict[str, tuple[str, ...]] = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=KEYWORDS, directory_filter=only_sources):
+            str(source), method_map, options_map, keywords=KEYWORDS, directory_filter=only_sources):
         texts = (message,) if isinstance(message, str) else tuple(m for m in message if m)
         if texts and texts[0]:
             found[texts[0]] = texts
     return found
 
 
+@pytest.fixture(scope="module", params=list(CATALOGUES))
+def catalogue(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def pot():
-    return _load_pot()
+def pot(catalogue):
+    return _load_pot(catalogue)
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)
-def po(request):
-    return _load_po(request.param)
+def po(request, catalogue):
+    return _load_po(request.param, catalogue)
 
 
 # --- The catalogues themselves -------------------------------------------------------------------
@@ -144,8 +157,8 @@ def test_translations_keep_the_product_name():
 # --- In sync with the code ----------------------------------------------------------------------
 
 
-def test_the_template_has_every_message_of_the_code(pot):
-    in_code = _in_code()
+def test_the_template_has_every_message_of_the_code(pot, catalogue):
+    in_code = _in_code(catalogue)
     in_pot = {_key(m.id) for m in _messages(pot)}
     missing = sorted(set(in_code) - in_pot)
     stale = sorted(in_pot - set(in_code))
@@ -164,8 +177,8 @@ def test_the_catalogue_has_exactly_the_messages_of_the_template(pot, po):
         assert in_po[key].id == message.id, (po.locale, key)
 
 
-def test_the_compiled_catalogue_matches_the_po(po):
-    with open(TRANSLATIONS / str(po.locale) / "LC_MESSAGES" / "messages.mo", "rb") as f:
+def test_the_compiled_catalogue_matches_the_po(po, catalogue):
+    with open(CATALOGUES[catalogue][0] / str(po.locale) / "LC_MESSAGES" / "messages.mo", "rb") as f:
         compiled = {_key(m.id): tuple(_forms(m)) for m in read_mo(f) if m.id}
     stale = [_key(m.id) for m in _messages(po) if compiled.get(_key(m.id)) != tuple(_forms(m))]
     assert not stale, f"run `make compile-translations`; {po.locale}.mo is out of date: {stale}"
@@ -193,6 +206,16 @@ def test_the_already_registered_sms_names_the_restore_link_of_the_sign_in_page()
         sms = next(m.string for m in _messages(catalog)
                    if _key(m.id).startswith("%(product)s: this number already has"))
         assert f"«{link}»" in sms, (lang, link, sms)
+
+
+def test_the_multifon_sip_password_sms_fits_two_sms():
+    values = {"service": "МультиФон Бизнес", "number": "+7 (926) 025-07-30",
+              "password": "Sixteen-chars-pw"}
+    for lang in LANGUAGES:
+        catalog = _load_po(lang, "multifon")
+        text = catalog.get("%(service)s, %(number)s. SIP password: %(password)s").string % values
+        text += "\n" + catalog.get("Never tell it to anyone.").string
+        assert len(text) <= UCS2_TWO_SMS and values["password"] in text, (lang, len(text), text)
 
 
 # --- Pages, messages and plurals at run time ----------------------------------------------------

@@ -34,3 +34,12 @@ KINDS: dict[str, MessageKind] = {
     "phone_changed": MessageKind("email", _l("The phone number of your profile was changed")),
     "two_factor_changed": MessageKind("email", _l("Two-step sign-in settings were changed")),
 }
+
+
+def register_kind(kind: str, channel: str, subject: LazyString | None = None) -> None:
+    """Add a connector's message kind; its template is ``messages/<kind>.txt`` on the app's loader
+    (a connector's blueprint ``template_folder`` is on it)."""
+    existing = KINDS.get(kind)
+    if existing is not None and existing != MessageKind(channel, subject):
+        raise ValueError(f"message kind {kind!r} is already registered differently")
+    KINDS[kind] = MessageKind(channel, subject)

@@ -27,19 +27,18 @@ def _fernet_columns() -> list[tuple[Any, str]]:
 def _rewrite(model, column: str, convert: Callable[[Any, str], str]) -> int:
     """Apply ``convert(row, value)`` to every non-empty value of a column; return how many."""
     count = 0
-    last_id = 0
+    key = model.__mapper__.primary_key[0]
     attribute = getattr(model, column)
-    while True:
-        rows = list(db.session.scalars(
-            db.select(model).where(attribute.is_not(None), model.id > last_id)
-            .order_by(model.id).limit(BATCH)))
-        if not rows:
-            return count
+    query = db.select(model).where(attribute.is_not(None)).order_by(key).limit(BATCH)
+    rows = list(db.session.scalars(query))
+    while rows:
         for row in rows:
             setattr(row, column, convert(row, getattr(row, column)))
             count += 1
-        last_id = rows[-1].id
+        last = getattr(rows[-1], key.key)
         db.session.commit()
+        rows = list(db.session.scalars(query.where(key > last)))
+    return count
 
 
 def rotate_secrets(connectors) -> dict[str, int]:

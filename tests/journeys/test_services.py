@@ -40,9 +40,9 @@ def service_login(page, base: str, number: str, password: str = SIP_PASSWORD) ->
 
 def cabinet_sign_out(page) -> None:
     """"Sign out" in the cabinet's settings menu (seed 004 §4)."""
-    page.click("[data-service-menu] summary")
+    page.click(".mf-menu summary")
     with page.expect_navigation():
-        page.click("[data-service-signout]")
+        page.click("[data-multifon-signout]")
     page.wait_for_url("**/services/multifon/login")
 
 
@@ -80,7 +80,7 @@ def test_register_from_the_multifon_login(browser, live_server, app, accounts, o
     submit(page)
     page.wait_for_url("**/services/multifon/cabinet")
     assert is_signed_in(page)
-    assert "025-07-30" in page.inner_text("header, main")
+    assert "025-07-30" in page.inner_text("[data-sip-account]")
     shot(page, "3-cabinet")
     page.goto(live_server + "/")
     assert page.locator("[data-service-card=multifon]").count() == 1
@@ -102,7 +102,7 @@ def test_link_a_second_account_and_choose(browser, live_server, app, accounts, u
     submit(page)
     page.wait_for_url("**/services/multifon/cabinet")
     assert text(lang, "Account %(account)s is now linked to your business profile.",
-                account=page.locator("[data-service-account]").inner_text().strip()) \
+                account=page.locator("[data-sip-account]").inner_text().strip()) \
         in flash_texts(page)
 
     cabinet_sign_out(page)  # seed 004 §2 a: sign out, then the other account's credentials
@@ -114,7 +114,7 @@ def test_link_a_second_account_and_choose(browser, live_server, app, accounts, u
     page.fill("#password", PASSWORD)
     submit(page)
     page.wait_for_url("**/services/multifon/cabinet")
-    assert "025-07-31" in page.inner_text("[data-service-account]")
+    assert "025-07-31" in page.inner_text("[data-sip-account]")
 
     cabinet_sign_out(page)  # §2 c: from now on the profile's sign-in shows the chooser
     with page.expect_navigation():
@@ -128,12 +128,11 @@ def test_link_a_second_account_and_choose(browser, live_server, app, accounts, u
     with page.expect_navigation():
         page.click(f"[data-choose='{NUMBER_A}']")
     page.wait_for_url("**/services/multifon/cabinet")
-    assert "025-07-30" in page.inner_text("[data-service-account]")
+    assert "025-07-30" in page.inner_text("[data-sip-account]")
 
 
 @pytest.mark.browser
 def test_a_stale_tab_changes_nothing(browser, live_server, app, accounts, users, shot, text):
-    from connectors.multifon.store import provision  # noqa: F401  (the accounts fixture provisioned)
     from idp.connectors.contract import VerifiedAccount
     from idp.connectors.links import link
     from idp.profiles.models import Profile
@@ -151,7 +150,7 @@ def test_a_stale_tab_changes_nothing(browser, live_server, app, accounts, users,
     page.wait_for_url("**/services/multifon/choose")
     with page.expect_navigation():
         page.click(f"[data-choose='{NUMBER_A}']")
-    page.goto(live_server + "/services/multifon/lines")
+    page.goto(live_server + "/services/multifon/trunk-lines")
     stale = page  # this tab keeps the trunk-lines form of account A
     other = page.context.new_page()
     other.goto(live_server + "/services/multifon/choose")
@@ -163,7 +162,8 @@ def test_a_stale_tab_changes_nothing(browser, live_server, app, accounts, users,
     flashes = " ".join(flash_texts(stale))
     assert "nothing was changed" in flashes
     shot(stale, "stale-tab-refused")
-    from connectors.multifon.store import overview
+    from connectors.multifon.store import ProvisioningStore
 
     with app.app_context():
-        assert overview(NUMBER_A).trunk_lines == 2 and overview(NUMBER_B).trunk_lines == 2
+        store = ProvisioningStore()
+        assert store.overview(NUMBER_A).trunk_lines == 2 == store.overview(NUMBER_B).trunk_lines

@@ -1,0 +1,90 @@
+"""The MultiFon Business connector object: what Business ID needs to know about the service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import gettext as _
+
+from connectors.multifon.backend import backend, build_backend
+from connectors.multifon.numbers import label, to_e164
+from connectors.multifon.presenting import home_card
+from connectors.multifon.settings import SETTINGS
+from connectors.multifon.views import bp
+from idp.connectors.cabinet import BackendUnavailable, read_backend
+from idp.connectors.contract import Card, Connector, VerifiedAccount
+
+HERE = Path(__file__).resolve().parent
+
+
+class MultifonConnector(Connector):
+    """MultiFon Business: SIP accounts whose login is the service number (seed 004)."""
+
+    id = "multifon"
+    names = {"uk": "МультиФон Бізнес", "ru": "МультиФон Бизнес", "en": "MultiFon Business"}
+    login_labels = {"uk": "Обліковий запис SIP (номер послуги)",
+                    "ru": "Учетная запись SIP (номер услуги)",
+                    "en": "SIP account (service number)"}
+    login_hints = {"uk": "Номер МультиФон Бізнес з кодом країни, напр. +7 926 025-07-30.",
+                   "ru": "Номер МультиФон Бизнес с кодом страны, напр. +7 926 025-07-30.",
+                   "en": "The MultiFon Business number with its country code, e.g. +7 926 025-07-30."}
+    blueprint = bp
+    migrations = HERE / "migrations"
+    translations = HERE / "translations"
+    settings = SETTINGS
+
+    def init_app(self, app: Flask) -> None:
+        """Build the configured backend, register the SIP password SMS and ``idp multifon``."""
+        from connectors.multifon.cli import multifon_group
+        from connectors.multifon.remind import register_message_kind
+
+        app.extensions["multifon_backend"] = build_backend(app.config["IDP_MULTIFON_BACKEND"])
+        register_message_kind()
+        app.cli.add_command(multifon_group)
+
+    def normalise_login(self, login: str) -> str | None:
+        return to_e164(login)
+
+    def verify_credentials(self, login: str, password: str) -> VerifiedAccount | None:
+        number = to_e164(login)
+        if number is None or not backend().verify(number, password):
+            return None
+        return VerifiedAccount(number, label(number))
+
+    def account_label(self, account: str) -> str:
+        return label(account)
+
+    def home_cards(self, profile, links) -> list[Card]:
+        cards = []
+        for link in links:
+            try:
+                overview = read_backend(lambda number=link.account: backend().overview(number),
+                                        "multifon.overview")
+            except BackendUnavailable:
+                cards.append(Card(title=_("SIP account"), value=link.label, link_id=link.id,
+                                  degraded=True, lines=[_("The balance and settings of this "
+                                                          "account are unavailable right now.")]))
+                continue
+            cards.append(home_card(_("SIP account"), link, overview))
+        return cards
+
+    def claims(self, link) -> dict[str, Any]:
+        claims: dict[str, Any] = {"service": self.id}
+        try:
+            overview = read_backend(lambda: backend().overview(link.account), "multifon.claims")
+        except BackendUnavailable:
+            return claims
+        claims["status"] = overview.status
+        return claims
+
+    def disconnect(self, account: str) -> None:
+        backend().disconnect(account)
+
+    def encrypted_values(self) -> list[tuple[Any, str, Any]]:
+        from connectors.multifon.models import MultifonAccount
+        from connectors.multifon.store import sealing_context
+
+        return [(MultifonAccount, "sip_password_sealed", lambda row: sealing_context(row.number))]
+

@@ -1,0 +1,40 @@
+"""Demo data of the embedded default: two MultiFon accounts linked to the demo profile, one not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectors.multifon.numbers import label
+from connectors.multifon.store import find, provision, seed_calls
+from idp.connectors.contract import VerifiedAccount
+from idp.connectors.links import LinkRefused, link
+
+DEMO_SIP_PASSWORD = "MultiF0nDemo"  # noqa: S105 - public demo data, printed by `idp demo`
+LINKED = (
+    ("+79260250730", {"balance": "-748822.93", "routing": "SIP", "trunk_lines": 2}),
+    ("+79260250731", {"balance": "15240.50", "tariff_option": "Business 500",
+                      "caller_id": "+74951234567", "routing": "SIP+GSM", "trunk_lines": 5}),
+)
+UNLINKED = ("+79260250732", {"balance": "300.00", "routing": "GSM", "trunk_lines": 1})
+
+
+@dataclass
+class DemoAccounts:
+    linked: list[str]  # labels of the accounts linked to the demo profile
+    unlinked: str  # label of the account left for the person to link (journey J3)
+    sip_password: str
+
+
+def ensure_demo_accounts(profile) -> DemoAccounts:
+    """Provision the demo accounts unless they exist (changes made in the cabinet are kept)."""
+    for number, values in (*LINKED, UNLINKED):
+        if find(number) is None:
+            provision(number, DEMO_SIP_PASSWORD, **values)
+            seed_calls(number)
+    for number, _values in LINKED:
+        try:
+            link(profile, "multifon", VerifiedAccount(number, label(number)))
+        except LinkRefused:
+            continue  # somebody linked it to another profile: leave it there
+    return DemoAccounts(linked=[label(number) for number, _values in LINKED],
+                        unlinked=label(UNLINKED[0]), sip_password=DEMO_SIP_PASSWORD)

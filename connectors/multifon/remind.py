@@ -1,0 +1,53 @@
+""""Remind password": the current SIP password by SMS to the service number, a few times a day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from connectors.multifon.backend import backend
+from connectors.multifon.models import MultifonReminder
+from connectors.multifon.numbers import label
+from idp.audit.services import record
+from idp.connectors.cabinet import read_backend
+from idp.delivery.kinds import register_kind
+from idp.delivery.services import send
+from idp.extensions import db
+from idp.timeutil import utcnow
+
+MESSAGE_KIND = "multifon_sip_password"  # template: templates/messages/multifon_sip_password.txt
+WINDOW = timedelta(hours=24)
+
+
+class RemindLimitReached(Exception):
+    """The account was sent its SIP password IDP_MULTIFON_REMIND_PER_DAY times in 24 hours."""
+
+
+def register_message_kind() -> None:
+    """Let the delivery service send the SIP password SMS."""
+    register_kind(MESSAGE_KIND, "sms")
+
+
+def reminders_left(number: str) -> int:
+    """How many more SIP password SMS the account may be sent now."""
+    sent = db.session.scalar(db.select(db.func.count(MultifonReminder.id)).where(
+        MultifonReminder.number == number, MultifonReminder.sent_at > utcnow() - WINDOW))
+    return max(0, current_app.config["IDP_MULTIFON_REMIND_PER_DAY"] - sent)
+
+
+def send_sip_password(profile, number: str, service_name: str) -> None:
+    """SMS the current SIP password to the service number in the profile's language.
+
+    Raises RemindLimitReached, or BackendUnavailable when the password cannot be read. The
+    password is only in the SMS, which the delivery service stores encrypted; the audit trail
+    and the logs get the account alone.
+    """
+    if reminders_left(number) <= 0:
+        raise RemindLimitReached()
+    password = read_backend(lambda: backend().sip_password(number), "multifon.sip_password")
+    db.session.add(MultifonReminder(number=number, profile_id=profile.id))
+    record("multifon.password_reminded", profile.id, account=number)
+    db.session.commit()
+    send(MESSAGE_KIND, number, profile.locale, profile_id=profile.id, service=service_name,
+         number=label(number), password=password)

@@ -1,0 +1,38 @@
+"""The connector's ``IDP_MULTIFON_*`` settings (listed by ``idp config docs``)."""
+
+from __future__ import annotations
+
+from connectors.multifon.backend import parse_factory
+from idp.config import Setting
+
+
+def _url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+def _backend(value: str) -> str:
+    return parse_factory(value.strip())
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a positive integer")
+    return number
+
+
+SETTINGS = (
+    Setting("IDP_MULTIFON_KNOWLEDGE_BASE_URL", "https://multifon.example/knowledge-base",
+            "MultiFon Business knowledge base, linked from the cabinet's footer (set it to the "
+            "operator's page).", _url),
+    Setting("IDP_MULTIFON_CONFIGURATOR_URL", "https://multifon.example/configurator",
+            "MultiFon Business configurator of SIP phones, linked from the cabinet's footer.", _url),
+    Setting("IDP_MULTIFON_BACKEND", "", "Where MultiFon accounts live. Empty: the built-in "
+            "provisioning store (`idp multifon provision`); `module:factory`: the operator's own "
+            "backend, `factory()` returning a `connectors.multifon.backend.MultifonBackend`.",
+            _backend),
+    Setting("IDP_MULTIFON_REMIND_PER_DAY", 3, "SMS with the SIP password an account may be sent "
+            "in 24 hours (\"Remind password\").", _positive_int),
+)

@@ -1,0 +1,83 @@
+"""What every cabinet page shares: the account's overview, the page frame, refusals and audit."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from connectors.multifon.backend import DISCONNECTED, Overview, backend
+from idp.audit.services import record
+from idp.auth.errors import Locked, Throttled, WrongCredentials
+from idp.auth.services import reauthenticate
+from idp.auth.views import credential_error
+from idp.connectors import registry
+from idp.connectors.cabinet import BackendUnavailable, read_backend
+from idp.connectors.links import links_of
+from idp.extensions import db
+from idp.i18n import current_locale
+from idp.sessions.services import current_profile
+
+CONNECTOR_ID = "multifon"
+
+
+def service_name(locale: str | None = None) -> str:
+    """The service's name in ``locale`` (default: the page's language)."""
+    return registry.get(CONNECTOR_ID).name(locale or current_locale())
+
+
+def load_overview(link) -> Overview | None:
+    """The account's overview, or None when the backend fails (the page says so)."""
+    number = link.account
+    try:
+        return read_backend(lambda: backend().overview(number), "multifon.overview")
+    except BackendUnavailable:
+        return None
+
+
+def page(template: str, link, overview: Overview | None, **context):
+    """Render a cabinet page inside the frame: header, settings menu and footer."""
+    config = current_app.config
+    return render_template(
+        f"multifon/{template}", link=link, overview=overview, service=service_name(),
+        several_accounts=len(links_of(link.profile_id, CONNECTOR_ID)) > 1,
+        knowledge_base_url=config["IDP_MULTIFON_KNOWLEDGE_BASE_URL"],
+        configurator_url=config["IDP_MULTIFON_CONFIGURATOR_URL"],
+        disconnected=overview is not None and overview.status == DISCONNECTED, **context)
+
+
+def to_cabinet():
+    return redirect(url_for("multifon.cabinet"))
+
+
+def refusal(overview: Overview | None):
+    """Why a change cannot be made now (flashed, and the cabinet shown), or None if it can."""
+    if overview is None:
+        flash(backend_unavailable_text(), "error")
+        return to_cabinet()
+    if overview.status == DISCONNECTED:
+        flash(_("The service is disconnected, so its settings cannot be changed."), "error")
+        return to_cabinet()
+    return None
+
+
+def backend_unavailable_text() -> str:
+    return _("%(service)s is not answering right now; nothing was changed. Try again in a few "
+             "minutes.", service=service_name())
+
+
+def audit(event: str, link, **details) -> None:
+    """Record a change of the account (never a password) and store it."""
+    record(event, link.profile_id, connector=CONNECTOR_ID, account=link.account, **details)
+    db.session.commit()
+
+
+def password_confirmed(form) -> bool:
+    """Check the profile's password again (throttled); put the error on the field if it fails."""
+    try:
+        reauthenticate(current_profile(), form.current_password.data)
+        return True
+    except (WrongCredentials, Throttled, Locked) as error:
+        message = (_("The password of your business profile is wrong.")
+                   if isinstance(error, WrongCredentials) else credential_error(error))
+        form.current_password.errors.append(message)
+        return False
