@@ -16,6 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "tests" / "example_connector"
 CHECK = ROOT / "tests" / "example_connector_check.py"
@@ -29,11 +32,22 @@ def _can_build_offline() -> bool:
     return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
 
 
+def _compile_catalogues(source: Path) -> None:
+    """Compile the package's .po files, as its release build would (.mo files are not in Git)."""
+    for po_path in source.rglob("*.po"):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with po_path.with_suffix(".mo").open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+
+
 def _install(target: Path, scratch: Path) -> None:
     """``pip install`` the example connector into ``target``, offline, with the venv's setuptools."""
     assert _can_build_offline(), "building a package offline needs `wheel` (or setuptools >= 70.1)"
     source = scratch / "example_connector"  # a copy, so the build leaves nothing in the repository
-    shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    shutil.copytree(PACKAGE, source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "*.mo"))
+    _compile_catalogues(source)
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
          "--no-index", "--target", str(target), str(source)],
