@@ -35,7 +35,8 @@ def throttle_key(profile: Profile) -> str:
     return f"profile:{profile.id}"
 
 
-def _check_throttle(key: str) -> None:
+def check_throttle(key: str) -> None:
+    """Raise Locked or Throttled when sign-ins for ``key`` must wait."""
     state = throttle.check(key)
     if state.locked:
         raise Locked()
@@ -52,7 +53,7 @@ def authenticate(identifier: str, password: str) -> Profile:
     normalized = normalize_identifier(identifier)
     profile = find_profile(normalized)
     key = throttle_key(profile) if profile else normalized
-    _check_throttle(key)
+    check_throttle(key)
     if not verify_password(profile.password_hash if profile else None, password):
         throttle.record_failure(key)
         if profile is not None:
@@ -67,7 +68,7 @@ def authenticate(identifier: str, password: str) -> Profile:
 
 def reauthenticate(profile: Profile, password: str) -> None:
     """Check the password of the signed-in profile again, under the same throttling."""
-    _check_throttle(throttle_key(profile))
+    check_throttle(throttle_key(profile))
     if not verify_password(profile.password_hash, password):
         throttle.record_failure(throttle_key(profile))
         record("reauthentication.failed", profile.id)

@@ -21,6 +21,7 @@ The built-in connectors in ``connectors/`` use nothing else; see README "Writing
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,8 +54,9 @@ class Card:
     degraded: bool = False
 
 
-class Connector:
-    """Base class of every service connector; override what your service needs."""
+class Connector(ABC):
+    """Base class of every service connector: implement the two abstract methods, override the rest
+    as your service needs."""
 
     #: Short id, used in URLs (``/services/<id>``), the database and the ``services`` claim.
     id: str = ""
@@ -74,6 +76,7 @@ class Connector:
 
     def init_app(self, app: Flask) -> None:
         """Set the connector up on ``app`` (settings, CLI commands); the blueprint is mounted for you."""
+        return None  # optional: nothing to set up by default
 
     def name(self, locale: str) -> str:
         """The service's name in ``locale`` (English when missing)."""
@@ -84,9 +87,9 @@ class Connector:
         login = login.strip()
         return login or None
 
+    @abstractmethod
     def verify_credentials(self, login: str, password: str) -> VerifiedAccount | None:
         """Check the account's own credentials; return the account, or None when they are wrong."""
-        raise NotImplementedError
 
     def account_label(self, account: str) -> str:
         """How to show an account of this service."""
@@ -107,13 +110,14 @@ class Connector:
 
     def link_revoked(self, link: ServiceLink) -> None:
         """A link ended (unlinked by the profile, an administrator, or a disconnection)."""
+        return None  # optional: most services keep nothing per link
 
+    @abstractmethod
     def disconnect(self, account: str) -> None:
         """The operator disconnected the service for ``account``; record it in the backend.
 
         Raise ``LookupError`` when the service has no such account.
         """
-        raise NotImplementedError
 
     def encrypted_values(self) -> list[tuple[Any, str, Any]]:
         """(model, column name, context function) of every sealed column, for key rotation."""

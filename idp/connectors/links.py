@@ -45,6 +45,17 @@ def find_link(profile_id: int, connector_id: str, account: str) -> ServiceLink |
         ServiceLink.account == account))
 
 
+def posted_link(profile_id: int, link_id: str | None, connector_id: str | None = None
+                ) -> ServiceLink | None:
+    """The profile's own link whose id a form posted (of ``connector_id``, if given), or None."""
+    valid = link_id is not None and link_id.isdigit() and len(link_id) <= 9  # fits an INTEGER
+    row = db.session.get(ServiceLink, int(link_id)) if valid else None
+    if row is None or row.profile_id != profile_id \
+            or (connector_id is not None and row.connector != connector_id):
+        return None
+    return row
+
+
 def owner_of(connector_id: str, account: str) -> ServiceLink | None:
     """The owner's link to this account, or None when nobody has linked it."""
     return db.session.scalar(db.select(ServiceLink).where(

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length
 from idp.audit.services import record
 from idp.auth import throttle
 from idp.auth.errors import Locked, Throttled, WrongCredentials
+from idp.auth.services import check_throttle
 from idp.auth.views import credential_error
 from idp.connectors import registry
 from idp.connectors.cabinet import BackendUnavailable, read_backend
@@ -31,6 +32,7 @@ from idp.connectors.links import (
     link_pending,
     links_of,
     pending,
+    posted_link,
 )
 from idp.extensions import db, limiter
 from idp.forms import REQUIRED, EmptyForm
@@ -67,11 +69,7 @@ def verify_service_login(connector: Connector, login: str, password: str) -> Ver
     """Check an account's own credentials under the sign-in throttling; raise like ``authenticate``."""
     normalised = connector.normalise_login(login)
     key = f"service:{connector.id}:{normalised or login.strip().lower()}"
-    state = throttle.check(key)
-    if state.locked:
-        raise Locked()
-    if state.wait_seconds:
-        raise Throttled(state.wait_seconds)
+    check_throttle(key)
     verified = read_backend(lambda: connector.verify_credentials(normalised, password),
                             f"{connector.id}.verify_credentials") if normalised else None
     if verified is None:
@@ -198,7 +196,7 @@ def choose(connector_id: str):
     links = links_of(profile.id, connector.id)
     form = EmptyForm()
     if form.validate_on_submit():
-        chosen = next((row for row in links if str(row.id) == request.form.get("link")), None)
+        chosen = posted_link(profile.id, request.form.get("link"), connector.id)
         if chosen is not None:
             activate(chosen)
             return _cabinet(connector)
@@ -217,8 +215,7 @@ def open_account(connector_id: str):
     profile = current_profile()
     if profile is None:
         return redirect(url_for("services.login", connector_id=connector.id))
-    chosen = next((row for row in links_of(profile.id, connector.id)
-                   if str(row.id) == request.form.get("link")), None)
+    chosen = posted_link(profile.id, request.form.get("link"), connector.id)
     if not EmptyForm().validate_on_submit() or chosen is None:
         return redirect(url_for("services.entry", connector_id=connector.id))
     activate(chosen)

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from idp.audit.services import record
 from idp.config import LANGUAGES
-from idp.connectors.links import activate, links_of
+from idp.connectors.links import activate, links_of, posted_link
 from idp.extensions import csrf, db
 from idp.forms import EmptyForm
 from idp.oauth.keys import public_jwks
@@ -206,8 +206,7 @@ def choose_service_account():
     if not next_url.startswith(url_for("authorize.authorize") + "?"):
         next_url = url_for("profiles.home")
     if profile is not None and EmptyForm().validate_on_submit():
-        chosen = next((row for row in links_of(profile.id)
-                       if str(row.id) == request.form.get("link")), None)
+        chosen = posted_link(profile.id, request.form.get("link"))
         if chosen is not None:
             activate(chosen)
     return redirect(next_url)

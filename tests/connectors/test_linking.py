@@ -202,3 +202,26 @@ def test_prompt_select_account_offers_the_service_accounts(app, client, users, a
     assert client.get("/services/multifon/").headers["Location"] == "/services/multifon/cabinet"
     with app.app_context():
         assert db.session.get(ServiceLink, second).last_used_at is not None
+
+
+@pytest.mark.parametrize("posted", ["", "abc", "99999999999999999999", "-1"])
+def test_the_chooser_refuses_what_is_not_one_of_the_profiles_links(app, client, users, accounts,
+                                                                   posted):
+    from idp.connectors.contract import VerifiedAccount
+    from idp.connectors.links import link
+    from idp.profiles.models import Profile
+
+    profile, stranger = users.create(), users.create()
+    with app.app_context():
+        for owner, number in ((profile, NUMBER_A), (stranger, NUMBER_B)):
+            link(db.session.get(Profile, owner.id), "multifon", VerifiedAccount(number, number))
+        strangers_link = db.session.scalar(db.select(ServiceLink.id).where(
+            ServiceLink.account == NUMBER_B))
+    submit(client, "/signin", {"identifier": profile.phone, "password": PASSWORD})
+    for value in (posted, str(strangers_link)):
+        page = submit(client, "/services/multifon/choose", {"link": value}, follow=True)
+        assert page.status == 200
+        assert ("error", "Choose one of your accounts.") in page.flashes
+    with app.app_context():
+        assert db.session.scalar(db.select(ServiceLink.last_used_at).where(
+            ServiceLink.account == NUMBER_B)) is None

@@ -24,6 +24,9 @@ def make_connector(connector_id: str, names: dict | None = None,
         def verify_credentials(self, login, password):
             return VerifiedAccount(login, login)
 
+        def disconnect(self, account):
+            raise LookupError(account)
+
     fake = Fake()
     fake.id = connector_id
     fake.names = NAMES if names is None else names
