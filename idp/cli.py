@@ -83,13 +83,11 @@ def demo_command():
     click.echo(f"  sign in at  /signin  with  {profile.phone}  or  {profile.email}")
     click.echo(f"  password    {DEMO_PASSWORD}")
     click.echo("  SMS codes and e-mails appear at /dev/outbox and in `idp outbox list`.")
-    multifon = ensure_demo_services(profile)
-    if multifon is not None:
+    for service, lines in ensure_demo_services(profile).items():
         click.echo("")
-        click.echo(f"MultiFon Business accounts linked to it: {', '.join(multifon.linked)}")
-        click.echo("  open        /services/multifon/")
-        click.echo(f"  to link one more, sign out of the cabinet and sign in at /services/multifon/login "
-                   f"with  {multifon.unlinked}  and SIP password  {multifon.sip_password}")
+        click.echo(f"{service}:")
+        for line in lines:
+            click.echo(f"  {line}")
     if current_app.config["IDP_ENV"] != "development":
         click.echo("The demo relying party (the virtual PBX portal) is registered in development "
                    "only: skipped.")

@@ -36,18 +36,12 @@ def ensure_demo_data() -> Profile:
     return profile
 
 
-def ensure_demo_services(profile: Profile):
-    """Provision and link the demo accounts of the built-in MultiFon connector, if it is enabled.
+def ensure_demo_services(profile: Profile) -> dict[str, list[str]]:
+    """Let every enabled connector create its demo accounts; what ``idp demo`` prints, by service."""
+    from idp.connectors.registry import installed
 
-    Returns what ``idp demo`` prints (``connectors.multifon.demo.DemoAccounts``), or None.
-    """
-    from idp.connectors.registry import get
-
-    if get("multifon") is None:
-        return None
-    from connectors.multifon.demo import ensure_demo_accounts
-
-    return ensure_demo_accounts(profile)
+    return {connector.name("en"): lines for connector in installed().values()
+            if (lines := connector.demo(profile))}
 
 
 class DemoUnavailable(RuntimeError):

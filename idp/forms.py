@@ -34,6 +34,15 @@ class PasswordPolicy:
             raise ValidationError(" ".join(rule_text(rule) for rule in broken))
 
 
+class PrintableAscii:
+    """SIP phones take passwords of printable Latin characters only."""
+
+    def __call__(self, form, field) -> None:
+        value = field.data or ""
+        if not value.isascii() or not value.isprintable() or " " in value:
+            raise ValidationError(_l("Use Latin letters, digits and punctuation, without spaces."))
+
+
 def phone_field(label=None) -> StringField:
     return StringField(label or _l("Phone number"),
                        [DataRequired(REQUIRED), Length(max=32), PhoneNumber()],

@@ -82,6 +82,11 @@ class MultifonConnector(Connector):
     def disconnect(self, account: str) -> None:
         backend().disconnect(account)
 
+    def demo(self, profile) -> list[str]:
+        from connectors.multifon.demo import ensure_demo_accounts
+
+        return ensure_demo_accounts(profile)
+
     def encrypted_values(self) -> list[tuple[Any, str, Any]]:
         from connectors.multifon.models import MultifonAccount
         from connectors.multifon.store import sealing_context

@@ -1,8 +1,7 @@
-"""Demo data of the embedded default: two MultiFon accounts linked to the demo profile, one not."""
+"""Demo data of the embedded default: two MultiFon accounts linked to the demo profile, one not;
+the lines ``idp demo`` prints about them."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from connectors.multifon.numbers import label
 from connectors.multifon.store import find, provision, seed_calls
@@ -18,14 +17,7 @@ LINKED = (
 UNLINKED = ("+79260250732", {"balance": "300.00", "routing": "GSM", "trunk_lines": 1})
 
 
-@dataclass
-class DemoAccounts:
-    linked: list[str]  # labels of the accounts linked to the demo profile
-    unlinked: str  # label of the account left for the person to link (journey J3)
-    sip_password: str
-
-
-def ensure_demo_accounts(profile) -> DemoAccounts:
+def ensure_demo_accounts(profile) -> list[str]:
     """Provision the demo accounts unless they exist (changes made in the cabinet are kept)."""
     for number, values in (*LINKED, UNLINKED):
         if find(number) is None:
@@ -36,5 +28,8 @@ def ensure_demo_accounts(profile) -> DemoAccounts:
             link(profile, "multifon", VerifiedAccount(number, label(number)))
         except LinkRefused:
             continue  # somebody linked it to another profile: leave it there
-    return DemoAccounts(linked=[label(number) for number, _values in LINKED],
-                        unlinked=label(UNLINKED[0]), sip_password=DEMO_SIP_PASSWORD)
+    linked = ", ".join(label(number) for number, _values in LINKED)
+    return [f"accounts linked to the demo profile: {linked}",
+            "open        /services/multifon/",
+            "to link one more, sign out of the cabinet and sign in at /services/multifon/login "
+            f"with  {label(UNLINKED[0])}  and SIP password  {DEMO_SIP_PASSWORD}"]

@@ -8,7 +8,13 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, ValidationError
 
 from connectors.multifon.backend import ROUTINGS, TRUNK_LINES_MAX, TRUNK_LINES_MIN
-from idp.forms import REQUIRED, NewPasswordForm, PasswordPolicy, current_password_field
+from idp.forms import (
+    REQUIRED,
+    NewPasswordForm,
+    PasswordPolicy,
+    PrintableAscii,
+    current_password_field,
+)
 
 
 class RoutingForm(FlaskForm):
@@ -37,15 +43,6 @@ class TrunkLinesForm(FlaskForm):
 
 class ConfirmWithPasswordForm(FlaskForm):
     current_password = current_password_field(_l("Password of your business profile"))
-
-
-class PrintableAscii:
-    """SIP phones take passwords of printable Latin characters only."""
-
-    def __call__(self, form, field) -> None:
-        if not (field.data or "").isascii() or not (field.data or "").isprintable() \
-                or " " in (field.data or ""):
-            raise ValidationError(_l("Use Latin letters, digits and punctuation, without spaces."))
 
 
 class ChangeSipPasswordForm(NewPasswordForm):

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from idp.security.phones import InvalidPhone, display_phone, normalize_phone
+from idp.security.phones import display_phone, read_phone
 
 
-def to_e164(text: str) -> str | None:
+def to_e164(text: str | None) -> str | None:
     """Read a typed number ("+7 926 025-07-30", "79260250730", ...) as E.164; None if it is none."""
-    text = (text or "").strip()
-    candidates = [text]
-    if text[:1].isdigit():
-        candidates.append(f"+{text}")  # the login is often typed as digits with the country code
-    for candidate in candidates:
-        try:
-            return normalize_phone(candidate)
-        except InvalidPhone:
-            continue
-    return None
+    return read_phone(text)
 
 
 def label(number: str) -> str:

@@ -91,6 +91,18 @@ class Connector(ABC):
     def verify_credentials(self, login: str, password: str) -> VerifiedAccount | None:
         """Check the account's own credentials; return the account, or None when they are wrong."""
 
+    def after_login(self, verified: VerifiedAccount) -> str | None:
+        """A page of the connector the person must pass right after the service login, before the
+        account is linked (e.g. replacing an initial password); its URL, or None to go on.
+
+        That page calls ``idp.connectors.views.continue_service_login`` when it is done.
+        """
+        return None
+
+    def forgot_password_url(self) -> str | None:
+        """Where the service login's "Forgot password?" leads, or None for no such link."""
+        return None
+
     def account_label(self, account: str) -> str:
         """How to show an account of this service."""
         return account
@@ -118,6 +130,11 @@ class Connector(ABC):
 
         Raise ``LookupError`` when the service has no such account.
         """
+
+    def demo(self, profile: Profile) -> list[str]:
+        """Create demo accounts for the embedded default (idempotent, keeping what people changed),
+        linking some to the demo ``profile``; return the lines ``idp demo`` prints about them."""
+        return []
 
     def encrypted_values(self) -> list[tuple[Any, str, Any]]:
         """(model, column name, context function) of every sealed column, for key rotation."""

@@ -116,9 +116,11 @@ def login(connector_id: str):
             form.password.errors.append(_("%(service)s cannot check the password right now. Try "
                                           "again in a few minutes.", service=connector.name(locale)))
         else:
-            return _after_service_login(connector, verified)
+            step = connector.after_login(verified)
+            return redirect(step) if step else continue_service_login(connector, verified)
     return render_template("services/login.html", connector=connector, form=form,
-                           hint=connector.login_hints.get(locale), profile=current_profile())
+                           hint=connector.login_hints.get(locale), profile=current_profile(),
+                           forgot_url=connector.forgot_password_url())
 
 
 def _service_credential_error(error: Exception) -> str:
@@ -127,7 +129,8 @@ def _service_credential_error(error: Exception) -> str:
     return credential_error(error)
 
 
-def _after_service_login(connector: Connector, verified: VerifiedAccount):
+def continue_service_login(connector: Connector, verified: VerifiedAccount):
+    """The account is proven: open its cabinet if this profile has it, or go on to linking."""
     profile = current_profile()
     if profile is not None:
         mine = find_link(profile.id, connector.id, verified.account)

@@ -25,6 +25,21 @@ def normalize_phone(text: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def read_phone(text: str | None) -> str | None:
+    """Read a number as people type a service login ("+7 926 025-07-30", "79260250730", "044 …")
+    into E.164; None when it is no valid number."""
+    text = (text or "").strip()
+    candidates = [text]
+    if text[:1].isdigit():
+        candidates.append(f"+{text}")  # a login is often typed as digits with the country code
+    for candidate in candidates:
+        try:
+            return normalize_phone(candidate)
+        except InvalidPhone:
+            continue
+    return None
+
+
 def display_phone(e164: str) -> str:
     """Return the national form behind the country code: ``+7 (926) 025-07-30``, ``+380 44 …``."""
     try:

@@ -112,20 +112,20 @@ def open_details(page, card: str, path: str) -> None:
 
 def back_to_cabinet(page) -> None:
     with page.expect_navigation():
-        page.click(f"main a[href='{CABINET}']:not(.mf-head__brand):not(.btn)")
+        page.click(f"main a[href='{CABINET}']:not(.svc-head__brand):not(.btn)")
     page.wait_for_url("**" + CABINET)
 
 
 def open_menu_item(page, path: str) -> None:
     """Open the settings menu in the header and follow one of its items."""
-    page.click(".mf-menu summary")
+    page.click(".svc-menu summary")
     with page.expect_navigation():
-        page.click(f".mf-menu .menu a[href$='{path}']")
+        page.click(f".svc-menu .menu a[href$='{path}']")
     page.wait_for_url("**" + path)
 
 
 def menu_items(page) -> list[str]:
-    return page.eval_on_selector_all(".mf-menu .menu a", "links => links.map(a => a.pathname)")
+    return page.eval_on_selector_all(".svc-menu .menu a", "links => links.map(a => a.pathname)")
 
 
 # --- The cards and their details pages ------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_the_cabinet_shows_every_card_and_its_details(browser, live_server, app,
     profile, page = profile_in_cabinet(app, users, browser, live_server, lang, mobile)
 
     assert page.inner_text("[data-sip-account]").strip() == LABEL_A
-    assert page.locator("[data-card=balance] .mf-money--negative").count() == 1
+    assert page.locator("[data-card=balance] .svc-money--negative").count() == 1
     assert card_value(page, "balance") == NEGATIVE[lang]
     assert page.inner_text("[data-card=balance] .badge").strip() == text(lang, "Service active")
     assert card_value(page, "tariff") == text(lang, "Basic")
@@ -148,11 +148,11 @@ def test_the_cabinet_shows_every_card_and_its_details(browser, live_server, app,
     assert text(lang, "Incoming calls go to SIP.") in page.inner_text("[data-card=routing]")
     assert card_value(page, "trunk-lines") == text(lang, "%(num)d line", "%(num)d lines", num=2)
     stats = page.locator("[data-card=statistics]")
-    assert stats.locator("svg.mf-chart rect.mf-chart__bar").count() == 30
+    assert stats.locator("svg.svc-chart rect.svc-chart__bar").count() == 30
     assert stats.locator("h2").inner_text().strip() == text(
         lang, "Calls per day, last %(num)d day", "Calls per day, last %(num)d days", num=30)
     assert stats.locator("[data-calls-total]").count() == 1
-    footer = page.locator(".mf-foot a")
+    footer = page.locator(".svc-foot a")
     assert footer.count() == 2
     assert [footer.nth(i).get_attribute("href") for i in range(2)] == [
         app.config["IDP_MULTIFON_KNOWLEDGE_BASE_URL"], app.config["IDP_MULTIFON_CONFIGURATOR_URL"]]
@@ -194,8 +194,8 @@ def test_the_cabinet_shows_every_card_and_its_details(browser, live_server, app,
     back_to_cabinet(page)
 
     open_details(page, "statistics", "/statistics")
-    assert page.locator("svg.mf-chart rect.mf-chart__bar").count() == 30
-    assert page.locator(".mf-table tbody tr").count() == 30
+    assert page.locator("svg.svc-chart rect.svc-chart__bar").count() == 30
+    assert page.locator(".svc-table tbody tr").count() == 30
     shot(page, "3-statistics-details")
     back_to_cabinet(page)
 
@@ -203,9 +203,9 @@ def test_the_cabinet_shows_every_card_and_its_details(browser, live_server, app,
     link_accounts(app, profile, NUMBER_B)
     page.reload()
     assert "/services/multifon/choose" in menu_items(page)
-    page.click(".mf-menu summary")
+    page.click(".svc-menu summary")
     with page.expect_navigation():
-        page.click(".mf-menu .menu a[href$='/services/multifon/choose']")
+        page.click(".svc-menu .menu a[href$='/services/multifon/choose']")
     assert page.locator("[data-choose]").count() == 2
     with page.expect_navigation():
         page.click(f"[data-choose='{NUMBER_B}']")
@@ -213,7 +213,7 @@ def test_the_cabinet_shows_every_card_and_its_details(browser, live_server, app,
     assert page.inner_text("[data-sip-account]").strip() == LABEL_B
     assert card_value(page, "tariff") == TARIFF_OPTION
     assert card_value(page, "caller-id") == "+7 (495) 123-45-67"
-    assert page.locator("[data-card=balance] .mf-money--negative").count() == 0
+    assert page.locator("[data-card=balance] .svc-money--negative").count() == 0
     assert card_value(page, "routing") == "GSM"
     assert card_value(page, "trunk-lines") == text(lang, "%(num)d line", "%(num)d lines", num=5)
     shot(page, "4-second-account")
@@ -236,7 +236,7 @@ def test_change_the_routing(browser, live_server, app, accounts, users, overview
     _profile, page = profile_in_cabinet(app, users, browser, live_server, lang, mobile)
     for routing in ("GSM", "SIP+GSM"):
         open_details(page, "routing", "/routing")
-        page.click(f"label.mf-choice:has(input[value='{routing}'])")
+        page.click(f"label.svc-choice:has(input[value='{routing}'])")
         assert page.is_checked(f"input[name=routing][value='{routing}']")
         submit(page)
         page.wait_for_url("**" + CABINET)
@@ -394,7 +394,7 @@ def test_disconnect_the_service_and_sign_out(browser, live_server, app, accounts
     open_menu_item(page, "/disconnect")
     name = service(lang)
     assert page.inner_text("main h1").strip() == text(lang, "Disconnect %(service)s?", service=name)
-    consequences = [t.strip() for t in page.locator(".mf-consequences li").all_inner_texts()]
+    consequences = [t.strip() for t in page.locator(".svc-consequences li").all_inner_texts()]
     assert consequences == [
         text(lang, "calls through %(service)s stop, incoming and outgoing;", service=name),
         text(lang, "the SIP account no longer registers: SIP phones and programs lose the "
@@ -421,7 +421,7 @@ def test_disconnect_the_service_and_sign_out(browser, live_server, app, accounts
         assert "/services/multifon" + path not in items
     shot(page, "2-disconnected")
     open_details(page, "routing", "/routing")
-    assert page.locator("fieldset.mf-choices[disabled]").count() == 1
+    assert page.locator("fieldset.svc-choices[disabled]").count() == 1
     assert page.locator(MAIN_SUBMIT).count() == 0
     back_to_cabinet(page)
     open_details(page, "trunk-lines", "/trunk-lines")
@@ -442,7 +442,7 @@ def test_disconnect_the_service_and_sign_out(browser, live_server, app, accounts
 
     # Sign out from the menu: back to the service's login, the session has ended.
     page.goto(live_server + CABINET)
-    page.click(".mf-menu summary")
+    page.click(".svc-menu summary")
     with page.expect_navigation():
         page.click("[data-multifon-signout]")
     page.wait_for_url("**/services/multifon/login")

@@ -40,7 +40,7 @@ def service_login(page, base: str, number: str, password: str = SIP_PASSWORD) ->
 
 def cabinet_sign_out(page) -> None:
     """"Sign out" in the cabinet's settings menu (seed 004 §4)."""
-    page.click(".mf-menu summary")
+    page.click(".svc-menu summary")
     with page.expect_navigation():
         page.click("[data-multifon-signout]")
     page.wait_for_url("**/services/multifon/login")

@@ -48,7 +48,7 @@ def test_the_cabinet_shows_every_card_of_the_account(cabinet):
     assert "Not set" in page.text
     assert ">SIP<" in page.text and "Incoming calls go to SIP." in page.text
     assert "2 lines" in page.text
-    assert page.text.count('class="mf-chart__bar"') == 30
+    assert page.text.count('class="svc-chart__bar"') == 30
     for path in ("/balance", "/tariff", "/caller-id", "/routing", "/trunk-lines", "/statistics"):
         assert f'href="{BASE}{path}"' in page.text
 

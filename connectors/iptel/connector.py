@@ -1,0 +1,89 @@
+"""The IP-telephony connector object: what Business ID needs to know about the service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, url_for
+
+from connectors.iptel import accounts, activation
+from connectors.iptel.models import INACTIVE
+from connectors.iptel.settings import SETTINGS
+from connectors.iptel.views import bp
+from idp.connectors.contract import Card, Connector, VerifiedAccount
+from idp.security.phones import read_phone
+
+HERE = Path(__file__).resolve().parent
+
+
+class IptelConnector(Connector):
+    """IP telephony: SIP accounts whose portal login is the phone number (seed 000)."""
+
+    id = "iptel"
+    names = {"uk": "IP-телефонія", "ru": "IP-телефония", "en": "IP telephony"}
+    login_labels = {"uk": "Ім'я користувача (ваш номер телефону)",
+                    "ru": "Имя пользователя (ваш номер телефона)",
+                    "en": "User name (your phone number)"}
+    login_hints = {"uk": "Номер послуги IP-телефонії, напр. +380 44 123 4567. Пароль — з листа "
+                         "про підключення або ваш новий.",
+                   "ru": "Номер услуги IP-телефонии, напр. +380 44 123 4567. Пароль — из письма "
+                         "о подключении или ваш новый.",
+                   "en": "The number of your IP-telephony service, e.g. +380 44 123 4567. The "
+                         "password is the one from the connection letter, or your new one."}
+    blueprint = bp
+    migrations = HERE / "migrations"
+    translations = HERE / "translations"
+    settings = SETTINGS
+
+    def init_app(self, app: Flask) -> None:
+        """Register the portal's letters and ``idp iptel``."""
+        from connectors.iptel.cli import iptel_group
+        from connectors.iptel.notices import register_message_kinds
+
+        register_message_kinds()
+        app.cli.add_command(iptel_group)
+
+    def normalise_login(self, login: str) -> str | None:
+        return read_phone(login)
+
+    def verify_credentials(self, login: str, password: str) -> VerifiedAccount | None:
+        account = accounts.verify(login, password)
+        return VerifiedAccount(account.number, accounts.label(account.number)) if account else None
+
+    def after_login(self, verified: VerifiedAccount) -> str | None:
+        """An account still on its initial password must get a new one before anything else."""
+        account = accounts.find(verified.account)
+        if account is None or account.status != INACTIVE:
+            return None
+        activation.hold(verified.account)
+        return url_for("iptel.activate")
+
+    def forgot_password_url(self) -> str | None:
+        return url_for("iptel.forgot_password")
+
+    def account_label(self, account: str) -> str:
+        return accounts.label(account)
+
+    def home_cards(self, profile, links) -> list[Card]:
+        from connectors.iptel.presenting import home_card
+
+        return [home_card(link, accounts.find(link.account)) for link in links]
+
+    def claims(self, link) -> dict[str, Any]:
+        account = accounts.find(link.account)
+        return {"service": self.id, "status": account.status if account else "unknown"}
+
+    def disconnect(self, account: str) -> None:
+        accounts.disconnect(account)
+
+    def demo(self, profile) -> list[str]:
+        from connectors.iptel.demo import ensure_demo_accounts
+
+        return ensure_demo_accounts(profile)
+
+    def encrypted_values(self) -> list[tuple[Any, str, Any]]:
+        from connectors.iptel.models import IptelAccount
+
+        return [(IptelAccount, "password_sealed",
+                 lambda row: accounts.sealing_context(row.number))]

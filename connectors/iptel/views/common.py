@@ -1,0 +1,76 @@
+"""What the portal's pages share: the frame, the connector, messages for refused changes."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from connectors.iptel import accounts
+from connectors.iptel.forwarding import ForwardingRefused
+from connectors.iptel.models import DISCONNECTED
+from idp.audit.services import record
+from idp.connectors import registry
+from idp.connectors.links import links_of
+from idp.extensions import db
+from idp.i18n import current_locale
+
+CONNECTOR_ID = "iptel"
+
+
+def connector():
+    return registry.get(CONNECTOR_ID)
+
+
+def service_name(locale: str | None = None) -> str:
+    """The service's name in ``locale`` (default: the page's language)."""
+    return connector().name(locale or current_locale())
+
+
+def page(template: str, link, account, **context):
+    """Render a cabinet page inside the frame: header, settings menu and footer."""
+    return render_template(
+        f"iptel/{template}", link=link, account=account, service=service_name(),
+        several_accounts=len(links_of(link.profile_id, CONNECTOR_ID)) > 1,
+        disconnected=account.status == DISCONNECTED, **context)
+
+
+def portal_page(template: str, **context):
+    """Render a page of the portal outside the cabinet (activation, forgot password, links)."""
+    return render_template(f"iptel/{template}", service=service_name(), **context)
+
+
+def to_cabinet():
+    return redirect(url_for("iptel.cabinet"))
+
+
+def to_login():
+    return redirect(url_for("services.login", connector_id=CONNECTOR_ID))
+
+
+def account_of(link):
+    """The account behind a link (None once the operator removed it)."""
+    return accounts.find(link.account)
+
+
+def audit(event: str, link, **details) -> None:
+    """Record a change of the account (never a password or a number it forwards to)."""
+    record(event, link.profile_id, connector=CONNECTOR_ID, account=link.account, **details)
+    db.session.commit()
+
+
+def forwarding_error(reason: str) -> str:
+    """Why a forwarding could not be set, in the page's language."""
+    texts = {
+        ForwardingRefused.INVALID_NUMBER: _("Enter a valid phone number with its country code, "
+                                            "e.g. +380 67 123 4567."),
+        ForwardingRefused.OWN_NUMBER: _("Calls cannot be forwarded to this account's own number. "
+                                        "Enter another number."),
+        ForwardingRefused.NO_NUMBER: _("Enter the number to forward calls to."),
+        ForwardingRefused.BAD_DELAY: _("Choose how long the phone rings before calls are "
+                                       "forwarded."),
+        ForwardingRefused.NOT_ALLOWED: _("Call forwarding is not authorised for this account. Ask "
+                                         "your manager to order it."),
+        ForwardingRefused.DISCONNECTED: _("The service is disconnected, so its settings cannot be "
+                                          "changed."),
+    }
+    return texts.get(reason, _("This forwarding cannot be set."))

@@ -1,0 +1,147 @@
+"""The portal's pages outside the cabinet: the forced change of the initial password, "Forgot
+password?" and the links from its letters (seed 000)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, session, url_for
+from flask_babel import gettext as _
+
+from connectors.iptel import accounts, activation, links, notices
+from connectors.iptel.forms import ForgotPasswordForm, NewServicePasswordForm
+from connectors.iptel.models import DISCONNECTED, IptelAccount
+from connectors.iptel.views import bp
+from connectors.iptel.views.common import (
+    CONNECTOR_ID,
+    connector,
+    portal_page,
+    service_name,
+    to_login,
+)
+from idp.auth import throttle
+from idp.connectors.contract import VerifiedAccount
+from idp.connectors.views import continue_service_login
+from idp.extensions import db, limiter
+from idp.forms import EmptyForm
+from idp.sessions.services import current_profile
+
+FORGOT_LIMIT_IP = "20 per hour"
+FORGOT_SENT = "iptel_forgot_sent"
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def activate():
+    """First login with the initial password: set a new one before anything else; the service
+    becomes active."""
+    account = activation.held_account()
+    if account is None:
+        activation.forget()
+        return to_login()
+    form = NewServicePasswordForm()
+    if form.validate_on_submit():
+        if accounts.is_current_password(account, form.password.data):
+            form.password.errors.append(_("Choose a password of your own, not the initial one "
+                                          "from the letter."))
+        else:
+            accounts.set_password(account, form.password.data, how="changed",
+                                  profile_id=getattr(current_profile(), "id", None))
+            activation.forget()
+            flash(_("Your new password is set and %(service)s is active. Use the same password "
+                    "in your SIP phone.", service=service_name()), "success")
+            return continue_service_login(
+                connector(), VerifiedAccount(account.number, accounts.label(account.number)))
+    return portal_page("activate.html", form=form, number=accounts.label(account.number))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(FORGOT_LIMIT_IP, methods=["POST"])
+def forgot_password():
+    """"Forgot password?": a reset link to the account's address; the same answer for any number."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        _send_reset_link(form.login.e164)
+        session[FORGOT_SENT] = accounts.label(form.login.e164)
+        return redirect(url_for("iptel.forgot_sent"))
+    return portal_page("forgot.html", form=form)
+
+
+def _send_reset_link(number: str) -> None:
+    account = accounts.find(number)
+    if account is None or account.status == DISCONNECTED:
+        return
+    per_hour = current_app.config["IDP_IPTEL_RESETS_PER_HOUR"]
+    if links.sent_since(account, links.RESET, timedelta(hours=1)) >= per_hour:
+        return  # the owner already has fresh links; more letters would only be a nuisance
+    url = links.issue(account, links.RESET, account.email)
+    notices.reset_link(account, url, current_app.config["IDP_IPTEL_RESET_LINK_MINUTES"])
+
+
+@bp.get("/forgot/sent")
+def forgot_sent():
+    number = session.get(FORGOT_SENT)
+    if number is None:
+        return redirect(url_for("iptel.forgot_password"))
+    return portal_page("forgot_sent.html", number=number,
+                       minutes=current_app.config["IDP_IPTEL_RESET_LINK_MINUTES"])
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """The link from the "Forgot password?" letter: set a new password (it works once)."""
+    account = _link_account(token, links.RESET)
+    if account is None:
+        return portal_page("link_invalid.html"), 400
+    form = NewServicePasswordForm()
+    if form.validate_on_submit():
+        try:
+            links.redeem(token, links.RESET)
+        except links.LinkInvalid:
+            return portal_page("link_invalid.html"), 400
+        accounts.set_password(account, form.password.data, how="reset")
+        throttle.reset(f"service:{CONNECTOR_ID}:{account.number}")
+        activation.forget()
+        flash(_("Your new password is set. Sign in with it."), "success")
+        return to_login()
+    return portal_page("reset.html", form=form, number=accounts.label(account.number))
+
+
+@bp.get("/email/confirm/<token>")
+def confirm_email(token: str):
+    """Show a button that confirms the new address; link scanners that only GET change nothing."""
+    account = _link_account(token, links.EMAIL)
+    if account is None:
+        return portal_page("link_invalid.html"), 400
+    return portal_page("confirm_email.html", form=EmptyForm(), number=accounts.label(account.number))
+
+
+@bp.post("/email/confirm/<token>")
+def confirm_email_post(token: str):
+    """Make the new address the account's; both addresses are told."""
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("iptel.confirm_email", token=token))
+    account = _link_account(token, links.EMAIL)
+    try:
+        link = links.redeem(token, links.EMAIL) if account is not None else None
+    except links.LinkInvalid:
+        link = None
+    if link is None:
+        return portal_page("link_invalid.html"), 400
+    accounts.change_email(account, link.email, profile_id=getattr(current_profile(), "id", None))
+    flash(_("The e-mail address of %(number)s is now %(email)s.",
+            number=accounts.label(account.number), email=account.email), "success")
+    if current_profile() is not None:
+        return redirect(url_for("services.entry", connector_id=CONNECTOR_ID))
+    return to_login()
+
+
+def _link_account(token: str, purpose: str) -> IptelAccount | None:
+    """The account of a working link of ``purpose`` (None for a dead link or account)."""
+    try:
+        link = links.peek(token, purpose)
+    except links.LinkInvalid:
+        return None
+    account = db.session.get(IptelAccount, link.account_id)
+    return account if account is not None and account.status != DISCONNECTED else None
+
+
