@@ -46,7 +46,7 @@ def _bool(value: str) -> bool:
     raise ValueError(f"expected true or false, got {value!r}")
 
 
-def _positive_int(value: str) -> int:
+def positive_int(value: str) -> int:
     number = int(value)
     if number <= 0:
         raise ValueError("must be a positive integer")
@@ -61,7 +61,7 @@ def _timezone(value: str) -> str:
     return value
 
 
-def _choice(*allowed: str) -> Callable[[str], str]:
+def choice(*allowed: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")
@@ -72,7 +72,7 @@ def _choice(*allowed: str) -> Callable[[str], str]:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("IDP_ENV", "development", "`development` or `production`. Production refuses the "
-            "insecure development defaults and requires HTTPS.", _choice("development", "production")),
+            "insecure development defaults and requires HTTPS.", choice("development", "production")),
     Setting("IDP_ISSUER", "http://127.0.0.1:5000", "Public base URL of the provider; e-mail links "
             "are built from it, never from the request's Host header."),
     Setting("IDP_DATABASE_URL", "", "SQLAlchemy URL. Empty: a SQLite file in the instance folder. "
@@ -89,7 +89,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("IDP_DEFAULT_REGION", "UA", "Region for phone numbers typed without a country code "
             "(ISO 3166 code, e.g. UA or RU)."),
     Setting("IDP_DEFAULT_LOCALE", "uk", "Language when the browser asks for none of uk, ru, en.",
-            _choice(*LANGUAGES)),
+            choice(*LANGUAGES)),
     Setting("IDP_TIMEZONE", "Europe/Kyiv", "Time zone in which pages and e-mails show times.",
             _timezone),
     Setting("IDP_PRODUCT_NAME", "Business ID", "Product name shown on pages, SMS and e-mails."),
@@ -98,44 +98,44 @@ SETTINGS: tuple[Setting, ...] = (
             "stored with each profile."),
     Setting("IDP_PASSWORD_COMPOSITION", True, "Require upper- and lower-case Latin letters and "
             "digits in passwords (the operator's rule).", _bool),
-    Setting("IDP_PASSWORD_MIN_LENGTH", 8, "Minimum password length.", _positive_int),
+    Setting("IDP_PASSWORD_MIN_LENGTH", 8, "Minimum password length.", positive_int),
     Setting("IDP_SESSION_IDLE_MINUTES", 30, "A signed-in session ends after this much inactivity.",
-            _positive_int),
+            positive_int),
     Setting("IDP_SESSION_MAX_HOURS", 12, "A signed-in session ends this long after sign-in.",
-            _positive_int),
-    Setting("IDP_OTP_TTL_SECONDS", 300, "Lifetime of an SMS code.", _positive_int),
-    Setting("IDP_OTP_MAX_ATTEMPTS", 5, "Wrong entries allowed per SMS code flow.", _positive_int),
-    Setting("IDP_OTP_RESEND_SECONDS", 60, "Wait before an SMS code may be sent again.", _positive_int),
+            positive_int),
+    Setting("IDP_OTP_TTL_SECONDS", 300, "Lifetime of an SMS code.", positive_int),
+    Setting("IDP_OTP_MAX_ATTEMPTS", 5, "Wrong entries allowed per SMS code flow.", positive_int),
+    Setting("IDP_OTP_RESEND_SECONDS", 60, "Wait before an SMS code may be sent again.", positive_int),
     Setting("IDP_SMS_BUDGET_NUMBER", "5/hour;10/day", "SMS sends allowed per phone number."),
     Setting("IDP_SMS_BUDGET_IP", "10/hour;30/day", "SMS sends allowed per client IP address."),
     Setting("IDP_SMS_BUDGET_PREFIX", "60/hour", "SMS sends allowed per number prefix (country and "
             "operator code), against SMS pumping."),
     Setting("IDP_SMS_PREFIX_DIGITS", 6, "Digits of the E.164 number that make its prefix.",
-            _positive_int),
+            positive_int),
     Setting("IDP_SIGNIN_LIMIT_IP", "30/minute;300/hour", "Sign-in attempts allowed per client IP."),
     Setting("IDP_SIGNIN_FREE_FAILURES", 3, "Failed sign-ins to one account before delays begin.",
-            _positive_int),
+            positive_int),
     Setting("IDP_SIGNIN_MAX_DELAY_SECONDS", 900, "Longest delay between sign-in attempts.",
-            _positive_int),
+            positive_int),
     Setting("IDP_SIGNIN_LOCK_FAILURES", 100, "Consecutive failures that lock an account until its "
-            "password is restored.", _positive_int),
-    Setting("IDP_EMAIL_LINK_HOURS", 24, "Lifetime of e-mail confirmation links.", _positive_int),
+            "password is restored.", positive_int),
+    Setting("IDP_EMAIL_LINK_HOURS", 24, "Lifetime of e-mail confirmation links.", positive_int),
     Setting("IDP_TRUSTED_PROXIES", 0, "Number of reverse proxies in front whose X-Forwarded-* "
             "headers are trusted.", int),
     Setting("IDP_SMS_TRANSPORT", "outbox", "How SMS leave: `outbox` (development outbox) or `smpp`.",
-            _choice("outbox", "smpp")),
+            choice("outbox", "smpp")),
     Setting("IDP_SMPP_HOST", "127.0.0.1", "SMSC host for `smpp`."),
-    Setting("IDP_SMPP_PORT", 2775, "SMSC port.", _positive_int),
+    Setting("IDP_SMPP_PORT", 2775, "SMSC port.", positive_int),
     Setting("IDP_SMPP_SYSTEM_ID", "", "SMPP system_id of the transceiver bind."),
     Setting("IDP_SMPP_PASSWORD", "", "SMPP password of the bind.", secret=True),
     Setting("IDP_SMPP_ENQUIRE_SECONDS", 30, "Idle seconds between enquire_link keep-alives.",
-            _positive_int),
+            positive_int),
     Setting("IDP_SMS_SENDER", "BusinessID", "Sender of SMS: up to 11 letters/digits (alphanumeric "
             "id) or a number; its TON/NPI are chosen to match."),
     Setting("IDP_MAIL_TRANSPORT", "outbox", "How e-mails leave: `outbox` (development outbox) or "
-            "`smtp`.", _choice("outbox", "smtp")),
+            "`smtp`.", choice("outbox", "smtp")),
     Setting("IDP_MAIL_SERVER", "127.0.0.1", "SMTP relay host for `smtp`."),
-    Setting("IDP_MAIL_PORT", 25, "SMTP relay port.", _positive_int),
+    Setting("IDP_MAIL_PORT", 25, "SMTP relay port.", positive_int),
     Setting("IDP_MAIL_USE_TLS", False, "Upgrade the connection with STARTTLS.", _bool),
     Setting("IDP_MAIL_USE_SSL", False, "Connect with implicit TLS (usually port 465).", _bool),
     Setting("IDP_MAIL_USERNAME", "", "SMTP user name (empty: no authentication)."),
@@ -143,30 +143,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("IDP_MAIL_SENDER", "Business ID <no-reply@business-id.example>", "From address of "
             "e-mails."),
     Setting("IDP_DELIVERY_GIVE_UP_MINUTES", 60, "A message not handed over within this time is "
-            "given up with its reason (SMS codes give up when the code expires).", _positive_int),
+            "given up with its reason (SMS codes give up when the code expires).", positive_int),
     Setting("IDP_DELIVERY_MAX_RETRY_SECONDS", 300, "Longest wait between two tries of a message "
-            "(the wait doubles from 2 s up to this).", _positive_int),
+            "(the wait doubles from 2 s up to this).", positive_int),
     Setting("IDP_WORKER_IN_PROCESS", False, "Run the delivery worker in a thread of each app process "
             "(handy with `idp run`); otherwise run `idp worker`.", _bool),
     Setting("IDP_SIGNING_ALG", "ES256", "Algorithm of the provider's signing key: ES256 or RS256.",
-            _choice("ES256", "RS256")),
+            choice("ES256", "RS256")),
     Setting("IDP_KEY_RETIRE_HOURS", 24, "How long a rotated-out signing key stays published, so "
             "tokens it signed still verify; keep it above the longest token lifetime.",
-            _positive_int),
+            positive_int),
     Setting("IDP_AUTH_CODE_SECONDS", 60, "Lifetime of an authorization code (single use).",
-            _positive_int),
-    Setting("IDP_ACCESS_TOKEN_MINUTES", 10, "Lifetime of access tokens and ID tokens.", _positive_int),
+            positive_int),
+    Setting("IDP_ACCESS_TOKEN_MINUTES", 10, "Lifetime of access tokens and ID tokens.", positive_int),
     Setting("IDP_REFRESH_TOKEN_DAYS", 30, "Lifetime of an `offline_access` refresh token (rotated at "
-            "each use); other refresh tokens end with the browser session.", _positive_int),
+            "each use); other refresh tokens end with the browser session.", positive_int),
     Setting("IDP_BACKCHANNEL_TIMEOUT_SECONDS", 5, "How long a relying service's back-channel logout "
-            "endpoint may take to answer before the notice is retried.", _positive_int),
+            "endpoint may take to answer before the notice is retried.", positive_int),
     Setting("IDP_DEMO_RP_URL", "http://127.0.0.1:5001", "Where the demo relying party (the virtual "
             "PBX portal of `make run`) listens; `idp demo` registers its client with this address."),
     Setting("IDP_CONNECTORS", "", "Comma-separated ids of the service connectors to enable "
             "(empty: every installed one, e.g. `multifon`)."),
     Setting("IDP_CONNECTOR_TIMEOUT_SECONDS", 3, "How long a service's backend may take to answer a "
-            "read before its panel shows as unavailable.", _positive_int),
-    Setting("IDP_LOG_LEVEL", "INFO", "Logging level.", _choice("DEBUG", "INFO", "WARNING", "ERROR")),
+            "read before its panel shows as unavailable.", positive_int),
+    Setting("IDP_LOG_LEVEL", "INFO", "Logging level.", choice("DEBUG", "INFO", "WARNING", "ERROR")),
 )
 
 

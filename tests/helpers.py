@@ -105,6 +105,29 @@ def submit(client: FlaskClient, url: str, data: dict | None = None, page: str | 
                 response.get_data(as_text=True))
 
 
+@dataclass
+class CabinetClient:
+    """A browser signed in to the cabinet of a connector (at ``base``) for ``number``."""
+
+    client: FlaskClient
+    profile: Profile
+    number: str
+    base: str  # e.g. "/services/multifon"
+
+    def get(self, path: str = "/cabinet") -> Page:
+        response = self.client.get(self.base + path)
+        return Page(response.status_code, response.headers.get("Location"),
+                    response.get_data(as_text=True))
+
+    def post(self, path: str, data: dict | None = None, account: str | None = None,
+             follow: bool = True, page: str | None = None) -> Page:
+        """Submit to ``path`` for ``account`` (default: the active one) with the CSRF token of
+        ``page`` (default: ``path``)."""
+        fields = {"service_account": account or self.number, **(data or {})}
+        return submit(self.client, self.base + path, fields, follow=follow,
+                      page=self.base + (page or path))
+
+
 def sign_in(client: FlaskClient, identifier: str, password: str = PASSWORD) -> Page:
     """Sign in with the first step only; returns where the sign-in led."""
     return submit(client, "/signin", {"identifier": identifier, "password": password})

@@ -8,7 +8,10 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def test_every_setting_is_documented():
-    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in README]
+    from idp.connectors.registry import discover
+
+    connector_settings = [s for c in discover().values() for s in c.settings]
+    missing = [s.name for s in (*SETTINGS, *connector_settings) if f"`{s.name}`" not in README]
     assert missing == []
 
 

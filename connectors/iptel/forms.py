@@ -6,10 +6,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from connectors.iptel.forwarding import DEFAULT_DELAY, DELAYS
-from idp.forms import REQUIRED, PasswordPolicy, PrintableAscii, current_password_field, email_field
+from idp.forms import (
+    REQUIRED,
+    NewPasswordForm,
+    PasswordPolicy,
+    PrintableAscii,
+    current_password_field,
+    email_field,
+)
 from idp.security.phones import read_phone
 
 
@@ -23,16 +30,12 @@ class ServiceNumber:
                                      "+380 44 123 4567."))
 
 
-class NewServicePasswordForm(FlaskForm):
-    """The new password twice: the portal's and the SIP password, under the password rules."""
+class NewServicePasswordForm(NewPasswordForm):
+    """The new password twice: the portal's and the SIP password, so Latin characters only."""
 
     password = PasswordField(_l("New password"),
                              [DataRequired(REQUIRED), PasswordPolicy(), PrintableAscii()],
                              render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Repeat the password"),
-                            [DataRequired(REQUIRED),
-                             EqualTo("password", _l("The passwords do not match."))],
-                            render_kw={"autocomplete": "new-password"})
 
 
 class ChangePasswordForm(NewServicePasswordForm):

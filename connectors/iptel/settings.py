@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from idp.config import Setting
+from idp.config import Setting, choice, positive_int
 
 TRANSPORTS = ("udp", "tcp", "tls")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
@@ -28,32 +28,18 @@ def _port(value: str) -> int:
     return port
 
 
-def _transport(value: str) -> str:
-    value = value.strip().lower()
-    if value not in TRANSPORTS:
-        raise ValueError(f"must be one of {', '.join(TRANSPORTS)}")
-    return value
-
-
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number <= 0:
-        raise ValueError("must be a positive integer")
-    return number
-
-
 SETTINGS = (
     Setting("IDP_IPTEL_SIP_SERVER", "sip.iptel.example", "SIP server (registrar) that IP-telephony "
             "phones register with, shown on the \"SIP data\" page.", _host),
     Setting("IDP_IPTEL_SIP_PORT", 5060, "Port of the SIP server.", _port),
     Setting("IDP_IPTEL_SIP_TRANSPORT", "udp", "Transport of the SIP server: udp, tcp or tls.",
-            _transport),
+            choice(*TRANSPORTS)),
     Setting("IDP_IPTEL_OUTBOUND_PROXY", "", "Outbound proxy the phones must use (a host "
             "name or an IP address); empty: none.", _optional_host),
     Setting("IDP_IPTEL_SIP_REALM", "", "SIP realm (authentication domain); empty: the SIP "
             "server's name.", _optional_host),
     Setting("IDP_IPTEL_RESET_LINK_MINUTES", 60, "Lifetime of a \"Forgot password?\" link.",
-            _positive_int),
+            positive_int),
     Setting("IDP_IPTEL_RESETS_PER_HOUR", 3, "\"Forgot password?\" letters one account may be sent "
-            "in an hour.", _positive_int),
+            "in an hour.", positive_int),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors.multifon.backend import parse_factory
-from idp.config import Setting
+from idp.config import Setting, positive_int
 
 
 def _url(value: str) -> str:
@@ -15,12 +15,6 @@ def _url(value: str) -> str:
 def _backend(value: str) -> str:
     return parse_factory(value.strip())
 
-
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number <= 0:
-        raise ValueError("must be a positive integer")
-    return number
 
 
 SETTINGS = (
@@ -34,5 +28,5 @@ SETTINGS = (
             "backend, `factory()` returning a `connectors.multifon.backend.MultifonBackend`.",
             _backend),
     Setting("IDP_MULTIFON_REMIND_PER_DAY", 3, "SMS with the SIP password an account may be sent "
-            "in 24 hours (\"Remind password\").", _positive_int),
+            "in 24 hours (\"Remind password\").", positive_int),
 )

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import pytest
-from flask.testing import FlaskClient
 
 from idp.connectors.contract import VerifiedAccount
 from idp.connectors.links import link
 from idp.extensions import db
 from idp.profiles.models import Profile
-from tests.helpers import Page, sign_in, submit
+from tests.helpers import CabinetClient, sign_in
 
 NUMBER = "+380442270001"
 LABEL = "+380 44 227 0001"
@@ -21,32 +19,10 @@ PASSWORD = "SipPortal7Pass"  # the password of the active account
 BASE = "/services/iptel"
 
 
-@dataclass
-class Cabinet:
-    """A browser signed in to the cabinet of ``number``."""
-
-    client: FlaskClient
-    profile: Profile
-    number: str
-
-    def get(self, path: str = "/cabinet") -> Page:
-        response = self.client.get(BASE + path)
-        return Page(response.status_code, response.headers.get("Location"),
-                    response.get_data(as_text=True))
-
-    def post(self, path: str, data: dict | None = None, account: str | None = None,
-             follow: bool = True, page: str | None = None) -> Page:
-        """Submit to ``path`` for ``account`` (default: the active one) with the CSRF token of
-        ``page`` (default: ``path``)."""
-        fields = {"service_account": account or self.number, **(data or {})}
-        return submit(self.client, BASE + path, fields, follow=follow,
-                      page=BASE + (page or path))
-
-
 def initial_password(outbox, email: str = EMAIL) -> str:
     """The initial password from the newest connection letter to ``email``."""
-    text = outbox.last(email, "iptel_initial_password").text
-    return re.search(r": (\S+)\n", text).group(1)
+    html = outbox.last(email, "iptel_initial_password").html
+    return re.search(r'letter-spacing:1px">([^<]+)</strong>', html).group(1)
 
 
 @pytest.fixture
@@ -77,13 +53,13 @@ def link_account(app, profile: Profile, number: str = NUMBER) -> None:
 
 
 @pytest.fixture
-def cabinet(app, client, users, active) -> Cabinet:
+def cabinet(app, client, users, active) -> CabinetClient:
     """A profile with the active account linked, signed in, in its cabinet."""
     profile = users.create()
     link_account(app, profile)
     assert sign_in(client, profile.phone).location == "/"
     assert client.get(f"{BASE}/").headers["Location"] == f"{BASE}/cabinet"
-    return Cabinet(client, profile, NUMBER)
+    return CabinetClient(client, profile, NUMBER, BASE)
 
 
 @pytest.fixture

@@ -163,3 +163,12 @@ def test_the_profile_home_shows_the_account_card(cabinet):
     home = cabinet.client.get("/").get_data(as_text=True)
     assert LABEL in home and "Service active" in home
     assert "When the phone is unreachable → +380 67 123 4567" in home
+
+
+def test_the_services_claim_tells_the_status(app, cabinet):
+    from idp.connectors.links import links_of
+    from idp.connectors.registry import get
+
+    with app.app_context():
+        (link,) = links_of(cabinet.profile.id, "iptel")
+        assert get("iptel").claims(link) == {"service": "iptel", "status": "active"}

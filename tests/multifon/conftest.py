@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from flask.testing import FlaskClient
 
 from connectors.multifon.store import provision, seed_calls
 from idp.connectors.contract import VerifiedAccount
 from idp.connectors.links import link
 from idp.extensions import db
 from idp.profiles.models import Profile
-from tests.helpers import Page, sign_in, submit
+from tests.helpers import CabinetClient, sign_in
 
 NUMBER = "+79260250730"
 LABEL = "+7 (926) 025-07-30"
@@ -21,28 +18,6 @@ SECOND = "+79260250731"
 SECOND_LABEL = "+7 (926) 025-07-31"
 SECOND_PASSWORD = "Sec0ndSipPass"
 BASE = "/services/multifon"
-
-
-@dataclass
-class Cabinet:
-    """A browser signed in to the cabinet of ``number``."""
-
-    client: FlaskClient
-    profile: Profile
-    number: str
-
-    def get(self, path: str = "/cabinet") -> Page:
-        response = self.client.get(BASE + path)
-        return Page(response.status_code, response.headers.get("Location"),
-                    response.get_data(as_text=True))
-
-    def post(self, path: str, data: dict | None = None, account: str | None = None,
-             follow: bool = True, page: str | None = None) -> Page:
-        """Submit to ``path`` for ``account`` (default: the active one) with the CSRF token of
-        ``page`` (default: ``path``)."""
-        fields = {"service_account": account or self.number, **(data or {})}
-        return submit(self.client, BASE + path, fields, follow=follow,
-                      page=BASE + (page or path))
 
 
 def link_account(app, profile: Profile, number: str, label: str) -> None:
@@ -62,13 +37,13 @@ def accounts(app):
 
 
 @pytest.fixture
-def cabinet(app, client, users, accounts) -> Cabinet:
+def cabinet(app, client, users, accounts) -> CabinetClient:
     """A profile with the first account linked, signed in, in its cabinet."""
     profile = users.create()
     link_account(app, profile, NUMBER, LABEL)
     assert sign_in(client, profile.phone).location == "/"
     assert client.get(f"{BASE}/").headers["Location"] == f"{BASE}/cabinet"
-    return Cabinet(client, profile, NUMBER)
+    return CabinetClient(client, profile, NUMBER, BASE)
 
 
 @pytest.fixture

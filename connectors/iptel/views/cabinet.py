@@ -19,7 +19,7 @@ from connectors.iptel.models import DISCONNECTED
 from connectors.iptel.sip import sip_data
 from connectors.iptel.views import bp
 from connectors.iptel.views.common import (
-    account_of,
+    account_view,
     audit,
     connector,
     forwarding_error,
@@ -28,35 +28,22 @@ from connectors.iptel.views.common import (
 )
 from idp.auth.errors import Locked, Throttled, WrongCredentials
 from idp.auth.views import credential_error
-from idp.connectors.cabinet import BackendUnavailable, cabinet_view
+from idp.connectors.cabinet import BackendUnavailable
 from idp.connectors.views import verify_service_login
 
 
-def _account_or_home(link):
-    account = account_of(link)
-    if account is None:
-        flash(_("This account is no longer connected."), "error")
-    return account
-
-
 @bp.get("/cabinet")
-@cabinet_view
-def cabinet(link):
+@account_view
+def cabinet(link, account):
     """The cabinet's cards: status, call forwarding, SIP data, e-mail."""
-    account = _account_or_home(link)
-    if account is None:
-        return redirect(url_for("profiles.home"))
     return page("cabinet.html", link, account, forwarding=forwardings(account),
                 sip=sip_data(account.number))
 
 
 @bp.get("/forwarding")
-@cabinet_view
-def forwarding(link):
+@account_view
+def forwarding(link, account):
     """Every forwarding condition with its number, its switch and (no answer) its delay."""
-    account = _account_or_home(link)
-    if account is None:
-        return redirect(url_for("profiles.home"))
     return page("forwarding.html", link, account, forms=_forwarding_forms(account))
 
 
@@ -74,11 +61,10 @@ def _forwarding_forms(account, posted: str | None = None, posted_form=None) -> d
 
 
 @bp.post("/forwarding/<condition>")
-@cabinet_view
-def set_forwarding_view(link, condition: str):
+@account_view
+def set_forwarding_view(link, account, condition: str):
     """Save one condition: switch it on to a number, or off (its number is kept)."""
-    account = _account_or_home(link)
-    if account is None or condition not in CONDITIONS:
+    if condition not in CONDITIONS:
         return redirect(url_for("iptel.forwarding"))
     form = ForwardingForm(prefix=condition)
     if form.validate_on_submit():
@@ -106,22 +92,16 @@ def _condition(condition: str) -> str:
 
 
 @bp.get("/sip-data")
-@cabinet_view
-def sip(link):
+@account_view
+def sip(link, account):
     """What a phone needs to register: everything but the password, which is the portal's."""
-    account = _account_or_home(link)
-    if account is None:
-        return redirect(url_for("profiles.home"))
     return page("sip_data.html", link, account, sip=sip_data(account.number))
 
 
 @bp.get("/setup")
-@cabinet_view
-def setup(link):
+@account_view
+def setup(link, account):
     """How to set up a softphone and a hardware SIP phone with the SIP data."""
-    account = _account_or_home(link)
-    if account is None:
-        return redirect(url_for("profiles.home"))
     return page("setup.html", link, account, sip=sip_data(account.number))
 
 
@@ -148,13 +128,10 @@ def _refused_when_disconnected(account):
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@cabinet_view
-def change_password(link):
+@account_view
+def change_password(link, account):
     """A new password (the portal's and the SIP password): the current one is required; the
     address on file gets a notice without the password."""
-    account = _account_or_home(link)
-    if account is None:
-        return redirect(url_for("profiles.home"))
     form = ChangePasswordForm()
     if form.validate_on_submit():
         refused = _refused_when_disconnected(account)
@@ -170,12 +147,9 @@ def change_password(link):
 
 
 @bp.route("/email", methods=["GET", "POST"])
-@cabinet_view
-def change_email(link):
+@account_view
+def change_email(link, account):
     """A new address for the letters: it changes when the link sent to it is followed."""
-    account = _account_or_home(link)
-    if account is None:
-        return redirect(url_for("profiles.home"))
     form = ChangeEmailForm()
     if form.validate_on_submit():
         refused = _refused_when_disconnected(account)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from functools import wraps
+
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from connectors.iptel import accounts
@@ -10,6 +12,7 @@ from connectors.iptel.forwarding import ForwardingRefused
 from connectors.iptel.models import DISCONNECTED
 from idp.audit.services import record
 from idp.connectors import registry
+from idp.connectors.cabinet import cabinet_view
 from idp.connectors.links import links_of
 from idp.extensions import db
 from idp.i18n import current_locale
@@ -47,9 +50,19 @@ def to_login():
     return redirect(url_for("services.login", connector_id=CONNECTOR_ID))
 
 
-def account_of(link):
-    """The account behind a link (None once the operator removed it)."""
-    return accounts.find(link.account)
+def account_view(view):
+    """A cabinet view (``cabinet_view``) that also gets the active link's account."""
+
+    @cabinet_view
+    @wraps(view)
+    def wrapped(link, *args, **kwargs):
+        account = accounts.find(link.account)
+        if account is None:  # the operator removed it from the database
+            flash(_("This account is no longer connected."), "error")
+            return redirect(url_for("profiles.home"))
+        return view(link, account, *args, **kwargs)
+
+    return wrapped
 
 
 def audit(event: str, link, **details) -> None:
