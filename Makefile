@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TRANSLATIONS := idp/translations
-# The built-in MultiFon connector keeps its own catalogue, as any connector package would.
-MULTIFON := connectors/multifon
+# The built-in connectors keep their own catalogues, as any connector package would.
+CONNECTORS := connectors/multifon connectors/iptel
 SMSC := tests/peers/smsc
 OPENID_CLIENT := tests/peers/openid-client
 HOST ?= 127.0.0.1
@@ -32,7 +32,10 @@ $(OPENID_CLIENT)/node_modules/.installed: $(OPENID_CLIENT)/package-lock.json
 
 compile-translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) -D messages --statistics 2>&1 | grep -v "^$$" || true
-	$(BIN)/pybabel compile --use-fuzzy -d $(MULTIFON)/translations -D messages --statistics 2>&1 | grep -v "^$$" || true
+	for connector in $(CONNECTORS); do \
+		$(BIN)/pybabel compile --use-fuzzy -d $$connector/translations -D messages --statistics 2>&1 \
+			| grep -v "^$$" || true; \
+	done
 
 ## Run the product on its embedded default: SQLite, development outbox, demo data, and beside it
 ## the demo relying party (examples/pbx_portal, the virtual PBX portal) at http://127.0.0.1:$(PBX_PORT).
@@ -55,15 +58,17 @@ test: compile-translations $(SMSC)/node_modules/.installed $(OPENID_CLIENT)/node
 lint: $(STAMP)
 	$(BIN)/ruff check idp connectors ui tests examples benchmarks
 
-## Re-extract the messages and merge them into the uk and ru catalogues (the core's and MultiFon's).
+## Re-extract the messages and merge them into the uk and ru catalogues (the core's and each connector's).
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
-	$(BIN)/pybabel extract -F $(MULTIFON)/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
-		-o $(MULTIFON)/translations/messages.pot $(MULTIFON)
-	$(BIN)/pybabel update -i $(MULTIFON)/translations/messages.pot -d $(MULTIFON)/translations \
-		--no-fuzzy-matching
+	for connector in $(CONNECTORS); do \
+		$(BIN)/pybabel extract -F $$connector/babel.cfg -k _l -k lazy_gettext --no-location \
+			--sort-output -o $$connector/translations/messages.pot $$connector && \
+		$(BIN)/pybabel update -i $$connector/translations/messages.pot -d $$connector/translations \
+			--no-fuzzy-matching || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) instance test-artifacts $(SMSC)/node_modules $(OPENID_CLIENT)/node_modules

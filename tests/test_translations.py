@@ -22,11 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "idp" / "translations"
 POT = TRANSLATIONS / "messages.pot"
 MULTIFON = ROOT / "connectors" / "multifon"
+IPTEL = ROOT / "connectors" / "iptel"
 # Each catalogue: its translations folder, its babel.cfg and the folder it extracts from. The
-# built-in MultiFon connector keeps its own, as a connector package would (``make translations``).
+# built-in connectors (MultiFon, IP telephony) keep their own, as a connector package would
+# (``make translations``).
 CATALOGUES = {
     "idp": (TRANSLATIONS, ROOT / "babel.cfg", ROOT),
     "multifon": (MULTIFON / "translations", MULTIFON / "babel.cfg", MULTIFON),
+    "iptel": (IPTEL / "translations", IPTEL / "babel.cfg", IPTEL),
 }
 LANGUAGES = ("uk", "ru")
 # The standard three-form rule of both languages (one; few: 2-4, 22-24...; many: 0, 5-20, 25...).

@@ -131,7 +131,7 @@ def test_changing_the_password_needs_the_current_one_and_sends_a_notice_without_
                                       "current_password": PASSWORD})
     assert page.errors and outbox.messages(EMAIL) == []
     page = cabinet.post("/password", {**fields, "current_password": PASSWORD})
-    assert any("The password is changed" in text for _kind, text in page.flashes)
+    assert any("The password has been changed" in text for _kind, text in page.flashes)
     notice = outbox.last(EMAIL, "iptel_password_changed")
     assert NEW_PASSWORD not in notice.text and NEW_PASSWORD not in notice.html
     with app.app_context():

@@ -140,7 +140,7 @@ def change_password(link, account):
         if _current_password_ok(form, link):
             accounts.set_password(account, form.password.data, how="changed",
                                   profile_id=link.profile_id)
-            flash(_("The password is changed. Enter the new one in your SIP phones; a notice went "
+            flash(_("The password has been changed. Enter the new one in your SIP phones; a notice went "
                     "to %(email)s.", email=account.email), "success")
             return to_cabinet()
     return page("password.html", link, account, form=form)
