@@ -8,6 +8,8 @@ must be configured: a missing database is a failure, not a skip.
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import pytest
 import sqlalchemy
@@ -21,7 +23,8 @@ pytest_plugins = ["tests.peers.fixtures"]
 PG_URL = os.environ.get("IDP_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("IDP_TEST_REDIS_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-# One schema and connection name per test process, so concurrent runs never share tables.
+# One schema, connection name and Redis key prefix per test process, so concurrent runs and the
+# workers of one run (pytest -n, each its own process) never share tables or rate-limit counters.
 PG_SCHEMA = f"idp_test_{os.getpid()}"
 PG_APPLICATION = f"idp-test-{os.getpid()}"
 
@@ -116,7 +119,27 @@ def app(settings, backend):
     yield app
     with app.app_context():
         db.session.remove()
-        db.engine.dispose()
+        dispose(db.engine)
+
+
+def dispose(engine: sqlalchemy.Engine, wait: float = 30) -> None:
+    """Close the engine's connections once every one is back in its pool.
+
+    ``engine.dispose()`` closes only the connections in the pool: one still checked out (a request
+    thread or a backend read still running) would go back to the discarded pool later and be
+    garbage-collected unclosed, failing some later test with a ResourceWarning. So wait for it,
+    and fail here, naming the threads, if it does not come back.
+    """
+    checked_out = getattr(engine.pool, "checkedout", lambda: 0)
+    deadline = time.monotonic() + wait
+    while checked_out() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = checked_out()
+    engine.dispose()
+    if left:
+        threads = ", ".join(sorted(t.name for t in threading.enumerate()))
+        pytest.fail(f"{left} database connection(s) still in use {wait:.0f} s after the test; "
+                    f"threads: {threads}")
 
 
 @pytest.fixture

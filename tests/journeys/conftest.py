@@ -33,6 +33,18 @@ def browser():
         browser.close()
 
 
+@pytest.fixture
+def live_server(live_server, browser):
+    """The app served on loopback; browser contexts a journey left open are closed before it stops.
+
+    A context the test did not close (it failed half-way, or never closes its pages) would keep
+    its pages, their scripts and their open connections to a server that is going away.
+    """
+    yield live_server
+    for context in browser.contexts:
+        context.close()
+
+
 # What went wrong in each page that the user would not see: blocked inline code (CSP), script
 # errors, missing stylesheets or scripts. ``shot`` fails on any of them.
 PROBLEMS: dict[int, list[str]] = {}

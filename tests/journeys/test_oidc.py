@@ -8,11 +8,9 @@ Business ID reaches the portal as a back-channel logout token, POSTed by the del
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import pytest
-from werkzeug.serving import make_server
 
 from examples.pbx_portal.app import create_app as create_portal
 from idp.oauth.clients import create_client
@@ -20,7 +18,7 @@ from tests.delivery.worker_helpers import workers_running
 from tests.helpers import PASSWORD
 from tests.journeys.conftest import fill_code, is_signed_in, new_page, sign_in, sign_out, submit
 from tests.oauth.helpers import AuthorizationRequest, RegisteredClient
-from tests.peers.fixtures import free_port, wait_until
+from tests.peers.fixtures import LiveServer, wait_until
 
 PORTAL_NAME = "Virtual PBX portal"
 
@@ -37,20 +35,20 @@ class Portal:
 @pytest.fixture
 def portal(live_server, app):
     """The demo portal on another loopback port, registered as a confidential, consenting client."""
-    url = f"http://127.0.0.1:{free_port()}"
-    with app.app_context():
-        registered = create_client(
-            PORTAL_NAME, [url + "/callback"], post_logout_redirect_uris=[url + "/"],
-            backchannel_logout_uri=url + "/backchannel-logout", client_id="pbx-portal",
-            scope="openid profile email phone offline_access services")
-        secret = registered.secret
-    portal_app = create_portal(live_server, url, "pbx-portal", secret)
-    server = make_server("127.0.0.1", int(url.rsplit(":", 1)[1]), portal_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Portal(url, portal_app.extensions["pbx_portal"])
-    server.shutdown()
-    thread.join(5)
+    server = LiveServer()
+    try:
+        url = server.url
+        with app.app_context():
+            registered = create_client(
+                PORTAL_NAME, [url + "/callback"], post_logout_redirect_uris=[url + "/"],
+                backchannel_logout_uri=url + "/backchannel-logout", client_id="pbx-portal",
+                scope="openid profile email phone offline_access services")
+            secret = registered.secret
+        portal_app = create_portal(live_server, url, "pbx-portal", secret)
+        server.serve(portal_app)
+        yield Portal(url, portal_app.extensions["pbx_portal"])
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -3,6 +3,10 @@ and the app itself served on loopback (``live_server``) for browsers and foreign
 
 Neither is a mock: the product talks SMPP 3.4 and SMTP to them over TCP, and the tests read what
 arrived. The SMSC needs ``npm ci`` in ``tests/peers/smsc`` (``make test`` runs it).
+
+Test processes run side by side (``pytest -n``), so a port a test has chosen stays held by it: the
+live server listens from the moment its URL is known, and a stopped peer keeps its port reserved
+until it starts again. Another process asking the system for a free port never gets one of them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer
 
 SMSC_DIR = Path(__file__).parent / "smsc"
 
@@ -28,6 +32,36 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class PortHold:
+    """A loopback port held by a bound socket that does not listen: connecting to it is refused,
+    as to a stopped server, and the system gives the port to nobody else until ``release``."""
+
+    def __init__(self, port: int = 0):
+        self.socket: socket.socket | None = socket.socket()
+        # The peer that used the port may leave connections in TIME_WAIT on it.
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.socket.bind(("127.0.0.1", port))
+        except OSError:
+            self.socket.close()
+            raise
+        self.port = self.socket.getsockname()[1]
+
+    def release(self) -> None:
+        """Free the port for the peer about to listen on it."""
+        if self.socket is not None:
+            self.socket.close()
+            self.socket = None
+
+    @classmethod
+    def again(cls, port: int) -> PortHold | None:
+        """Hold ``port`` again after its peer stopped (None if something else took it meanwhile)."""
+        try:
+            return cls(port)
+        except OSError:
+            return None
 
 
 def wait_until(predicate, timeout: float = 10, step: float = 0.05):
@@ -44,14 +78,18 @@ def wait_until(predicate, timeout: float = 10, step: float = 0.05):
 class Smsc:
     """The test SMSC process: start, stop, command it and read the PDUs it received."""
 
-    def __init__(self, port: int, system_id: str = "idp", password: str = "secret"):
-        self.port, self.system_id, self.password = port, system_id, password
+    def __init__(self, system_id: str = "idp", password: str = "secret"):
+        self.hold: PortHold | None = PortHold()
+        self.port, self.system_id, self.password = self.hold.port, system_id, password
         self.events: list[dict] = []
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         if not (SMSC_DIR / "node_modules" / "smpp").exists():
             pytest.fail("the test SMSC is not installed: run `npm ci` in tests/peers/smsc")
+        if self.hold is not None:
+            self.hold.release()
+            self.hold = None
         self.process = subprocess.Popen(
             ["node", str(SMSC_DIR / "smsc.js"), f"--port={self.port}",
              f"--system-id={self.system_id}", f"--password={self.password}"],
@@ -72,6 +110,14 @@ class Smsc:
             self.process.wait(5)
             self.process.stdin.close()
             self.process.stdout.close()
+        if self.hold is None:
+            self.hold = PortHold.again(self.port)
+
+    def close(self) -> None:
+        """Stop for good at the end of the test, giving the port back."""
+        self.stop()
+        if self.hold is not None:
+            self.hold.release()
 
     def command(self, **command) -> None:
         self.process.stdin.write(json.dumps(command) + "\n")
@@ -106,8 +152,9 @@ class _Collector:
 class SmtpServer:
     """An aiosmtpd server on loopback that keeps every mail it accepts; stoppable and restartable."""
 
-    def __init__(self, port: int):
-        self.port = port
+    def __init__(self):
+        self.hold: PortHold | None = PortHold()
+        self.port = self.hold.port
         self.refuse: set[str] = set()
         self.collector = _Collector(self.refuse)
         self.controller: Controller | None = None
@@ -117,6 +164,9 @@ class SmtpServer:
         return self.collector.messages
 
     def start(self) -> None:
+        if self.hold is not None:
+            self.hold.release()
+            self.hold = None
         self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
@@ -124,6 +174,14 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+        if self.hold is None:
+            self.hold = PortHold.again(self.port)
+
+    def close(self) -> None:
+        """Stop for good at the end of the test, giving the port back."""
+        self.stop()
+        if self.hold is not None:
+            self.hold.release()
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in m["To"]]
@@ -139,36 +197,111 @@ def _serve(server, settings):
     settings.update(server.settings())
     settings["IDP_DELIVERY_MAX_RETRY_SECONDS"] = 2
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture
 def smsc(settings):
     """A running SMSC; the app under test sends through it (name it before ``app``)."""
-    yield from _serve(Smsc(free_port()), settings)
+    yield from _serve(Smsc(), settings)
 
 
 @pytest.fixture
 def smtp_server(settings):
     """A running SMTP server; the app under test sends through it (name it before ``app``)."""
-    yield from _serve(SmtpServer(free_port()), settings)
+    yield from _serve(SmtpServer(), settings)
+
+
+class _Server(ThreadedWSGIServer):
+    """Werkzeug's threaded server, knowing the connections its request threads serve."""
+
+    def __init__(self, *args, **kwargs):
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request_thread(self, request, client_address):
+        with self.connections_lock:
+            self.connections.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.connections_lock:
+                self.connections.discard(request)
+
+    def end_reading(self) -> None:
+        """Make every open connection read end-of-file: a request being served still gets its
+        answer, and a thread waiting on a connection the browser opened ahead (a preconnect,
+        idle until a page uses it) ends instead of waiting for a request."""
+        with self.connections_lock:
+            connections = list(self.connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass  # the client has gone already
+
+
+class LiveServer:
+    """A WSGI app served on a loopback port in threads.
+
+    The port is bound from the start, so its URL can go into the app's settings before the app
+    exists and no other process can take the port meanwhile (connections are refused until
+    ``serve``). ``stop`` returns only when every request thread has ended: nothing may use an app
+    after its test has torn it down (a request still running then would open database
+    connections nobody closes).
+    """
+
+    STOP_SECONDS = 30
+
+    def __init__(self):
+        self.socket = socket.socket()
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server: _Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def serve(self, app) -> None:
+        self.socket.listen(128)
+        self.server = _Server("127.0.0.1", self.port, app, fd=self.socket.fileno())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+                                       name=f"live-server-{self.port}")
+        self.thread.start()
+
+    def stop(self) -> None:
+        try:
+            if self.server is not None:
+                self.server.shutdown()  # no new connections
+                self.server.end_reading()
+                # Werkzeug's serve_forever closes the server, which joins the request threads.
+                self.thread.join(self.STOP_SECONDS)
+                if self.thread.is_alive():
+                    pytest.fail(f"{self.url} still served a request {self.STOP_SECONDS} s after "
+                                "the test ended")
+        finally:
+            self.socket.close()
 
 
 @pytest.fixture
-def base_url(settings) -> str:
+def live_address():
+    """The held loopback port the app will be served at (see ``LiveServer``)."""
+    server = LiveServer()
+    yield server
+    server.socket.close()
+
+
+@pytest.fixture
+def base_url(settings, live_address) -> str:
     """The loopback URL the app will be served at (also its IDP_ISSUER, for links and tokens)."""
-    url = f"http://127.0.0.1:{free_port()}"
-    settings["IDP_ISSUER"] = url
-    return url
+    settings["IDP_ISSUER"] = live_address.url
+    return live_address.url
 
 
 @pytest.fixture
-def live_server(base_url, app):
-    """Serve ``app`` on ``base_url`` in a thread for the duration of a test."""
-    port = int(base_url.rsplit(":", 1)[1])
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def live_server(base_url, live_address, app):
+    """Serve ``app`` on ``base_url`` in threads for the duration of a test."""
+    live_address.serve(app)
     yield base_url
-    server.shutdown()
-    thread.join(5)
+    live_address.stop()
