@@ -9,6 +9,7 @@ from flask import Flask, url_for
 
 from connectors.iptel import accounts, activation
 from connectors.iptel.models import INACTIVE
+from connectors.iptel.presenting import home_card
 from connectors.iptel.settings import SETTINGS
 from connectors.iptel.views import bp
 from idp.connectors.contract import Card, Connector, VerifiedAccount
@@ -66,8 +67,6 @@ class IptelConnector(Connector):
         return accounts.label(account)
 
     def home_cards(self, profile, links) -> list[Card]:
-        from connectors.iptel.presenting import home_card
-
         return [home_card(link, accounts.find(link.account)) for link in links]
 
     def claims(self, link) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from idp.connectors import registry
 from idp.delivery.kinds import register_kind
 from idp.delivery.services import send
 from idp.links import external_url
+from idp.security.phones import display_phone
 
 KINDS = {
     "iptel_initial_password": _l("Your IP-telephony service is connected"),
@@ -30,10 +31,8 @@ def register_message_kinds() -> None:
 
 
 def _send(kind: str, account, to: str | None = None, **context) -> None:
-    from connectors.iptel.accounts import label
-
     send(kind, to or account.email, account.language, service=registry.get("iptel").name(
-        account.language), number=label(account.number),
+        account.language), number=display_phone(account.number),
         portal_url=external_url("services.login", connector_id="iptel"), **context)
 
 

@@ -61,14 +61,23 @@ def _cabinet(connector: Connector):
     return redirect(url_for(f"{connector.id}.cabinet"))
 
 
+def _to_login(connector: Connector):
+    return redirect(url_for("services.login", connector_id=connector.id))
+
+
 def _signin_limit() -> str:
     return current_app.config["IDP_SIGNIN_LIMIT_IP"]
+
+
+def login_throttle_key(connector_id: str, account: str) -> str:
+    """The sign-in throttling key of one account of a service (its failures count together)."""
+    return f"service:{connector_id}:{account}"
 
 
 def verify_service_login(connector: Connector, login: str, password: str) -> VerifiedAccount:
     """Check an account's own credentials under the sign-in throttling; raise like ``authenticate``."""
     normalised = connector.normalise_login(login)
-    key = f"service:{connector.id}:{normalised or login.strip().lower()}"
+    key = login_throttle_key(connector.id, normalised or login.strip().lower())
     check_throttle(key)
     verified = read_backend(lambda: connector.verify_credentials(normalised, password),
                             f"{connector.id}.verify_credentials") if normalised else None
@@ -87,7 +96,7 @@ def entry(connector_id: str):
     connector = _connector(connector_id)
     profile = current_profile()
     if profile is None:
-        return redirect(url_for("services.login", connector_id=connector.id))
+        return _to_login(connector)
     if active_link(profile.id, connector.id) is not None:
         return _cabinet(connector)
     links = links_of(profile.id, connector.id)
@@ -95,7 +104,7 @@ def entry(connector_id: str):
         activate(links[0])
         return _cabinet(connector)
     if not links:
-        return redirect(url_for("services.login", connector_id=connector.id))
+        return _to_login(connector)
     return redirect(url_for("services.choose", connector_id=connector.id))
 
 
@@ -147,7 +156,7 @@ def link(connector_id: str):
     connector = _connector(connector_id)
     verified = pending(connector.id)
     if verified is None:
-        return redirect(url_for("services.login", connector_id=connector.id))
+        return _to_login(connector)
     complete = url_for("services.link_complete", connector_id=connector.id)
     phone = _as_phone(verified.account)
     return render_template(
@@ -173,7 +182,7 @@ def link_complete(connector_id: str):
     connector = _connector(connector_id)
     profile = current_profile()
     if profile is None:
-        return redirect(url_for("services.login", connector_id=connector.id))
+        return _to_login(connector)
     waiting = pending(connector.id)
     if waiting is None:
         return redirect(url_for("services.entry", connector_id=connector.id))
@@ -195,7 +204,7 @@ def choose(connector_id: str):
     connector = _connector(connector_id)
     profile = current_profile()
     if profile is None:
-        return redirect(url_for("services.login", connector_id=connector.id))
+        return _to_login(connector)
     links = links_of(profile.id, connector.id)
     form = EmptyForm()
     if form.validate_on_submit():
@@ -205,7 +214,7 @@ def choose(connector_id: str):
             return _cabinet(connector)
         flash(_("Choose one of your accounts."), "error")
     if not links:
-        return redirect(url_for("services.login", connector_id=connector.id))
+        return _to_login(connector)
     current = active_link(profile.id, connector.id)
     return render_template("services/choose.html", connector=connector, links=links, form=form,
                            current=current)
@@ -217,7 +226,7 @@ def open_account(connector_id: str):
     connector = _connector(connector_id)
     profile = current_profile()
     if profile is None:
-        return redirect(url_for("services.login", connector_id=connector.id))
+        return _to_login(connector)
     chosen = posted_link(profile.id, request.form.get("link"), connector.id)
     if not EmptyForm().validate_on_submit() or chosen is None:
         return redirect(url_for("services.entry", connector_id=connector.id))
@@ -235,4 +244,4 @@ def signout(connector_id: str):
         db.session.commit()
         sign_out()
         flash(_("You have signed out."), "info")
-    return redirect(url_for("services.login", connector_id=connector.id))
+    return _to_login(connector)

@@ -75,21 +75,47 @@ def wait_until(predicate, timeout: float = 10, step: float = 0.05):
     raise AssertionError(f"condition not met within {timeout} s")
 
 
-class Smsc:
+class Peer:
+    """A protocol peer on a loopback port that stays reserved for it while it is stopped."""
+
+    def __init__(self):
+        self.hold: PortHold | None = PortHold()
+        self.port = self.hold.port
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def _take_port(self) -> None:
+        """Free the held port just before the peer listens on it."""
+        if self.hold is not None:
+            self.hold.release()
+            self.hold = None
+
+    def _keep_port(self) -> None:
+        """Hold the port again once the peer stopped, so no other test takes it meanwhile."""
+        if self.hold is None:
+            self.hold = PortHold.again(self.port)
+
+    def close(self) -> None:
+        """Stop for good at the end of the test, giving the port back."""
+        self.stop()
+        if self.hold is not None:
+            self.hold.release()
+
+
+class Smsc(Peer):
     """The test SMSC process: start, stop, command it and read the PDUs it received."""
 
     def __init__(self, system_id: str = "idp", password: str = "secret"):
-        self.hold: PortHold | None = PortHold()
-        self.port, self.system_id, self.password = self.hold.port, system_id, password
+        super().__init__()
+        self.system_id, self.password = system_id, password
         self.events: list[dict] = []
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         if not (SMSC_DIR / "node_modules" / "smpp").exists():
             pytest.fail("the test SMSC is not installed: run `npm ci` in tests/peers/smsc")
-        if self.hold is not None:
-            self.hold.release()
-            self.hold = None
+        self._take_port()
         self.process = subprocess.Popen(
             ["node", str(SMSC_DIR / "smsc.js"), f"--port={self.port}",
              f"--system-id={self.system_id}", f"--password={self.password}"],
@@ -110,14 +136,7 @@ class Smsc:
             self.process.wait(5)
             self.process.stdin.close()
             self.process.stdout.close()
-        if self.hold is None:
-            self.hold = PortHold.again(self.port)
-
-    def close(self) -> None:
-        """Stop for good at the end of the test, giving the port back."""
-        self.stop()
-        if self.hold is not None:
-            self.hold.release()
+        self._keep_port()
 
     def command(self, **command) -> None:
         self.process.stdin.write(json.dumps(command) + "\n")
@@ -149,12 +168,11 @@ class _Collector:
         return "250 Message accepted for delivery"
 
 
-class SmtpServer:
+class SmtpServer(Peer):
     """An aiosmtpd server on loopback that keeps every mail it accepts; stoppable and restartable."""
 
     def __init__(self):
-        self.hold: PortHold | None = PortHold()
-        self.port = self.hold.port
+        super().__init__()
         self.refuse: set[str] = set()
         self.collector = _Collector(self.refuse)
         self.controller: Controller | None = None
@@ -164,9 +182,7 @@ class SmtpServer:
         return self.collector.messages
 
     def start(self) -> None:
-        if self.hold is not None:
-            self.hold.release()
-            self.hold = None
+        self._take_port()
         self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
@@ -174,14 +190,7 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
-        if self.hold is None:
-            self.hold = PortHold.again(self.port)
-
-    def close(self) -> None:
-        """Stop for good at the end of the test, giving the port back."""
-        self.stop()
-        if self.hold is not None:
-            self.hold.release()
+        self._keep_port()
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in m["To"]]

@@ -16,6 +16,7 @@ from connectors.iptel.forwarding import (
     set_forwarding,
 )
 from connectors.iptel.models import DISCONNECTED
+from connectors.iptel.presenting import condition_text
 from connectors.iptel.sip import sip_data
 from connectors.iptel.views import bp
 from connectors.iptel.views.common import (
@@ -77,18 +78,12 @@ def set_forwarding_view(link, account, condition: str):
         except ForwardingRefused as refused:
             form.number.errors = [*form.number.errors, forwarding_error(refused.reason)]
         else:
-            flash(_("Forwarding is on: %(condition)s → %(number)s.", condition=_condition(condition),
+            flash(_("Forwarding is on: %(condition)s → %(number)s.", condition=condition_text(condition),
                     number=accounts.label(result.number)) if result.enabled else
-                  _("Forwarding is off: %(condition)s.", condition=_condition(condition)), "success")
+                  _("Forwarding is off: %(condition)s.", condition=condition_text(condition)), "success")
             return redirect(url_for("iptel.forwarding"))
     return page("forwarding.html", link, account, forms=_forwarding_forms(account, condition, form),
                 failed=condition), 400
-
-
-def _condition(condition: str) -> str:
-    from connectors.iptel.presenting import condition_text
-
-    return condition_text(condition)
 
 
 @bp.get("/sip-data")

@@ -21,7 +21,7 @@ from connectors.iptel.views.common import (
 )
 from idp.auth import throttle
 from idp.connectors.contract import VerifiedAccount
-from idp.connectors.views import continue_service_login
+from idp.connectors.views import continue_service_login, login_throttle_key
 from idp.extensions import db, limiter
 from idp.forms import EmptyForm
 from idp.sessions.services import current_profile
@@ -99,7 +99,7 @@ def reset_password(token: str):
         except links.LinkInvalid:
             return portal_page("link_invalid.html"), 400
         accounts.set_password(account, form.password.data, how="reset")
-        throttle.reset(f"service:{CONNECTOR_ID}:{account.number}")
+        throttle.reset(login_throttle_key(CONNECTOR_ID, account.number))
         activation.forget()
         flash(_("Your new password is set. Sign in with it."), "success")
         return to_login()
