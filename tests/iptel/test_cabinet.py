@@ -172,3 +172,13 @@ def test_the_services_claim_tells_the_status(app, cabinet):
     with app.app_context():
         (link,) = links_of(cabinet.profile.id, "iptel")
         assert get("iptel").claims(link) == {"service": "iptel", "status": "active"}
+
+
+def test_an_invalid_new_address_or_an_overlong_number_is_refused(app, cabinet, outbox, account):
+    page = cabinet.post("/email", {"email": "not-an-address", "current_password": PASSWORD})
+    assert page.errors == ["Enter a valid e-mail address, e.g. name@company.com."]
+    assert account().email == EMAIL and outbox.messages() == []
+    page = cabinet.post("/forwarding/busy", {"busy-number": "+380" + "6" * 40, "busy-enabled": "y"},
+                        page="/forwarding")
+    assert page.status == 400 and page.errors
+    assert forwarding_of(app, BUSY).number is None

@@ -138,3 +138,11 @@ def test_a_signed_in_profile_with_the_account_goes_straight_to_the_cabinet(app, 
     sign_in(client, profile.phone)
     assert service_login(client, PASSWORD).location == f"{BASE}/cabinet"
     assert find_profile(app, profile.phone) is not None
+
+
+def test_a_password_a_sip_phone_cannot_take_is_refused_at_activation(client, connected, account):
+    service_login(client, connected)
+    page = submit(client, f"{BASE}/activate", {"password": "Пароль12Abc", "confirm": "Пароль12Abc"})
+    assert page.status == 200
+    assert "Use Latin letters, digits and punctuation, without spaces." in page.errors
+    assert account().status == INACTIVE
