@@ -41,13 +41,15 @@ def _send_test(kind: str, to: str, locale: str, wait: float) -> None:
     message = send(kind, to, locale)
     worker = Worker(current_app._get_current_object(), idle_seconds=0.2)
     click.echo(f"message #{message.id} stored ({message.channel} to {to})")
-    seen, deadline = None, time.monotonic() + wait
+    seen, deadline = (), time.monotonic() + wait
     try:
         while time.monotonic() < deadline:
             worker.run_once()
             db.session.expire_all()
             row = db.session.get(Message, message.id)
             if (row.state, row.last_error) != seen:
+                if row.state != SENT and row.sent_at is not None and seen[0:1] != (SENT,):
+                    click.echo(f"  {SENT}")  # the receipt came in the round that handed it over
                 seen = (row.state, row.last_error)
                 detail = f" ({row.last_error})" if row.last_error else ""
                 click.echo(f"  {row.state}{detail}")
