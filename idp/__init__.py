@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(_flask_settings(app, settings))
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if not k.startswith("IDP_")})
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = _storage_options(app.config)
 
     logging.basicConfig(level=app.config["IDP_LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -84,6 +85,9 @@ def _flask_settings(app: Flask, settings: dict[str, Any]) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if secure else "http",
         "RATELIMIT_STORAGE_URI": settings["IDP_REDIS_URL"] or "memory://",
         "RATELIMIT_KEY_PREFIX": "idp",
+        # While Redis is away each instance limits in its own memory, and shared limits resume
+        # when it is back; SMS budgets fail closed instead (idp.otp.budgets).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": False,
         "BABEL_DEFAULT_LOCALE": settings["IDP_DEFAULT_LOCALE"],
         "BABEL_DEFAULT_TIMEZONE": settings["IDP_TIMEZONE"],
@@ -101,6 +105,15 @@ def _flask_settings(app: Flask, settings: dict[str, Any]) -> dict[str, Any]:
         "MAIL_DEFAULT_SENDER": settings["IDP_MAIL_SENDER"],
         "MAIL_SUPPRESS_SEND": False,
     }
+
+
+def _storage_options(config) -> dict[str, Any]:
+    """Options of the rate-limit storage: an unreachable Redis must fail fast, not hang requests."""
+    options = dict(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+    if config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", 0.5)
+    return options
 
 
 def _init_extensions(app: Flask) -> None:

@@ -263,14 +263,17 @@ def rotate_signing_key(alg):
 @keys_group.command("ensure")
 @with_appcontext
 def ensure_signing_keys():
-    """Create the signing keys if there are none (run it at deploy, after `idp db upgrade`)."""
+    """Create the signing keys if there are none (run it at deploy, after `idp db upgrade`):
+    IDP_SIGNING_ALG's, and the other algorithm's for clients registered with --id-token-alg."""
     from flask import current_app
 
-    from idp.oauth.keys import ensure_keys
+    from idp.oauth.keys import ALGORITHMS, ensure_keys
 
-    alg = current_app.config["IDP_SIGNING_ALG"]
-    key = ensure_keys(alg)
-    click.echo(f"{alg}: signing with {key.kid}")
+    default = current_app.config["IDP_SIGNING_ALG"]
+    for alg in sorted(ALGORITHMS, key=lambda a: a != default):
+        key = ensure_keys(alg)
+        role = "signing" if alg == default else "signing ID tokens of clients that ask for it"
+        click.echo(f"{alg}: {role} with {key.kid}")
 
 
 @keys_group.command("rotate-secrets")

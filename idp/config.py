@@ -53,6 +53,17 @@ def positive_int(value: str) -> int:
     return number
 
 
+def rate_limits(value: str) -> str:
+    """A Flask-Limiter rate limit string such as ``5/hour;10/day``, checked here."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ValueError(f"not a rate limit such as 5/hour;10/day: {value!r}") from exc
+    return value
+
+
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -106,13 +117,33 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("IDP_OTP_TTL_SECONDS", 300, "Lifetime of an SMS code.", positive_int),
     Setting("IDP_OTP_MAX_ATTEMPTS", 5, "Wrong entries allowed per SMS code flow.", positive_int),
     Setting("IDP_OTP_RESEND_SECONDS", 60, "Wait before an SMS code may be sent again.", positive_int),
-    Setting("IDP_SMS_BUDGET_NUMBER", "5/hour;10/day", "SMS sends allowed per phone number."),
-    Setting("IDP_SMS_BUDGET_IP", "10/hour;30/day", "SMS sends allowed per client IP address."),
-    Setting("IDP_SMS_BUDGET_PREFIX", "60/hour", "SMS sends allowed per number prefix (country and "
-            "operator code), against SMS pumping."),
+    Setting("IDP_SMS_BUDGET_NUMBER", "5/hour;10/day", "SMS anyone may start to one number "
+            "(registration, password recovery, a new number's code). Past it, and past the two "
+            "budgets below, the browser must solve a proof of work first.", rate_limits),
+    Setting("IDP_SMS_BUDGET_IP", "20/hour;100/day", "SMS anyone may start from one client address "
+            "(an office behind one address shares it); past it, a proof of work.", rate_limits),
+    Setting("IDP_SMS_BUDGET_PREFIX", "60/hour", "SMS anyone may start to one number prefix "
+            "(country and operator code), against SMS pumping; past it, a proof of work.",
+            rate_limits),
+    Setting("IDP_SMS_LIMIT_NUMBER", "10/hour;20/day", "Most SMS anyone may start to one number, "
+            "proofs of work included.", rate_limits),
+    Setting("IDP_SMS_LIMIT_PREFIX", "1000/hour", "Most SMS anyone may start to one number prefix, "
+            "proofs of work included.", rate_limits),
+    Setting("IDP_SMS_BUDGET_PROFILE", "10/hour;30/day", "SMS a person who just gave the right "
+            "password may ask for (the second factor at sign-in, a confirmation code): the "
+            "profile's own budget, which nothing a stranger does can spend.", rate_limits),
+    Setting("IDP_POW_MAX_NUMBER", 100000, "Difficulty of the proof of work: the largest number a "
+            "browser may have to try (about 0.1 s of a phone's time per 100000).", positive_int),
     Setting("IDP_SMS_PREFIX_DIGITS", 6, "Digits of the E.164 number that make its prefix.",
             positive_int),
-    Setting("IDP_SIGNIN_LIMIT_IP", "30/minute;300/hour", "Sign-in attempts allowed per client IP."),
+    Setting("IDP_SIGNIN_LIMIT_IP", "30/minute;300/hour", "Sign-in attempts allowed per client IP.",
+            rate_limits),
+    Setting("IDP_CODE_LIMIT_IP", "30/minute;300/hour", "SMS codes that may be entered per client "
+            "IP (registration, recovery, phone change), on top of each code's own tries.",
+            rate_limits),
+    Setting("IDP_EMAIL_SEND_LIMIT", "5/hour;20/day", "Letters one profile may have sent to an "
+            "address it typed (a confirmation sent again, a corrected or a new address).",
+            rate_limits),
     Setting("IDP_SIGNIN_FREE_FAILURES", 3, "Failed sign-ins to one account before delays begin.",
             positive_int),
     Setting("IDP_SIGNIN_MAX_DELAY_SECONDS", 900, "Longest delay between sign-in attempts.",

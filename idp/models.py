@@ -1,5 +1,6 @@
 """Import every model so SQLAlchemy's metadata (and Alembic) sees all tables."""
 
+from idp.atomic import SerialLock
 from idp.audit.models import AuditEvent
 from idp.auth.models import SignInThrottle
 from idp.connectors.models import ServiceLink
@@ -15,8 +16,10 @@ from idp.oauth.models import (
 )
 from idp.otp.models import SmsChallenge
 from idp.profiles.models import EmailLink, Profile, RecoveryCode
+from idp.security.pow import ProofSolution
 from idp.sessions.models import WebSession
 
 __all__ = ["AuditEvent", "AuthorizationCode", "Client", "Consent", "EmailLink", "Grant", "Message",
-           "MessagePart", "Profile", "RecoveryCode", "RefreshToken", "RevokedAccessToken",
-           "ServiceLink", "SignInThrottle", "SigningKey", "SmsChallenge", "WebSession"]
+           "MessagePart", "Profile", "ProofSolution", "RecoveryCode", "RefreshToken",
+           "RevokedAccessToken", "SerialLock", "ServiceLink", "SignInThrottle", "SigningKey",
+           "SmsChallenge", "WebSession"]

@@ -9,6 +9,7 @@ from idp.audit.labels import device_label, event_label
 from idp.i18n import LANGUAGE_NAMES, current_locale
 from idp.links import external_url
 from idp.otp.views import flow_sms_state
+from idp.security import pow
 from idp.security.passwords import MAX_LENGTH, password_rules, rule_text
 from idp.security.phones import display_phone, mask_phone
 from idp.sessions.services import current_profile
@@ -35,6 +36,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.add_template_global(external_url)
     app.add_template_global(flow_sms_state)
+    app.add_template_global(pow.challenge, "proof_challenge")
     app.add_template_filter(display_phone, "phone")
     app.add_template_filter(event_label, "event_label")
     app.add_template_filter(device_label, "device")

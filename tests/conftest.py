@@ -79,6 +79,7 @@ def test_settings(backend: str, tmp_path) -> dict:
         "IDP_ISSUER": "http://127.0.0.1:5000",
         "IDP_DATA_DIR": str(tmp_path),
         "IDP_LOG_LEVEL": "WARNING",
+        "IDP_POW_MAX_NUMBER": 5000,  # proofs of work solved in a few milliseconds
     }
     if backend == "postgresql":
         settings["IDP_DATABASE_URL"] = postgres_url(PG_SCHEMA)

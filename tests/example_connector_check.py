@@ -35,7 +35,7 @@ def main(tmp: Path) -> dict:
     from idp.profiles.models import Profile
     from idp.profiles.services import create_profile
     from tests.conftest import test_settings
-    from tests.helpers import PASSWORD, submit
+    from tests.helpers import PASSWORD, link_through_sign_in, submit
 
     checks: dict[str, bool] = {}
     details: dict[str, object] = {}
@@ -81,13 +81,9 @@ def main(tmp: Path) -> dict:
     check("service_login", page.location == "/services/fax/link", (page.location, page.errors))
     text = client.get("/services/fax/link").get_data(as_text=True)
     check("link_page", "+380 44 123 4567" in text and "/signin?next=" in text)
-    page = submit(client, "/signin?next=/services/fax/link/complete",
-                  {"identifier": PHONE, "password": PASSWORD})
-    check("profile_signin", page.location == "/services/fax/link/complete",
+    page = link_through_sign_in(client, "/services/fax", PHONE, PASSWORD)
+    check("linked_redirects_to_cabinet", page.location == "/services/fax/cabinet",
           (page.location, page.errors))
-    response = client.get("/services/fax/link/complete")
-    check("linked_redirects_to_cabinet", response.headers.get("Location") == "/services/fax/cabinet",
-          response.headers.get("Location"))
     with app.app_context():
         rows = [(r.profile_id, r.connector, r.account, r.role)
                 for r in db.session.scalars(db.select(ServiceLink))]

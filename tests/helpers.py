@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import re
 from dataclasses import dataclass
+
+import altcha
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from idp.delivery.services import OutboxEntry, outbox
+from idp.delivery.worker import Worker
 from idp.profiles.models import Profile
 from idp.profiles.services import create_profile
 
@@ -26,7 +32,9 @@ class Outbox:
         self.app = app
 
     def messages(self, to: str | None = None) -> list[OutboxEntry]:
+        """The stored messages, once the delivery worker has run the jobs pages left for it."""
         with self.app.app_context():
+            Worker(self.app, name="test-jobs").run_once(channels=("job",))
             return outbox(200, to)
 
     def last(self, to: str, kind: str | None = None) -> OutboxEntry:
@@ -87,6 +95,27 @@ class Page:
         return _FLASHES.findall(self.text)
 
 
+_PROOF = re.compile(r'data-pow-challenge="([^"]+)"')
+
+
+def proof_challenge(text: str) -> dict | None:
+    """The proof-of-work challenge a page asks its browser to solve, or None."""
+    match = _PROOF.search(text)
+    return json.loads(html.unescape(match.group(1))) if match else None
+
+
+def solve_proof(text: str) -> str:
+    """Solve the page's proof of work as ui/static/pow.js does; return the form's ``altcha`` value."""
+    challenge = proof_challenge(text)
+    assert challenge, "the page asks for no proof of work"
+    solution = altcha.solve_challenge_v1(challenge["challenge"], challenge["salt"],
+                                         challenge["algorithm"], challenge["maxNumber"])
+    return base64.b64encode(json.dumps({
+        "algorithm": challenge["algorithm"], "challenge": challenge["challenge"],
+        "number": solution.number, "salt": challenge["salt"],
+        "signature": challenge["signature"]}).encode()).decode()
+
+
 def csrf_token(client: FlaskClient, page: str) -> str:
     """Open ``page`` and return the CSRF token of its form."""
     response = client.get(page)
@@ -126,6 +155,21 @@ class CabinetClient:
         fields = {"service_account": account or self.number, **(data or {})}
         return submit(self.client, self.base + path, fields, follow=follow,
                       page=self.base + (page or path))
+
+
+_LINK_SIGNIN = re.compile(r'href="([^"]+)" data-link-signin')
+
+
+def link_through_sign_in(client: FlaskClient, base: str, phone: str, password: str = PASSWORD,
+                         decision: str = "link") -> Page:
+    """On a service's link page (at ``base``/link): sign in with the profile as the page offers,
+    then answer the confirmation naming the account; return the answer to the confirmation."""
+    text = client.get(f"{base}/link").get_data(as_text=True)
+    match = _LINK_SIGNIN.search(text)
+    assert match, f"no sign-in offered on {base}/link"
+    page = submit(client, html.unescape(match.group(1)), {"identifier": phone, "password": password})
+    assert f"{base}/link/complete?flow=" in (page.location or ""), (page.location, page.errors)
+    return submit(client, page.location, {"decision": decision})
 
 
 def sign_in(client: FlaskClient, identifier: str, password: str = PASSWORD) -> Page:

@@ -41,8 +41,10 @@ class IptelConnector(Connector):
         """Register the portal's letters and ``idp iptel``."""
         from connectors.iptel.cli import iptel_group
         from connectors.iptel.notices import register_message_kinds
+        from connectors.iptel.recovery import register_jobs
 
         register_message_kinds()
+        register_jobs()
         app.cli.add_command(iptel_group)
 
     def normalise_login(self, login: str) -> str | None:

@@ -21,6 +21,7 @@ KINDS = {
     "iptel_email_confirm": _l("Confirm the new e-mail address of your IP-telephony service"),
     "iptel_email_changed_old": _l("The e-mail address of your IP-telephony service was changed"),
     "iptel_email_changed_new": _l("This is now the e-mail address of your IP-telephony service"),
+    "iptel_links_ended": _l("Your IP-telephony account was unlinked from business profiles"),
 }
 
 
@@ -54,6 +55,11 @@ def password_changed(account, how: str) -> None:
 
 def reset_link(account, url: str, minutes: int) -> None:
     _send("iptel_reset_link", account, url=url, minutes=minutes)
+
+
+def links_ended(account, count: int) -> None:
+    """A restored password ended the links of the account to business profiles."""
+    _send("iptel_links_ended", account, count=count)
 
 
 def email_confirmation(account, new_email: str, url: str, hours: int) -> None:

@@ -1,10 +1,12 @@
-"""Check a phone-or-e-mail and password, under per-account throttling."""
+"""Check a phone-or-e-mail and password, and a second factor, under per-account throttling."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from idp.audit.services import record
 from idp.auth import throttle
-from idp.auth.errors import Locked, Throttled, WrongCredentials
+from idp.auth.errors import WrongCredentials
 from idp.extensions import db
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, find_by_verified_email
@@ -31,47 +33,67 @@ def find_profile(identifier: str) -> Profile | None:
 
 
 def throttle_key(profile: Profile) -> str:
-    """The one failure counter of a profile, whichever identifier the attempts used."""
+    """The lock counter of a profile, which every identifier and its second factor feed."""
     return f"profile:{profile.id}"
 
 
-def check_throttle(key: str) -> None:
-    """Raise Locked or Throttled when sign-ins for ``key`` must wait."""
-    state = throttle.check(key)
-    if state.locked:
-        raise Locked()
-    if state.wait_seconds:
-        raise Throttled(state.wait_seconds)
+@dataclass
+class PasswordChecked:
+    """A right password: who, by which identifier, and the attempt it took (see ``throttle``)."""
+
+    profile: Profile
+    identifier: str
+    attempt: throttle.Attempt
 
 
-def authenticate(identifier: str, password: str) -> Profile:
-    """Return the profile for these credentials or raise WrongCredentials, Throttled or Locked.
+def authenticate(identifier: str, password: str) -> PasswordChecked:
+    """Check the credentials; raise WrongCredentials, Throttled or Locked.
 
-    Failures count per profile, so its phone and e-mail together never get more than
-    IDP_SIGNIN_LOCK_FAILURES tries; an unknown identifier counts on its own in the same way.
+    The attempt is counted before the password is checked (``throttle.take``): the delay by the
+    identifier typed, the lock by the profile. A right password leaves it counted until the
+    caller ends the sign-in (``signed_in``) or passes to the second factor (``second_step``).
     """
     normalized = normalize_identifier(identifier)
     profile = find_profile(normalized)
-    key = throttle_key(profile) if profile else normalized
-    check_throttle(key)
+    attempt = throttle.take(normalized, throttle_key(profile) if profile else None)
     if not verify_password(profile.password_hash if profile else None, password):
-        throttle.record_failure(key)
         if profile is not None:
             record("signin.failed", profile.id)
             db.session.commit()
         raise WrongCredentials()
     if needs_rehash(profile.password_hash):
         profile.password_hash = hash_password(password)
-    throttle.reset(key)
-    return profile
+        db.session.commit()
+    return PasswordChecked(profile, normalized, attempt)
+
+
+def second_step(checked: PasswordChecked) -> None:
+    """The password was right and a second factor follows: the password's attempt is given back."""
+    throttle.give_back(checked.attempt)
+
+
+def take_second_factor_attempt(profile: Profile, identifier: str) -> throttle.Attempt:
+    """Count one second-factor try against the identifier typed and the profile, before it is
+    checked; raise Throttled or Locked when none may be tried now."""
+    return throttle.take(identifier, throttle_key(profile))
+
+
+def signed_in(profile: Profile) -> None:
+    """The whole sign-in succeeded: the profile's consecutive failures start again from zero."""
+    forget_failures(profile)
+
+
+def forget_failures(profile: Profile) -> None:
+    """Clear every counter of the profile (a full sign-in, or a restored password)."""
+    throttle.reset(throttle_key(profile), profile.phone, profile.email.lower())
 
 
 def reauthenticate(profile: Profile, password: str) -> None:
     """Check the password of the signed-in profile again, under the same throttling."""
-    check_throttle(throttle_key(profile))
+    key = throttle_key(profile)
+    throttle.take(key)
     if not verify_password(profile.password_hash, password):
-        throttle.record_failure(throttle_key(profile))
         record("reauthentication.failed", profile.id)
         db.session.commit()
         raise WrongCredentials()
-    throttle.reset(throttle_key(profile))
+    throttle.reset(key)

@@ -1,25 +1,47 @@
-"""Sign-in throttling per account identifier: a growing delay, and a lock at the hundredth failure.
+"""Sign-in throttling: a growing delay per identifier typed, and a lock at the hundredth failure.
 
-State is kept per HMAC of the normalised identifier, whether or not a profile has it, so an
-unknown phone or e-mail is throttled exactly like a known one and answers never differ.
+An attempt is *taken* before the password or code is checked: one conditional UPDATE counts it as a
+failure if the delay allows a try now, so of many simultaneous attempts only those the limit allows
+are ever checked. A success then clears the count (``reset``) or, for a step that is not the end
+of a sign-in (a right password before the second factor), gives the attempt back (``give_back``).
+
+Two counters stand behind one sign-in: the *delay* counter of the identifier typed (a phone or an
+e-mail), so that failures by phone never slow down the e-mail of the same profile and answers never
+tie one to the other; and the *lock* counter of the profile, which all its identifiers and its
+second factor feed, so that together they never get more than IDP_SIGNIN_LOCK_FAILURES tries. An
+unknown identifier is its own lock counter and behaves exactly like a known one.
+
+State is kept per HMAC of the identifier, whether or not a profile has it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
 
+from idp.atomic import insert_if_absent
+from idp.auth.errors import Locked, Throttled
 from idp.auth.models import SignInThrottle
 from idp.extensions import db
 from idp.security.crypto import keyed_hash
 from idp.timeutil import utcnow
+
+CONTENDED_TRIES = 5  # rereads when another request took the same counter at the same moment
 
 
 @dataclass(frozen=True)
 class ThrottleState:
     wait_seconds: int = 0
     locked: bool = False
+
+
+@dataclass
+class Attempt:
+    """What ``take`` counted: each counter's key with its state before and after."""
+
+    taken: list[tuple[str, int, datetime | None, datetime]] = field(default_factory=list)
 
 
 def _key(identifier: str) -> str:
@@ -34,32 +56,93 @@ def delay_after(failures: int) -> int:
     return min(2 ** (failures - free), current_app.config["IDP_SIGNIN_MAX_DELAY_SECONDS"])
 
 
-def check(identifier: str) -> ThrottleState:
-    """Tell whether a sign-in for ``identifier`` may be tried now."""
-    row = db.session.get(SignInThrottle, _key(identifier))
-    if row is None or row.failures == 0:
-        return ThrottleState()
-    if row.failures >= current_app.config["IDP_SIGNIN_LOCK_FAILURES"]:
+def _state(failures: int, last: datetime | None, now: datetime) -> ThrottleState:
+    if failures >= current_app.config["IDP_SIGNIN_LOCK_FAILURES"]:
         return ThrottleState(locked=True)
-    waited = (utcnow() - row.last_failure_at).total_seconds()
-    return ThrottleState(wait_seconds=max(0, int(delay_after(row.failures) - waited + 0.999)))
+    if failures == 0 or last is None:
+        return ThrottleState()
+    waited = (now - last).total_seconds()
+    return ThrottleState(wait_seconds=max(0, int(delay_after(failures) - waited + 0.999)))
 
 
-def record_failure(identifier: str) -> None:
-    """Count one more consecutive failure for ``identifier``."""
-    row = db.session.get(SignInThrottle, _key(identifier))
-    if row is None:
-        row = SignInThrottle(key=_key(identifier), failures=0)
-        db.session.add(row)
-    row.failures += 1
-    row.last_failure_at = utcnow()
+def _read(key: str) -> tuple[int, datetime | None] | None:
+    row = db.session.execute(db.select(SignInThrottle.failures, SignInThrottle.last_failure_at)
+                             .where(SignInThrottle.key == key)).first()
+    return (row.failures, row.last_failure_at) if row else None
+
+
+def check(identifier: str) -> ThrottleState:
+    """Tell whether an attempt for ``identifier`` may be tried now (reading only)."""
+    found = _read(_key(identifier))
+    return _state(*found, utcnow()) if found else ThrottleState()
+
+
+def _take_one(key: str, honour_delay: bool) -> tuple[int, datetime | None, datetime]:
+    """Count one attempt on ``key`` if its state allows one now; raise Throttled or Locked."""
+    for _ in range(CONTENDED_TRIES):
+        now = utcnow()
+        found = _read(key)
+        if found is None:
+            if insert_if_absent(SignInThrottle, key=key, failures=1, last_failure_at=now):
+                db.session.commit()
+                return 0, None, now
+            continue
+        failures, last = found
+        state = _state(failures, last, now)
+        if state.locked:
+            raise Locked()
+        if honour_delay and state.wait_seconds:
+            raise Throttled(state.wait_seconds)
+        counted = db.session.execute(
+            db.update(SignInThrottle)
+            .where(SignInThrottle.key == key, SignInThrottle.failures == failures)
+            .values(failures=failures + 1, last_failure_at=now)).rowcount
+        db.session.commit()
+        if counted == 1:
+            return failures, last, now
+    raise Throttled(1)
+
+
+def take(delay_identifier: str, lock_identifier: str | None = None) -> Attempt:
+    """Count an attempt before it is checked; raise Throttled or Locked when none may be tried.
+
+    ``delay_identifier`` is what the person typed; ``lock_identifier`` the profile's counter, when
+    it is another one. The attempt stays counted as a failure unless ``reset`` or ``give_back``
+    follows.
+    """
+    attempt = Attempt()
+    delay_key = _key(delay_identifier)
+    before, last, now = _take_one(delay_key, honour_delay=True)
+    attempt.taken.append((delay_key, before, last, now))
+    lock_key = _key(lock_identifier) if lock_identifier else delay_key
+    if lock_key != delay_key:
+        try:
+            before, last, now = _take_one(lock_key, honour_delay=False)
+        except Locked:
+            give_back(attempt)
+            raise
+        attempt.taken.append((lock_key, before, last, now))
+    return attempt
+
+
+def give_back(attempt: Attempt) -> None:
+    """Undo what ``take`` counted: the check succeeded, but the sign-in is not over yet."""
+    for key, before, last, taken_at in attempt.taken:
+        restored = db.session.execute(
+            db.update(SignInThrottle)
+            .where(SignInThrottle.key == key, SignInThrottle.failures == before + 1,
+                   SignInThrottle.last_failure_at == taken_at)
+            .values(failures=before, last_failure_at=last)).rowcount
+        if not restored:  # another attempt counted meanwhile: give back ours alone
+            db.session.execute(
+                db.update(SignInThrottle)
+                .where(SignInThrottle.key == key, SignInThrottle.failures > 0)
+                .values(failures=SignInThrottle.failures - 1))
     db.session.commit()
 
 
 def reset(*identifiers: str) -> None:
     """Forget the failures of these identifiers (after a success or a password recovery)."""
-    for identifier in identifiers:
-        row = db.session.get(SignInThrottle, _key(identifier))
-        if row is not None:
-            db.session.delete(row)
+    keys = [_key(identifier) for identifier in identifiers]
+    db.session.execute(db.delete(SignInThrottle).where(SignInThrottle.key.in_(keys)))
     db.session.commit()

@@ -9,16 +9,33 @@ import time
 import pyotp
 import qrcode
 import qrcode.image.svg
+from cryptography.fernet import InvalidToken
 from flask import current_app
 
+from idp.extensions import db
 from idp.profiles.models import Profile
-from idp.security.crypto import decrypt, encrypt
+from idp.security.crypto import decrypt, encrypt, seal, unseal
 from idp.timeutil import utcnow
 
 
 def new_secret() -> str:
     """Return a new random base32 TOTP secret."""
     return pyotp.random_base32()
+
+
+def seal_enrolment(secret: str, profile: Profile) -> str:
+    """The secret of an enrolment in progress as the session keeps it: sealed to the profile."""
+    return seal(secret, f"totp-enrolment:{profile.id}")
+
+
+def enrolment_secret(sealed: str | None, profile: Profile) -> str | None:
+    """The secret of the profile's enrolment in progress, or None (none, or not this profile's)."""
+    if not sealed:
+        return None
+    try:
+        return unseal(sealed, f"totp-enrolment:{profile.id}")
+    except InvalidToken:
+        return None
 
 
 def provisioning_uri(secret: str, profile: Profile) -> str:
@@ -62,12 +79,24 @@ def disable(profile: Profile) -> None:
     profile.totp_last_step = None
 
 
-def verify(profile: Profile, code: str) -> bool:
-    """Check a code against the profile's secret; each time step is accepted once."""
+VALID, WRONG, REUSED = "valid", "wrong", "reused"
+
+
+def verify(profile: Profile, code: str) -> str:
+    """Check a code against the profile's secret: VALID, WRONG, or REUSED (right, but its time step
+    was already used: RFC 6238 §5.2 accepts each code once).
+
+    The step is taken with one conditional UPDATE, so of simultaneous uses of one code one wins.
+    """
     if not profile.totp_secret_encrypted:
-        return False
+        return WRONG
     step = matching_step(decrypt(profile.totp_secret_encrypted), code)
-    if step is None or (profile.totp_last_step is not None and step <= profile.totp_last_step):
-        return False
-    profile.totp_last_step = step
-    return True
+    if step is None:
+        return WRONG
+    won = db.session.execute(
+        db.update(Profile).where(Profile.id == profile.id, db.or_(
+            Profile.totp_last_step.is_(None), Profile.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    db.session.expire(profile, ["totp_last_step"])
+    return VALID if won == 1 else REUSED

@@ -20,16 +20,25 @@ from idp.audit.services import record
 from idp.auth import recovery_codes, throttle, totp
 from idp.auth.errors import Locked, Throttled, WrongCredentials
 from idp.auth.forms import RecoverPhoneForm, RecoveryCodeForm, SignInForm, TotpForm
-from idp.auth.services import authenticate, throttle_key
+from idp.auth.services import (
+    authenticate,
+    forget_failures,
+    second_step,
+    signed_in,
+    take_second_factor_attempt,
+)
+from idp.connectors.links import account_to_link, carried_through_sign_in
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
 from idp.oauth.logout import revoke_all
 from idp.otp import services as otp
+from idp.otp.budgets import PROVEN
 from idp.otp.errors import AttemptsExhausted, OtpError
 from idp.otp.messages import otp_error_text, resend_and_tell
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, set_password
+from idp.security import pow
 from idp.sessions.services import current_profile, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
@@ -41,6 +50,11 @@ RECOVERY = "recovery"
 
 def _signin_limit() -> str:
     return current_app.config["IDP_SIGNIN_LIMIT_IP"]
+
+
+def code_limit() -> str:
+    """Per-address limit of SMS code entries (on top of each code's own tries)."""
+    return current_app.config["IDP_CODE_LIMIT_IP"]
 
 
 def credential_error(error: Exception) -> str:
@@ -67,33 +81,25 @@ def signin():
         form.identifier.data = hint
     if form.validate_on_submit():
         try:
-            profile = authenticate(form.identifier.data, form.password.data)
+            checked = authenticate(form.identifier.data, form.password.data)
         except (WrongCredentials, Throttled, Locked) as error:
             form.password.errors.append(credential_error(error))
         else:
+            profile = checked.profile
             next_url = safe_next(request.args.get("next"))
             step_up = request.args.get("mfa") == "1"
             if not profile.two_factor_enabled and not step_up:
                 return _complete(profile, ["pwd"], next_url)
+            # The second factor is still to come: failures before it stay counted until it passes.
+            second_step(checked)
             method = "totp" if profile.totp_enabled else "sms"
             session[PENDING] = {"profile_id": profile.id, "at": int(time.time()),
-                                "method": method, "next": next_url, "failures": 0}
+                                "method": method, "next": next_url, "failures": 0,
+                                "identifier": checked.identifier}
             if method == "sms":
                 return _send_sms_step(profile)
             return redirect(url_for("auth.verify"))
-    return render_template("auth/signin.html", form=form, linking=_account_to_link())
-
-
-def _account_to_link() -> tuple[str, str] | None:
-    """(service name, account) of a service account waiting to be linked after this sign-in."""
-    from idp.connectors.links import pending, pending_connector
-    from idp.connectors.registry import get
-
-    connector = get(pending_connector() or "")
-    waiting = pending()
-    if connector is None or waiting is None:
-        return None
-    return connector.name(current_locale()), waiting.label
+    return render_template("auth/signin.html", form=form, linking=account_to_link(request.args.get("next")))
 
 
 def _pending_profile() -> Profile | None:
@@ -107,7 +113,8 @@ def _pending_profile() -> Profile | None:
 def _send_sms_step(profile: Profile):
     pending = session[PENDING]
     try:
-        challenge = otp.start_challenge("signin", profile.phone, current_locale(), profile.id)
+        challenge = otp.start_challenge("signin", profile.phone, current_locale(), profile.id,
+                                        budget=PROVEN)
     except OtpError as error:
         flash(otp_error_text(error), "error")
     else:
@@ -145,34 +152,57 @@ PASSED, RETRY, ENDED = "passed", "retry", "ended"
 
 
 def _check_second_factor(profile: Profile, method: str, form) -> str:
-    """Check the submitted code; return PASSED, RETRY (error on the form) or ENDED."""
+    """Check the submitted code; return PASSED, RETRY (error on the form) or ENDED.
+
+    Every try counts against the profile's sign-in throttling before the code is looked at, so a
+    known password does not open unlimited guesses of the second factor.
+    """
     pending = session[PENDING]
+    try:
+        attempt = take_second_factor_attempt(profile, pending.get("identifier") or profile.phone)
+    except Locked as error:
+        return _end_pending(credential_error(error))
+    except Throttled as error:
+        form.code.errors.append(credential_error(error))
+        return RETRY
     if method == "sms":
-        try:
-            otp.verify(pending.get("challenge"), "signin", form.code.data)
-            return PASSED
-        except AttemptsExhausted:
-            session.pop(PENDING, None)
-            flash(_("Too many wrong codes. Sign in again."), "error")
-            return ENDED
-        except OtpError as error:
-            form.code.errors.append(otp_error_text(error))
-            return RETRY
-    ok = (totp.verify(profile, form.code.data) if method == "totp"
-          else recovery_codes.use(profile, form.code.data))
-    if ok:
+        return _check_sms_code(pending, form)
+    if method == "totp":
+        result = totp.verify(profile, form.code.data)
+    else:
+        result = totp.VALID if recovery_codes.use(profile, form.code.data) else totp.WRONG
+    if result == totp.VALID:
         record("signin.recovery_code_used" if method == "recovery" else "signin.totp", profile.id)
         db.session.commit()
         return PASSED
-    throttle.record_failure(throttle_key(profile))
+    if result == totp.REUSED:  # a right code, only too early again: not a guess
+        throttle.give_back(attempt)
+        form.code.errors.append(_("This code was already used. Wait for the next code in your "
+                                  "authenticator app (it changes every 30 seconds)."))
+        return RETRY
     pending["failures"] += 1
     session.modified = True
     if pending["failures"] >= current_app.config["IDP_OTP_MAX_ATTEMPTS"]:
-        session.pop(PENDING, None)
-        flash(_("Too many wrong codes. Sign in again."), "error")
-        return ENDED
+        return _end_pending(_("Too many wrong codes. Sign in again."))
     form.code.errors.append(_("The code is wrong or was already used."))
     return RETRY
+
+
+def _check_sms_code(pending: dict, form) -> str:
+    try:
+        otp.verify(pending.get("challenge"), "signin", form.code.data)
+        return PASSED
+    except AttemptsExhausted:
+        return _end_pending(_("Too many wrong codes. Sign in again."))
+    except OtpError as error:
+        form.code.errors.append(otp_error_text(error))
+        return RETRY
+
+
+def _end_pending(message: str) -> str:
+    session.pop(PENDING, None)
+    flash(message, "error")
+    return ENDED
 
 
 @bp.post("/signin/verify/method")
@@ -202,8 +232,8 @@ def resend_signin_code():
 
 
 def _complete(profile: Profile, amr: list[str], next_url: str):
-    sign_in(profile, amr)
-    throttle.reset(throttle_key(profile))
+    sign_in(profile, amr, keep=carried_through_sign_in(next_url, profile.id))
+    signed_in(profile)
     record("signin.succeeded", profile.id, amr=amr)
     db.session.commit()
     return redirect(next_url)
@@ -234,7 +264,7 @@ def recover():
             challenge = otp.start_challenge("recover", phone, current_locale(),
                                             profile.id if profile else None,
                                             send_code=profile is not None,
-                                            notice_kind="sms_no_profile")
+                                            notice_kind="sms_no_profile", proof=pow.submitted())
         except OtpError as error:
             form.phone.errors.append(otp_error_text(error))
         else:
@@ -244,6 +274,7 @@ def recover():
 
 
 @bp.route("/recover/code", methods=["GET", "POST"])
+@limiter.limit(code_limit, methods=["POST"])
 def recover_code():
     """Restore the password, step 2: the SMS code."""
     state = session.get(RECOVERY)
@@ -293,7 +324,7 @@ def recover_password():
         # Someone else may have had the password: applications lose their access too.
         revoke_all(profile.id, "password_restored")
         db.session.commit()
-        throttle.reset(throttle_key(profile))
+        forget_failures(profile)
         session.pop(RECOVERY, None)
         flash(_("Your password has been changed. Sign in with the new password."), "success")
         return redirect(url_for("auth.signin"))

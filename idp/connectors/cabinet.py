@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from idp.connectors import registry
-from idp.connectors.links import active_link
+from idp.connectors.links import active_link, leave
 from idp.sessions.services import current_profile
 
 log = logging.getLogger("idp.connectors")
@@ -60,6 +60,7 @@ def cabinet_view(view):
             return redirect(url_for("services.login", connector_id=connector.id))
         link = active_link(profile.id, connector.id)
         if link is None:
+            _tell_if_unlinked(connector)
             return redirect(url_for("services.entry", connector_id=connector.id))
         if request.method == "POST" and request.form.get(ACCOUNT_FIELD) != link.account:
             flash(_("This page was opened for another account of %(service)s. Account %(account)s "
@@ -70,6 +71,21 @@ def cabinet_view(view):
         return view(link, *args, **kwargs)
 
     return wrapped
+
+
+def _tell_if_unlinked(connector) -> None:
+    """The browser's active account was unlinked meanwhile (by an operator, a password reset):
+    say so, and that a form sent for it changed nothing."""
+    account = leave(connector.id)
+    if account is None:
+        return
+    label = connector.account_label(account)
+    if request.method == "POST":
+        flash(_("Account %(account)s is no longer linked to your business profile, so nothing was "
+                "changed.", account=label), "error")
+    else:
+        flash(_("Account %(account)s is no longer linked to your business profile.",
+                account=label), "error")
 
 
 def service_account_field() -> Markup:

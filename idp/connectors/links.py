@@ -1,17 +1,23 @@
 """Link service accounts to profiles, remember the account being linked, and the active account.
 
 A browser works in one account per service at a time (seed 004 §2): the active account of each
-service lives in the session under ``service_accounts``. An account proven by its own credentials
-but not linked yet waits under ``service_link`` while the person signs in or registers; it is kept
-across the sign-in (see ``ServerSession.authenticate``) and expires after thirty minutes, time
-enough to register a profile.
+service lives in the session under ``service_accounts``.
+
+An account proven by its own credentials but not linked yet waits under ``service_link`` for
+thirty minutes, time enough to register a profile. It belongs to the flow its service login began:
+the flow's id is in the links of the page that offers signing in or registering, and only a
+sign-in or a registration that carries it can link the account. Any other sign-in in that browser,
+and a sign-in by somebody else than a person who was signed in when the account was proven, drops
+it; so does signing out. The person then confirms which account is being linked.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
+from urllib.parse import parse_qs, urlsplit
 
-from flask import session
+from flask import session, url_for
 
 from idp.audit.services import record
 from idp.connectors import registry
@@ -56,6 +62,13 @@ def posted_link(profile_id: int, link_id: str | None, connector_id: str | None =
     return row
 
 
+def account_links(connector_id: str, account: str) -> list[ServiceLink]:
+    """Every profile's link to this account, oldest first."""
+    return list(db.session.scalars(db.select(ServiceLink).where(
+        ServiceLink.connector == connector_id, ServiceLink.account == account)
+        .order_by(ServiceLink.id)))
+
+
 def owner_of(connector_id: str, account: str) -> ServiceLink | None:
     """The owner's link to this account, or None when nobody has linked it."""
     return db.session.scalar(db.select(ServiceLink).where(
@@ -92,38 +105,93 @@ def unlink(link_row: ServiceLink, actor_id: int | None, reason: str) -> None:
     db.session.commit()
 
 
-def hold_pending(connector_id: str, verified: VerifiedAccount) -> None:
-    """Remember an account proven by its own credentials until the person has a profile."""
+def hold_pending(connector_id: str, verified: VerifiedAccount, holder_id: int | None) -> str:
+    """Remember an account proven by its own credentials until the person has a profile; return
+    the id of the flow it belongs to. ``holder_id`` is the profile signed in at the time, if any."""
+    flow = secrets.token_urlsafe(16)
     session[PENDING] = {"connector": connector_id, "account": verified.account,
-                        "label": verified.label, "at": int(time.time())}
+                        "label": verified.label, "at": int(time.time()), "flow": flow,
+                        "holder": holder_id}
+    return flow
 
 
-def pending(connector_id: str | None = None) -> VerifiedAccount | None:
-    """The account waiting to be linked (of ``connector_id``, if given), or None."""
+def _held() -> dict | None:
     held = session.get(PENDING)
     if not held or time.time() - held["at"] > PENDING_SECONDS:
         session.pop(PENDING, None)
         return None
-    if connector_id is not None and held["connector"] != connector_id:
+    return held
+
+
+def pending(connector_id: str | None = None, flow: str | None = None) -> VerifiedAccount | None:
+    """The account waiting to be linked (of ``connector_id`` and in ``flow``, if given), or None."""
+    held = _held()
+    if held is None or (connector_id is not None and held["connector"] != connector_id) \
+            or (flow is not None and held.get("flow") != flow):
         return None
     return VerifiedAccount(held["account"], held["label"])
 
 
 def pending_connector() -> str | None:
     """The connector of the account waiting to be linked, or None."""
-    return session[PENDING]["connector"] if pending() else None
+    held = _held()
+    return held["connector"] if held else None
 
 
-def link_pending(profile: Profile) -> ServiceLink | None:
-    """Link the waiting account to ``profile`` and make it active; None if nothing waits."""
+def pending_flow(connector_id: str) -> str | None:
+    """The id of the linking flow of the account of ``connector_id`` waiting to be linked."""
+    held = _held()
+    return held.get("flow") if held and held["connector"] == connector_id else None
+
+
+def flow_of(next_url: str | None) -> str | None:
+    """The linking flow that a sign-in or registration going on to ``next_url`` continues, if any:
+    the held account's flow, when ``next_url`` is its service's "link complete" page with its id."""
+    held = _held()
+    if held is None or not next_url:
+        return None
+    parts = urlsplit(next_url)
+    expected = url_for("services.link_complete", connector_id=held["connector"])
+    flow = parse_qs(parts.query).get("flow", [None])[0]
+    return flow if parts.path == expected and flow == held.get("flow") else None
+
+
+def account_to_link(next_url: str | None) -> tuple[str, str] | None:
+    """(service name, account) of the account a sign-in or registration going on to ``next_url``
+    would link, to name it on the page; None when it continues no linking flow."""
+    from idp.i18n import current_locale
+
+    flow = flow_of(next_url)
+    waiting = pending(flow=flow) if flow else None
+    connector = registry.get(pending_connector() or "") if waiting else None
+    return (connector.name(current_locale()), waiting.label) if connector else None
+
+
+def carried_through_sign_in(next_url: str | None, profile_id: int) -> dict:
+    """What of the session a sign-in keeps: the account waiting to be linked, when the sign-in
+    continues its flow and is not somebody else's than the person who proved it signed in."""
+    held = _held()
+    if held is None or flow_of(next_url) is None or held.get("holder") not in (None, profile_id):
+        return {}
+    return {PENDING: held}
+
+
+def link_pending(profile: Profile, flow: str | None) -> ServiceLink | None:
+    """Link the account waiting in ``flow`` to ``profile`` and make it active; None if nothing
+    waits there."""
     connector_id = pending_connector()
-    verified = pending()
+    verified = pending(flow=flow) if flow else None
     if verified is None or connector_id is None:
         return None
     session.pop(PENDING, None)
     created = link(profile, connector_id, verified)
     activate(created)
     return created
+
+
+def drop_pending() -> None:
+    """Forget the account waiting to be linked (the person declined)."""
+    session.pop(PENDING, None)
 
 
 def activate(link_row: ServiceLink) -> None:
@@ -141,11 +209,13 @@ def active_link(profile_id: int, connector_id: str) -> ServiceLink | None:
     return find_link(profile_id, connector_id, account) if account else None
 
 
-def leave(connector_id: str) -> None:
-    """Forget the browser's active account of this service."""
+def leave(connector_id: str) -> str | None:
+    """Forget the browser's active account of this service; return it (None when there was none)."""
     active = dict(session.get(ACTIVE) or {})
-    if active.pop(connector_id, None) is not None:
+    account = active.pop(connector_id, None)
+    if account is not None:
         session[ACTIVE] = active
+    return account
 
 
 def service_claims(profile: Profile) -> list[dict]:

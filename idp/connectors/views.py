@@ -18,7 +18,6 @@ from wtforms.validators import DataRequired, Length
 from idp.audit.services import record
 from idp.auth import throttle
 from idp.auth.errors import Locked, Throttled, WrongCredentials
-from idp.auth.services import check_throttle
 from idp.auth.views import credential_error
 from idp.connectors import registry
 from idp.connectors.cabinet import BackendUnavailable, read_backend
@@ -27,11 +26,13 @@ from idp.connectors.links import (
     LinkRefused,
     activate,
     active_link,
+    drop_pending,
     find_link,
     hold_pending,
     link_pending,
     links_of,
     pending,
+    pending_flow,
     posted_link,
 )
 from idp.extensions import db, limiter
@@ -75,14 +76,21 @@ def login_throttle_key(connector_id: str, account: str) -> str:
 
 
 def verify_service_login(connector: Connector, login: str, password: str) -> VerifiedAccount:
-    """Check an account's own credentials under the sign-in throttling; raise like ``authenticate``."""
+    """Check an account's own credentials under the sign-in throttling; raise like ``authenticate``.
+
+    The attempt is counted before the backend is asked (``throttle.take``), and given back when the
+    backend cannot answer: that is not the person's failure.
+    """
     normalised = connector.normalise_login(login)
     key = login_throttle_key(connector.id, normalised or login.strip().lower())
-    check_throttle(key)
-    verified = read_backend(lambda: connector.verify_credentials(normalised, password),
-                            f"{connector.id}.verify_credentials") if normalised else None
+    attempt = throttle.take(key)
+    try:
+        verified = read_backend(lambda: connector.verify_credentials(normalised, password),
+                                f"{connector.id}.verify_credentials") if normalised else None
+    except BackendUnavailable:
+        throttle.give_back(attempt)
+        raise
     if verified is None:
-        throttle.record_failure(key)
         record("service.signin_failed", None, connector=connector.id, account=normalised)
         db.session.commit()
         raise WrongCredentials()
@@ -146,7 +154,7 @@ def continue_service_login(connector: Connector, verified: VerifiedAccount):
         if mine is not None:
             activate(mine)
             return _cabinet(connector)
-    hold_pending(connector.id, verified)
+    hold_pending(connector.id, verified, profile.id if profile else None)
     return redirect(url_for("services.link", connector_id=connector.id))
 
 
@@ -157,7 +165,8 @@ def link(connector_id: str):
     verified = pending(connector.id)
     if verified is None:
         return _to_login(connector)
-    complete = url_for("services.link_complete", connector_id=connector.id)
+    complete = url_for("services.link_complete", connector_id=connector.id,
+                       flow=pending_flow(connector.id))
     phone = _as_phone(verified.account)
     return render_template(
         "services/link.html", connector=connector, account=verified, profile=current_profile(),
@@ -172,29 +181,40 @@ def _as_phone(account: str) -> str | None:
         return None
 
 
-@bp.get("/<connector_id>/link/complete")
+@bp.route("/<connector_id>/link/complete", methods=["GET", "POST"])
 def link_complete(connector_id: str):
-    """Back from the profile's sign-in: link the waiting account and open its cabinet.
+    """Back from the profile's sign-in: the person confirms the account, then it is linked.
 
-    The waiting account can only come from a successful login in this browser (a POST with a
-    CSRF token), so reaching this page from elsewhere links nothing that was not proven here.
+    Only the sign-in that continued the service login's flow carried the waiting account here
+    (``carried_through_sign_in``), and the account is named before it is linked, so nobody links
+    an account somebody else proved in this browser without seeing which.
     """
     connector = _connector(connector_id)
     profile = current_profile()
     if profile is None:
         return _to_login(connector)
-    waiting = pending(connector.id)
+    flow = request.args.get("flow", "")
+    waiting = pending(connector.id, flow) if flow else None
     if waiting is None:
         return redirect(url_for("services.entry", connector_id=connector.id))
-    already = find_link(profile.id, connector.id, waiting.account) is not None
+    form = EmptyForm()
+    if find_link(profile.id, connector.id, waiting.account) is not None:
+        link_pending(profile, flow)  # already this profile's: it only becomes the active one
+        return _cabinet(connector)
+    if not form.validate_on_submit():
+        return render_template("services/link_confirm.html", connector=connector, account=waiting,
+                               profile=profile, form=form)
+    if request.form.get("decision") != "link":
+        drop_pending()
+        flash(_("Account %(account)s was not linked.", account=waiting.label), "info")
+        return redirect(url_for("profiles.home"))
     try:
-        link_pending(profile)
+        link_pending(profile, flow)
     except LinkRefused:
         return render_template("services/link_refused.html", connector=connector,
                                account=waiting), 409
-    if not already:
-        flash(_("Account %(account)s is now linked to your business profile.",
-                account=waiting.label), "success")
+    flash(_("Account %(account)s is now linked to your business profile.",
+            account=waiting.label), "success")
     return _cabinet(connector)
 
 

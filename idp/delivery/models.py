@@ -25,7 +25,7 @@ class Message(db.Model):
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(8))  # "sms" or "email"
+    channel: Mapped[str] = mapped_column(String(8))  # "sms", "email", "http" (logout) or "job"
     kind: Mapped[str] = mapped_column(String(48))
     locale: Mapped[str] = mapped_column(String(5))
     recipient: Mapped[str] = mapped_column(String(254), index=True)

@@ -57,7 +57,11 @@ class OutboxTransport:
 
 
 def transport_for(channel: str, config) -> Transport:
-    """Build the configured transport of a channel (``sms``, ``email`` or ``http``)."""
+    """Build the configured transport of a channel (``sms``, ``email``, ``http`` or ``job``)."""
+    if channel == "job":
+        from idp.delivery.jobs import JobTransport
+
+        return JobTransport()
     if channel == "http":
         from idp.oauth.logout import BackchannelTransport
 

@@ -74,13 +74,15 @@ class Worker:
                 self.close()
         log.info("delivery worker %s stopped", self.name)
 
-    def run_once(self) -> int:
-        """Deliver the messages due now and read receipts; return how many were tried."""
+    def run_once(self, channels: tuple[str, ...] | None = None) -> int:
+        """Deliver the messages due now (of ``channels``, default all) and read receipts; return
+        how many were tried."""
         self._fail_interrupted()
         now = utcnow()
-        due = list(db.session.scalars(
-            db.select(Message.id).where(Message.state == QUEUED, Message.next_attempt_at <= now)
-            .order_by(Message.id).limit(self.batch)))
+        query = db.select(Message.id).where(Message.state == QUEUED, Message.next_attempt_at <= now)
+        if channels is not None:
+            query = query.where(Message.channel.in_(channels))
+        due = list(db.session.scalars(query.order_by(Message.id).limit(self.batch)))
         db.session.commit()
         tried = 0
         for message_id in due:

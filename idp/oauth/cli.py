@@ -17,6 +17,7 @@ from idp.oauth.clients import (
     list_clients,
     rotate_secret,
 )
+from idp.oauth.keys import ALGORITHMS
 
 
 @click.group("clients")
@@ -55,17 +56,20 @@ def _client_or_fail(client_id: str):
 @click.option("--scope", help="Scopes the client may ask for (space-separated).")
 @click.option("--backchannel-logout-uri", help="Where logout tokens are POSTed.")
 @click.option("--client-id", help="A chosen client id (default: random).")
+@click.option("--id-token-alg", type=click.Choice(ALGORITHMS),
+              help="How its ID tokens are signed (default: IDP_SIGNING_ALG).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with the secret, once).")
 @with_appcontext
 def create_command(name, redirect_uris, logout_uris, public, first_party, grants, scope,
-                   backchannel_logout_uri, client_id, as_json):
+                   backchannel_logout_uri, client_id, id_token_alg, as_json):
     """Register a client and print its id and (once) its secret."""
     try:
         registered = create_client(
             name, list(redirect_uris), public=public, first_party=first_party,
             grant_types=list(grants) or None, scope=scope,
             post_logout_redirect_uris=list(logout_uris),
-            backchannel_logout_uri=backchannel_logout_uri, client_id=client_id)
+            backchannel_logout_uri=backchannel_logout_uri, client_id=client_id,
+            id_token_alg=id_token_alg)
     except ClientError as exc:
         raise click.ClickException(str(exc)) from exc
     _print(describe(registered.client, registered.secret), as_json)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from idp.extensions import db
+from idp.oauth.keys import ALGORITHMS
 from idp.oauth.models import (
     AuthorizationCode,
     Client,
@@ -76,7 +77,7 @@ def create_client(name: str, redirect_uris: list[str], *, public: bool = False,
                   first_party: bool = False, grant_types: list[str] | None = None,
                   scope: str | None = None, post_logout_redirect_uris: list[str] | None = None,
                   backchannel_logout_uri: str | None = None,
-                  client_id: str | None = None) -> Registered:
+                  client_id: str | None = None, id_token_alg: str | None = None) -> Registered:
     """Register a client; a confidential client gets a secret, returned here and never again."""
     grant_types = list(dict.fromkeys(grant_types or ["authorization_code", "refresh_token"]))
     unknown = set(grant_types) - set(GRANT_TYPES)
@@ -88,6 +89,8 @@ def create_client(name: str, redirect_uris: list[str], *, public: bool = False,
         raise ClientError("the authorization code grant needs at least one --redirect-uri")
     if not name.strip() or len(name) > 100:
         raise ClientError("the name must be 1 to 100 characters")
+    if id_token_alg is not None and id_token_alg not in ALGORITHMS:
+        raise ClientError(f"ID tokens are signed with one of {', '.join(ALGORITHMS)}")
     client_id = client_id or _new_client_id()
     if len(client_id) > 64 or db.session.scalar(db.select(Client.id).where(Client.client_id == client_id)):
         raise ClientError(f"client id {client_id!r} is taken or too long")
@@ -101,10 +104,15 @@ def create_client(name: str, redirect_uris: list[str], *, public: bool = False,
         grant_types_json=json.dumps(grant_types), scope=" ".join((scope or DEFAULT_SCOPE).split()),
         first_party=first_party,
         backchannel_logout_uri=check_uri(backchannel_logout_uri, False, "back-channel logout URI")
-        if backchannel_logout_uri else None)
+        if backchannel_logout_uri else None, id_token_signed_response_alg=id_token_alg)
     db.session.add(client)
     db.session.commit()
     return Registered(client, secret)
+
+
+def id_token_alg(client: Client) -> str:
+    """The algorithm that signs the client's ID tokens."""
+    return client.id_token_signed_response_alg or current_app.config["IDP_SIGNING_ALG"]
 
 
 def find_client(client_id: str) -> Client | None:
@@ -145,6 +153,7 @@ def describe(client: Client, secret: str | None = None) -> dict:
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
         "grant_types": client.grant_types, "scope": client.scope,
         "backchannel_logout_uri": client.backchannel_logout_uri,
+        "id_token_signed_response_alg": id_token_alg(client),
         "token_endpoint_auth_method": "none" if client.public else "client_secret_basic",
         "created_at": client.created_at.isoformat(timespec="seconds") + "Z",
     }

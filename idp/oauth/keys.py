@@ -106,18 +106,27 @@ def forget_cached_keys() -> None:
     _cache().clear()
 
 
-def signing_key() -> tuple[str, str, ECKey | RSAKey]:
-    """Return (kid, alg, private key) of the key that signs now."""
+def signing_key(alg: str | None = None) -> tuple[str, str, ECKey | RSAKey]:
+    """Return (kid, alg, private key) of the key that signs now with ``alg`` (default:
+    IDP_SIGNING_ALG; a client may have its ID tokens signed with the other algorithm)."""
+    alg = alg or current_app.config["IDP_SIGNING_ALG"]
+
     def build():
-        key = ensure_keys(current_app.config["IDP_SIGNING_ALG"])
+        key = ensure_keys(alg)
         return key.kid, key.alg, private_key(key)
-    return _cached("signing", build)
+    return _cached(f"signing-{alg}", build)
+
+
+def ensure_all_keys() -> None:
+    """Make sure every algorithm has its keys (RS256 is there for clients that ask for it)."""
+    for alg in ALGORITHMS:
+        ensure_keys(alg)
 
 
 def public_jwks() -> dict:
     """Return the published JWKS, cached for a few seconds per process."""
     def build():
-        ensure_keys(current_app.config["IDP_SIGNING_ALG"])
+        ensure_all_keys()
         return jwks()
     return _cached("jwks", build)
 

@@ -72,6 +72,8 @@ class Client(db.Model):
     scope: Mapped[str] = mapped_column(String(500), default="openid")
     first_party: Mapped[bool] = mapped_column(default=False)
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(254))
+    # How its ID tokens are signed (ES256 or RS256); None: the provider's IDP_SIGNING_ALG.
+    id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     secret_rotated_at: Mapped[datetime | None]
 

@@ -25,6 +25,7 @@ from idp.config import LANGUAGES
 from idp.connectors.links import activate, links_of, posted_link
 from idp.extensions import csrf, db
 from idp.forms import EmptyForm
+from idp.oauth.checks import GRANT_CHECKS, RAW_CHECKS, first_refusal
 from idp.oauth.keys import public_jwks
 from idp.oauth.models import ACR_MULTI_FACTOR, Client, Consent
 from idp.oauth.server import Authorization, authorization_server
@@ -62,17 +63,25 @@ def _error_response(error: OAuth2Error) -> Response:
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
-def authorize():
-    """The authorization endpoint (query on GET, the consent form on POST)."""
+@csrf.exempt  # a protocol request, which may be a form POST (Core §3.1.2.1); our consent form
+def authorize():  # still proves its CSRF token (``_answered_consent``)
+    """The authorization endpoint (query on GET, form-encoded on POST, and the consent form)."""
+    params = request.values
+    refused = first_refusal(RAW_CHECKS, params)
+    if refused is not None:
+        return _error_response(refused)
     profile = current_profile()
     server = authorization_server()
     try:
         grant = server.get_consent_grant(end_user=profile)
     except OAuth2Error as error:
         return _error_response(error)
+    refused = first_refusal(GRANT_CHECKS, params, grant.redirect_uri, params.get("state"))
+    if refused is not None:
+        return _error_response(refused)
     client: Client = grant.client
-    params = request.values
     prompts = set(params.get("prompt", "").split())
+    decision = request.form.get("decision") if request.method == "POST" else None
     _remember_ui_locale(params.get("ui_locales", ""))
 
     reason = _why_sign_in_again(profile, params, prompts)
@@ -82,7 +91,7 @@ def authorize():
                                                       state=params.get("state")))
         return _to_sign_in(params, step_up=reason == "step_up")
 
-    if "select_account" in prompts and request.method == "GET":
+    if "select_account" in prompts and decision is None:
         continue_url = _authorize_url(params, drop_prompts={"select_account"})
         scopes = (grant.request.scope or "").split()
         return render_template("oauth/select_account.html", client=client, profile=profile,
@@ -92,22 +101,23 @@ def authorize():
                                form=EmptyForm())
 
     scopes = (grant.request.scope or "").split()
-    if not _consented(profile, client, scopes, prompts):
+    if decision is not None:
+        _answered_consent()
+        if decision != "allow":  # a denial is always one, whatever was agreed before
+            record("oauth.consent_denied", profile.id, client=client.client_id)
+            db.session.commit()
+            return _error_response(AccessDeniedError(redirect_uri=grant.redirect_uri,
+                                                     state=params.get("state")))
+        if not client.first_party:
+            _save_consent(profile.id, client, scopes)
+    elif not _consented(profile, client, scopes, prompts):
         if "none" in prompts:
             return _error_response(ConsentRequiredError(redirect_uri=grant.redirect_uri,
                                                         state=params.get("state")))
-        form = EmptyForm()
-        if request.method == "POST" and form.validate_on_submit():
-            if request.form.get("decision") != "allow":
-                record("oauth.consent_denied", profile.id, client=client.client_id)
-                db.session.commit()
-                return _error_response(AccessDeniedError(redirect_uri=grant.redirect_uri,
-                                                         state=params.get("state")))
-            _save_consent(profile.id, client, scopes)
-        else:
-            return render_template("oauth/consent.html", client=client, profile=profile,
-                                   scopes=[(s, SCOPE_TEXTS[s]) for s in scopes if s in SCOPE_TEXTS],
-                                   form=form, action=_authorize_url(params, drop_prompts={"consent"}))
+        return render_template("oauth/consent.html", client=client, profile=profile,
+                               scopes=[(s, SCOPE_TEXTS[s]) for s in scopes if s in SCOPE_TEXTS],
+                               form=EmptyForm(),
+                               action=_authorize_url(params, drop_prompts={"consent"}))
 
     row = current_session_row()
     if row.sid is None:
@@ -120,6 +130,11 @@ def authorize():
     return _with_issuer(response)
 
 
+def _answered_consent() -> None:
+    """The consent form was sent: it must carry this session's CSRF token (raises CSRFError)."""
+    csrf.protect()
+
+
 def _why_sign_in_again(profile, params, prompts) -> str | None:
     """Return why the person must sign in now ("login" or "step_up"), or None."""
     if profile is None or "login" in prompts:
@@ -127,8 +142,8 @@ def _why_sign_in_again(profile, params, prompts) -> str | None:
     row = current_session_row()
     if row is None or row.authenticated_at is None:
         return "login"
-    max_age = params.get("max_age", "")
-    if max_age.isdigit() and (utcnow() - row.authenticated_at).total_seconds() > int(max_age):
+    max_age = params.get("max_age")  # a number: check_max_age refused anything else
+    if max_age is not None and (utcnow() - row.authenticated_at).total_seconds() > int(max_age):
         return "login"
     hint = params.get("id_token_hint")
     if hint:

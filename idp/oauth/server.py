@@ -23,6 +23,7 @@ from flask import current_app
 
 from idp.extensions import db
 from idp.oauth import claims
+from idp.oauth.clients import id_token_alg
 from idp.oauth.keys import signing_key
 from idp.oauth.models import (
     AuthorizationCode,
@@ -131,19 +132,27 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         db.session.commit()
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+        """The client's unused, unexpired code. It is used up only once the whole request is
+        valid (``authenticate_user``): a caller without the right PKCE verifier or redirect URI
+        cannot burn the code of the client that has them."""
         row = db.session.get(AuthorizationCode, token_digest(code))
         if row is None or row.client_id != client.client_id:
             return None
-        # A second use means the code leaked: what the first use issued is revoked too.
-        if not _use_once(AuthorizationCode, AuthorizationCode.code_hash, row.code_hash,
-                         row.grant_id, "code_reuse"):
+        if row.used_at is not None:
+            # A second use means the code leaked: what the first use issued is revoked too.
+            revoke_grant(row.grant_id, "code_reuse")
+            db.session.commit()
             return None
         return None if row.expires_at < utcnow() else row
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
-        """Nothing to do: the code was marked used when it was looked up."""
+        """Nothing to do: the code was marked used before the tokens were made."""
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> AuthorizedProfile | None:
+        """Use the code up (after every check passed); of two simultaneous uses one wins."""
+        if not _use_once(AuthorizationCode, AuthorizationCode.code_hash,
+                         authorization_code.code_hash, authorization_code.grant_id, "code_reuse"):
+            return None
         profile = db.session.get(Profile, authorization_code.profile_id)
         return AuthorizedProfile.of_code(authorization_code, profile) if profile else None
 
@@ -152,13 +161,13 @@ class OpenIDConnect(OpenIDCode):
     """Adds the ID token to the code grant's token response."""
 
     def resolve_client_private_key(self, client: Client):
-        return signing_key()[2]
+        return signing_key(id_token_alg(client))[2]
 
     def get_client_algorithm(self, client: Client) -> str:
-        return signing_key()[1]
+        return id_token_alg(client)
 
     def get_encode_header(self, client: Client) -> dict:
-        kid, alg, _ = signing_key()
+        kid, alg, _ = signing_key(id_token_alg(client))
         return {"alg": alg, "kid": kid, "typ": ID_TOKEN_TYPE}
 
     def get_client_claims(self, client: Client) -> dict:
@@ -244,7 +253,8 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 # --- the server -----------------------------------------------------------------------------
 
 def _query_client(client_id: str) -> Client | None:
-    if not client_id or len(client_id) > 64:
+    if not isinstance(client_id, str) or not client_id or len(client_id) > 64 \
+            or "\x00" in client_id:  # e.g. from Basic credentials; PostgreSQL refuses NUL
         return None
     return db.session.scalar(db.select(Client).where(Client.client_id == client_id))
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from idp.extensions import csrf, db
 from idp.i18n import LANGUAGES
 from idp.links import external_url
-from idp.oauth.keys import public_jwks
+from idp.oauth.keys import ALGORITHMS, public_jwks
 from idp.oauth.models import ACR_MULTI_FACTOR, ACR_PASSWORD, Client
 from idp.oauth.server import CLIENT_AUTH_METHODS, authorization_server
 from idp.oauth.tokens import issuer
@@ -40,7 +40,8 @@ def discovery():
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [alg],
+        # RS256 must be there (Discovery §3); ES256 is the default, RS256 on a client's request.
+        "id_token_signing_alg_values_supported": list(dict.fromkeys([alg, *ALGORITHMS])),
         "userinfo_signing_alg_values_supported": [alg],
         "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
         "revocation_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
@@ -82,9 +83,25 @@ def token():
 @csrf.exempt
 def userinfo():
     """Claims about the profile an access token was issued for."""
-    response = authorization_server().create_endpoint_response("userinfo")
+    response = _without_bearer_token() or authorization_server().create_endpoint_response("userinfo")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _without_bearer_token() -> Response | None:
+    """RFC 6750 §3.1: a request with no bearer token at all gets the challenge without an error
+    code; a malformed one is an ``invalid_request``. None when a token is there to check."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        response = Response(status=401)
+        response.headers["WWW-Authenticate"] = f'Bearer realm="{issuer()}"'
+        return response
+    if not token.strip():
+        response = jsonify(error="invalid_request", error_description="The bearer token is empty.")
+        response.status_code = 400
+        response.headers["WWW-Authenticate"] = f'Bearer realm="{issuer()}", error="invalid_request"'
+        return response
+    return None
 
 
 @bp.post("/revoke")

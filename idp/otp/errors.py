@@ -35,3 +35,11 @@ class ResendTooSoon(OtpError):
 
 class BudgetExceeded(OtpError):
     """The SMS budget of this number, address or prefix is spent for now."""
+
+
+class ProofRequired(OtpError):
+    """A shared budget is spent: the SMS goes out once the browser solves a proof of work."""
+
+
+class BudgetUnavailable(OtpError):
+    """The budgets cannot be counted (their storage is unreachable), so no SMS is sent."""

@@ -9,10 +9,12 @@ from flask_babel import ngettext
 from idp.otp.errors import (
     AttemptsExhausted,
     BudgetExceeded,
+    BudgetUnavailable,
     CodeExpired,
     CodeInvalid,
     FlowUnknown,
     OtpError,
+    ProofRequired,
     ResendTooSoon,
 )
 
@@ -31,17 +33,35 @@ def otp_error_text(error: OtpError) -> str:
                         "A new code can be sent in %(num)d seconds.", error.seconds)
     if isinstance(error, BudgetExceeded):
         return _("Too many SMS were sent to this number or from your network. Try again later.")
+    if isinstance(error, ProofRequired):
+        return _("Many codes were asked for from your network or for this number lately. Your "
+                 "browser makes a short check first; the code is sent when it is done.")
+    if isinstance(error, BudgetUnavailable):
+        return _("We cannot send SMS right now. Try again in a few minutes.")
     if isinstance(error, FlowUnknown):
         return _("This step has ended. Start again.")
     return _("The code could not be checked. Try again.")
 
 
+def letter_refusal(key: str) -> str | None:
+    """Count a letter to a typed address against ``key``'s budget; the sentence to show if refused."""
+    from idp.otp.budgets import spend_letter_budget
+
+    try:
+        if spend_letter_budget(key):
+            return None
+    except BudgetUnavailable:
+        return _("We cannot send letters right now. Try again in a few minutes.")
+    return _("Too many letters were sent for this profile or account lately. Try again later.")
+
+
 def resend_and_tell(challenge_id: str | None, purpose: str, locale: str) -> None:
     """Send a flow's code again and tell the user, by a flash message, how it went."""
     from idp.otp import services as otp
+    from idp.security import pow
 
     try:
-        otp.resend(challenge_id, purpose, locale)
+        otp.resend(challenge_id, purpose, locale, proof=pow.submitted())
         flash(_("We sent a new code."), "info")
     except OtpError as error:
         flash(otp_error_text(error), "error")

@@ -29,3 +29,5 @@ class SmsChallenge(db.Model):
     notice_kind: Mapped[str | None] = mapped_column(String(48))
     message_id: Mapped[int | None]
     verified_at: Mapped[datetime | None]
+    # Which SMS budgets its sends draw on (idp.otp.budgets): "stranger" or "proven".
+    budget: Mapped[str] = mapped_column(String(8), default="stranger")

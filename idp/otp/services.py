@@ -15,17 +15,16 @@ from flask import current_app
 
 from idp.delivery.services import send
 from idp.extensions import db
-from idp.otp.budgets import spend_sms_budget
+from idp.otp.budgets import STRANGER, spend
 from idp.otp.errors import (
     AttemptsExhausted,
-    BudgetExceeded,
     CodeExpired,
     CodeInvalid,
     FlowUnknown,
     ResendTooSoon,
 )
 from idp.otp.models import SmsChallenge
-from idp.security.crypto import keyed_hash, same_hash
+from idp.security.crypto import keyed_hash
 from idp.timeutil import utcnow
 
 
@@ -38,36 +37,39 @@ def _code_hash(challenge_id: str, code: str) -> str:
 
 
 def start_challenge(purpose: str, phone: str, locale: str, profile_id: int | None = None,
-                    send_code: bool = True, notice_kind: str | None = None) -> SmsChallenge:
+                    send_code: bool = True, notice_kind: str | None = None,
+                    budget: str = STRANGER, proof: str | None = None) -> SmsChallenge:
     """Start a challenge for ``phone`` and send its SMS.
 
     With ``send_code=False`` the SMS is ``notice_kind`` instead of a code (or none at all when
     it is None) and no code can ever match: the page that follows behaves exactly as if a code
     had been sent, and the send budgets are spent the same way.
-    Raises BudgetExceeded when no SMS may be sent to this number from here now.
+    ``budget`` says which budgets the SMS draws on (``idp.otp.budgets``: STRANGER, or PROVEN for
+    the profile ``profile_id`` that has just given its password); ``proof`` is a proof of work,
+    needed once a stranger's budget is spent. Raises what ``budgets.spend`` raises.
     """
-    if not spend_sms_budget(phone):
-        raise BudgetExceeded()
+    spend(phone, budget, profile_id, proof)
     ttl = timedelta(seconds=current_app.config["IDP_OTP_TTL_SECONDS"])
     now = utcnow()
     challenge = SmsChallenge(id=secrets.token_urlsafe(32), purpose=purpose, phone=phone,
                              profile_id=profile_id, created_at=now, last_sent_at=now,
                              expires_at=now + ttl, sends=1, failed_attempts=0,
-                             sends_code=send_code, notice_kind=None if send_code else notice_kind)
+                             sends_code=send_code, notice_kind=None if send_code else notice_kind,
+                             budget=budget)
     db.session.add(challenge)
     _send(challenge, locale, send_code, notice_kind)
     return challenge
 
 
-def resend(challenge_id: str | None, purpose: str, locale: str) -> SmsChallenge:
+def resend(challenge_id: str | None, purpose: str, locale: str, proof: str | None = None
+           ) -> SmsChallenge:
     """Send a new code for a live challenge; the old code stops working, the tries stay counted."""
     challenge = _live(challenge_id, purpose)
     wait = current_app.config["IDP_OTP_RESEND_SECONDS"] - (
         utcnow() - challenge.last_sent_at).total_seconds()
     if wait > 0:
         raise ResendTooSoon(math.ceil(wait))
-    if not spend_sms_budget(challenge.phone):
-        raise BudgetExceeded()
+    spend(challenge.phone, challenge.budget, challenge.profile_id, proof)
     now = utcnow()
     challenge.last_sent_at = now
     challenge.expires_at = now + timedelta(seconds=current_app.config["IDP_OTP_TTL_SECONDS"])
@@ -77,21 +79,34 @@ def resend(challenge_id: str | None, purpose: str, locale: str) -> SmsChallenge:
 
 
 def verify(challenge_id: str | None, purpose: str, code: str) -> SmsChallenge:
-    """Check ``code`` against the flow's challenge and use it up; raise an OtpError otherwise."""
+    """Check ``code`` against the flow's challenge and use it up; raise an OtpError otherwise.
+
+    A try is taken before the code is compared (a conditional UPDATE of the tries), and the code is
+    used up by another one (``WHERE code_hash = …``), so parallel requests never compare more than
+    IDP_OTP_MAX_ATTEMPTS codes and one code opens one flow once.
+    """
     challenge = _live(challenge_id, purpose)
     if utcnow() > challenge.expires_at:
         raise CodeExpired()
-    if not same_hash(challenge.code_hash, _code_hash(challenge.id, code.strip())):
-        challenge.failed_attempts += 1
-        db.session.commit()
-        remaining = current_app.config["IDP_OTP_MAX_ATTEMPTS"] - challenge.failed_attempts
-        if remaining <= 0:
-            raise AttemptsExhausted()
-        raise CodeInvalid(remaining)
-    challenge.verified_at = utcnow()
-    challenge.code_hash = None  # single use
+    most = current_app.config["IDP_OTP_MAX_ATTEMPTS"]
+    live = (SmsChallenge.id == challenge.id, SmsChallenge.verified_at.is_(None))
+    taken = db.session.execute(db.update(SmsChallenge).where(
+        *live, SmsChallenge.failed_attempts < most)
+        .values(failed_attempts=SmsChallenge.failed_attempts + 1)).rowcount
+    used = taken == 1 and db.session.execute(db.update(SmsChallenge).where(
+        *live, SmsChallenge.code_hash == _code_hash(challenge.id, code.strip()))
+        .values(verified_at=utcnow(), code_hash=None,  # single use; the right code costs no try
+                failed_attempts=SmsChallenge.failed_attempts - 1)).rowcount == 1
     db.session.commit()
-    return challenge
+    db.session.refresh(challenge)
+    if used:
+        return challenge
+    if challenge.verified_at is not None:
+        raise FlowUnknown()
+    remaining = most - challenge.failed_attempts
+    if remaining <= 0:
+        raise AttemptsExhausted()
+    raise CodeInvalid(remaining)
 
 
 def seconds_until_resend(challenge_id: str | None) -> int:

@@ -21,7 +21,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from idp.connectors.links import LinkRefused, link_pending
+from idp.auth.views import code_limit
+from idp.connectors.links import LinkRefused, account_to_link, flow_of, link_pending
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
@@ -37,6 +38,7 @@ from idp.profiles.services import (
     replace_unconfirmed_email,
     send_confirmation,
 )
+from idp.security import pow
 from idp.sessions.services import current_profile
 
 bp = Blueprint("registration", __name__, url_prefix="/register")
@@ -74,7 +76,8 @@ def phone():
         try:
             challenge = otp.start_challenge("register", number, current_locale(),
                                             send_code=not registered,
-                                            notice_kind="sms_already_registered")
+                                            notice_kind="sms_already_registered",
+                                            proof=pow.submitted())
         except OtpError as error:
             form.phone.errors.append(otp_error_text(error))
         else:
@@ -85,6 +88,7 @@ def phone():
 
 
 @bp.route("/code", methods=["GET", "POST"])
+@limiter.limit(code_limit, methods=["POST"])
 def code():
     """Step 2: the code sent by SMS."""
     state = _state()
@@ -145,17 +149,18 @@ def password():
                     "password."), "error")
             return redirect(url_for("auth.signin"))
         send_confirmation(profile)
-        _link_service_account(profile)
+        if request.form.get("link_account") == "y":
+            _link_service_account(profile, flow_of(state.get("next")))
         session[STATE] = {"profile_id": profile.id, "next": state.get("next", "/"),
                           "email_sent_at": time.time()}
         return redirect(url_for("registration.email_sent"))
-    return _page("password", "password", form=form)
+    return _page("password", "password", form=form, linking=account_to_link(state.get("next")))
 
 
-def _link_service_account(profile: Profile) -> None:
+def _link_service_account(profile: Profile, flow: str | None) -> None:
     """Registration started at a service's login (seed 004 §1.7): link the account it proved."""
     try:
-        linked = link_pending(profile)
+        linked = link_pending(profile, flow)
     except LinkRefused:
         flash(_("The service account you signed in with already belongs to another business "
                 "profile; it was not linked."), "error")
@@ -187,7 +192,7 @@ def _email_wait() -> int:
 
 
 def _email_budget() -> str:
-    return "5/hour"
+    return current_app.config["IDP_EMAIL_SEND_LIMIT"]
 
 
 @bp.post("/email/resend")

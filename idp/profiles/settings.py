@@ -15,16 +15,16 @@ from idp.auth import recovery_codes, totp
 from idp.auth.errors import Locked, Throttled, WrongCredentials
 from idp.auth.guards import login_required
 from idp.auth.services import reauthenticate
-from idp.auth.views import credential_error
+from idp.auth.views import code_limit, credential_error
 from idp.delivery.services import send
-from idp.extensions import db
+from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm
 from idp.i18n import current_locale
 from idp.oauth.access import applications, revoke_application
 from idp.oauth.logout import revoke_all
 from idp.otp import services as otp
 from idp.otp.errors import OtpError
-from idp.otp.messages import otp_error_text, resend_and_tell
+from idp.otp.messages import letter_refusal, otp_error_text, resend_and_tell
 from idp.profiles.errors import PhoneTaken
 from idp.profiles.forms import (
     ChangeEmailForm,
@@ -34,6 +34,7 @@ from idp.profiles.forms import (
     TotpEnrolForm,
 )
 from idp.profiles.services import change_phone, find_by_phone, request_email_change, set_password
+from idp.security import pow
 from idp.sessions.services import (
     active_sessions,
     current_profile,
@@ -96,10 +97,14 @@ def email():
     """Ask for a new e-mail address; it changes when the link sent there is followed."""
     form = ChangeEmailForm()
     if form.validate_on_submit() and _password_ok(form):
-        request_email_change(current_profile(), form.email.data.strip())
-        flash(_("We sent a confirmation link to %(email)s. The address changes when you follow "
-                "it.", email=form.email.data.strip().lower()), "info")
-        return redirect(url_for("settings.index"))
+        refusal = letter_refusal(f"profile:{current_profile().id}")
+        if refusal:
+            form.email.errors.append(refusal)
+        else:
+            request_email_change(current_profile(), form.email.data.strip())
+            flash(_("We sent a confirmation link to %(email)s. The address changes when you "
+                    "follow it.", email=form.email.data.strip().lower()), "info")
+            return redirect(url_for("settings.index"))
     return render_template("settings/email.html", form=form)
 
 
@@ -118,7 +123,8 @@ def phone():
             try:
                 challenge = otp.start_challenge("change_phone", new_phone, current_locale(),
                                                 profile.id, send_code=not taken,
-                                                notice_kind="sms_already_registered")
+                                                notice_kind="sms_already_registered",
+                                                proof=pow.submitted())
             except OtpError as error:
                 form.phone.errors.append(otp_error_text(error))
             else:
@@ -129,6 +135,7 @@ def phone():
 
 @bp.route("/phone/code", methods=["GET", "POST"])
 @login_required
+@limiter.limit(code_limit, methods=["POST"])
 def phone_code():
     """Finish a phone change with the code sent to the new number."""
     state = session.get(PHONE_CHANGE)
@@ -201,8 +208,8 @@ def totp_enrol():
     profile = current_profile()
     if profile.totp_enabled:
         return redirect(url_for("settings.totp_disable"))
-    secret = session.get(TOTP_ENROL) or totp.new_secret()
-    session[TOTP_ENROL] = secret
+    secret = totp.enrolment_secret(session.get(TOTP_ENROL), profile) or totp.new_secret()
+    session[TOTP_ENROL] = totp.seal_enrolment(secret, profile)
     form = TotpEnrolForm()
     if form.validate_on_submit() and _password_ok(form):
         step = totp.matching_step(secret, form.code.data)

@@ -48,6 +48,13 @@ def keyed_hash(purpose: str, value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
+def derived_key(purpose: str) -> bytes:
+    """Return a 32-byte key for ``purpose``, derived from ``IDP_SECRET_KEY`` with HKDF."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=f"business-id {purpose}".encode()).derive(
+        current_app.config["SECRET_KEY"].encode())
+
+
 def same_hash(a: str | None, b: str) -> bool:
     """Compare two hashes in constant time; ``None`` never matches."""
     return a is not None and hmac.compare_digest(a, b)

@@ -18,6 +18,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
+from idp.errors import DB_UNAVAILABLE
 from idp.extensions import db
 from idp.sessions.models import WebSession
 from idp.sessions.signals import sessions_ended
@@ -26,9 +27,6 @@ from idp.timeutil import utcnow
 log = logging.getLogger("idp.sessions")
 
 TOUCH_EVERY = timedelta(seconds=60)  # how stale last_seen_at may get before it is written
-# A service account proven by its own credentials waits across the sign-in to be linked to the
-# profile (idp.connectors.links); it was proven in this browser, so it may follow the person in.
-CARRIED_THROUGH_SIGN_IN = ("service_link",)
 
 
 def hash_token(token: str) -> str:
@@ -48,18 +46,18 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = False
         self.regenerate = False
         self.ended = False
+        self.unreadable = False  # the row could not be read: never write over it
         self.profile_id = row.profile_id if row else None
         self.authenticated_at = row.authenticated_at if row else None
         self.amr = row.amr.split() if row and row.amr else []
 
-    def authenticate(self, profile_id: int, amr: list[str]) -> None:
+    def authenticate(self, profile_id: int, amr: list[str], keep: dict | None = None) -> None:
         """Mark the session as signed in; a new token is issued when the response is sent.
 
-        Nothing of the anonymous session survives but the keys of ``CARRIED_THROUGH_SIGN_IN``.
+        Nothing of the session before survives but ``keep`` (what the caller carries through).
         """
-        carried = {key: self[key] for key in CARRIED_THROUGH_SIGN_IN if key in self}
         self.clear()
-        self.update(carried)
+        self.update(keep or {})
         self.profile_id = profile_id
         self.authenticated_at = utcnow()
         self.amr = amr
@@ -82,8 +80,16 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
-        row = db.session.scalar(db.select(WebSession).where(
-            WebSession.token_hash == hash_token(token), WebSession.ended_at.is_(None)))
+        try:
+            row = db.session.scalar(db.select(WebSession).where(
+                WebSession.token_hash == hash_token(token), WebSession.ended_at.is_(None)))
+        except SQLAlchemyError as exc:
+            # The database is away: the request is answered 503 (idp.errors), the session kept.
+            db.session.rollback()
+            request.environ[DB_UNAVAILABLE] = exc
+            unreadable = ServerSession()
+            unreadable.unreadable = True
+            return unreadable
         if row is None or self._expired(app, row, utcnow()):
             return ServerSession()
         try:
@@ -95,6 +101,8 @@ class DatabaseSessionInterface(SessionInterface):
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         name, domain, path = (self.get_cookie_name(app), self.get_cookie_domain(app),
                               self.get_cookie_path(app))
+        if session.unreadable:
+            return
         now = utcnow()
         row = session.row
         try:

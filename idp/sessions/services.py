@@ -21,9 +21,10 @@ def current_profile() -> Profile | None:
     return g.profile
 
 
-def sign_in(profile: Profile, amr: list[str]) -> None:
-    """Sign this browser in as ``profile`` after the methods in ``amr`` (new session token)."""
-    session.authenticate(profile.id, amr)
+def sign_in(profile: Profile, amr: list[str], keep: dict | None = None) -> None:
+    """Sign this browser in as ``profile`` after the methods in ``amr`` (new session token); the
+    session keeps nothing of before but ``keep``."""
+    session.authenticate(profile.id, amr, keep)
     g.profile = profile
 
 

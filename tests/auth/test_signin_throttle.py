@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from idp.auth import throttle
+from idp.auth.errors import Locked
 from tests.helpers import PASSWORD, is_signed_in, sign_in, submit, translated
 
 WRONG = "The phone number, e-mail or password is wrong."
@@ -75,13 +76,16 @@ def test_the_account_locks_at_the_configured_failures(client, users):
     assert not is_signed_in(client)
 
 
+@pytest.mark.idp_settings(IDP_SIGNIN_FREE_FAILURES=1000)  # no delays: only the lock counts
 def test_the_lock_comes_at_the_hundredth_consecutive_failure(app):
     with app.test_request_context():
         for _ in range(99):
-            throttle.record_failure("+380671234567")
+            throttle.take("+380671234567")
         assert not throttle.check("+380671234567").locked
-        throttle.record_failure("+380671234567")
+        throttle.take("+380671234567")
         assert throttle.check("+380671234567").locked
+        with pytest.raises(Locked):
+            throttle.take("+380671234567")
 
 
 @pytest.mark.idp_settings(IDP_SIGNIN_LOCK_FAILURES=3, IDP_SIGNIN_FREE_FAILURES=100)

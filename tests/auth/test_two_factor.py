@@ -19,6 +19,8 @@ from tests.helpers import (
 )
 
 USED = "The code is wrong or was already used."
+REUSED = ("This code was already used. Wait for the next code in your authenticator app (it "
+          "changes every 30 seconds).")
 
 
 def turn_on_sms(client) -> list[str]:
@@ -53,6 +55,7 @@ def test_sms_two_factor_needs_the_code_sent_to_the_profile_phone(client, users, 
     assert is_signed_in(client)
 
 
+@pytest.mark.idp_settings(IDP_SIGNIN_FREE_FAILURES=10)  # the code's own count, without delays
 def test_a_wrong_sms_code_at_sign_in_counts_down(client, users, outbox):
     profile = users.create(sms_2fa_enabled=True)
     sign_in(client, profile.phone)
@@ -86,14 +89,15 @@ def test_a_totp_code_works_once_per_time_step(app, client, users, clock):
 
     first = app.test_client()
     assert sign_in(first, profile.phone).location == "/signin/verify"
-    # The code that turned the app on is spent: the same time step cannot sign in.
-    assert submit(first, "/signin/verify", {"code": totp.now()}).errors == [USED]
+    # The code that turned the app on is spent: the same time step cannot sign in, and the page
+    # says why (RFC 6238 §5.2 accepts each code once).
+    assert submit(first, "/signin/verify", {"code": totp.now()}).errors == [REUSED]
     clock(30)
     assert submit(first, "/signin/verify", {"code": totp.now()}).location == "/"
 
     second = app.test_client()
     sign_in(second, profile.phone)
-    assert submit(second, "/signin/verify", {"code": totp.now()}).errors == [USED]
+    assert submit(second, "/signin/verify", {"code": totp.now()}).errors == [REUSED]
     assert not is_signed_in(second)
     clock(30)
     assert submit(second, "/signin/verify", {"code": totp.now()}).location == "/"

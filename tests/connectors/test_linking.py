@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -10,7 +12,7 @@ import time_machine
 from idp.connectors.models import ServiceLink
 from idp.extensions import db
 from idp.timeutil import utcnow
-from tests.helpers import PASSWORD, Page, find_profile, submit
+from tests.helpers import PASSWORD, Page, find_profile, link_through_sign_in, register, submit
 
 NUMBER_A = "+79260250730"
 NUMBER_B = "+79260250731"
@@ -32,15 +34,10 @@ def service_login(client, number: str, password: str = SIP_PASSWORD) -> Page:
     return submit(client, "/services/multifon/login", {"login": number, "password": password})
 
 
-def link_by_signing_in(client, phone: str, number: str) -> Page:
+def link_by_signing_in(client, phone: str, number: str, decision: str = "link") -> Page:
     page = service_login(client, number)
     assert page.location == "/services/multifon/link", page.errors
-    signin = submit(client, "/signin?next=/services/multifon/link/complete&reauth=1",
-                    {"identifier": phone, "password": PASSWORD})
-    assert signin.location == "/services/multifon/link/complete", signin.errors
-    response = client.get(signin.location)
-    return Page(response.status_code, response.headers.get("Location"),
-                response.get_data(as_text=True))
+    return link_through_sign_in(client, "/services/multifon", phone, decision=decision)
 
 
 def links(app, profile_id: int | None = None) -> list[tuple[int, str]]:
@@ -77,31 +74,110 @@ def test_sign_in_with_the_profile_links_the_account(app, client, users, accounts
     assert "+7 926 025-07-30" in home or "+7 (926) 025-07-30" in home
 
 
-def test_the_link_page_offers_sign_in_and_registration_with_the_service_number(client, accounts):
-    service_login(client, NUMBER_A)
+_OFFERS = re.compile(r'href="([^"]+)" data-link-(signin|register)')
+
+
+def offers(client) -> dict[str, str]:
+    """The sign-in and registration links the link page offers."""
     text = client.get("/services/multifon/link").get_data(as_text=True)
-    assert "/signin?next=/services/multifon/link/complete" in text
-    assert "/register?next=/services/multifon/link/complete&amp;phone=%2B79260250730" in text
+    return {kind: html.unescape(url) for url, kind in _OFFERS.findall(text)}
 
 
-def test_registering_from_the_service_login_links_the_account(app, client, outbox, accounts):
+def test_the_link_page_offers_sign_in_and_registration_in_its_flow(client, accounts):
     service_login(client, NUMBER_A)
-    start = "/register?next=/services/multifon/link/complete&phone=%2B79260250730"
+    found = offers(client)
+    complete = "/services/multifon/link/complete?flow="
+    assert parse_qs(urlsplit(found["signin"]).query)["next"][0].startswith(complete)
+    register = parse_qs(urlsplit(found["register"]).query)
+    assert register["next"][0].startswith(complete) and register["phone"] == [NUMBER_A]
+
+
+def register_from_the_link_page(client, outbox, link_account: bool = True) -> Page:
+    start = offers(client)["register"]
     assert f'value="{NUMBER_A}"' in client.get(start).get_data(as_text=True)  # offered as the phone
     assert submit(client, start, {"phone": NUMBER_A}).location == "/register/code"
     submit(client, "/register/code", {"code": outbox.code(NUMBER_A)})
     submit(client, "/register/details", {"last_name": "Koval", "first_name": "Olena",
                                          "email": "fresh@example.com", "accept_offer": "y"})
-    created = submit(client, "/register/password", {"password": PASSWORD, "confirm": PASSWORD})
+    text = client.get("/register/password").get_data(as_text=True)
+    assert "Link account +7 (926) 025-07-30 of MultiFon Business" in text  # named before linking
+    return submit(client, "/register/password", {"password": PASSWORD, "confirm": PASSWORD,
+                                                 **({"link_account": "y"} if link_account else {})})
+
+
+def test_registering_from_the_service_login_links_the_account(app, client, outbox, accounts):
+    service_login(client, NUMBER_A)
+    created = register_from_the_link_page(client, outbox)
     assert created.location == "/register/email"
     profile = find_profile(app, NUMBER_A)
     assert links(app) == [(profile.id, NUMBER_A)]
     # The e-mail link signs the new profile in and lands in the cabinet (seed 004 §1.6).
     link = outbox.link("fresh@example.com")
     confirmed = submit(client, link)
-    assert confirmed.location == "/services/multifon/link/complete"
+    assert confirmed.location.startswith("/services/multifon/link/complete?flow=")
     assert client.get(confirmed.location).headers["Location"] == "/services/multifon/"
     assert client.get("/services/multifon/").headers["Location"] == "/services/multifon/cabinet"
+
+
+def test_a_registration_that_declines_the_account_links_nothing(app, client, outbox, accounts):
+    service_login(client, NUMBER_A)
+    assert register_from_the_link_page(client, outbox, link_account=False).location == \
+        "/register/email"
+    assert links(app) == []
+
+
+def test_a_registration_begun_elsewhere_links_nothing(app, client, outbox, accounts):
+    service_login(client, NUMBER_A)
+    register(client, outbox, "+380671112299", email="else@example.com")  # not from the link page
+    assert links(app) == []
+
+
+def test_a_sign_in_begun_elsewhere_drops_the_waiting_account(app, client, users, accounts):
+    stranger_proved = service_login(client, NUMBER_A)
+    assert stranger_proved.location == "/services/multifon/link"
+    flow_url = parse_qs(urlsplit(offers(client)["signin"]).query)["next"][0]
+    profile = users.create()  # somebody else signs in at the usual page, in the same browser
+    assert submit(client, "/signin", {"identifier": profile.phone,
+                                      "password": PASSWORD}).location == "/"
+    assert client.get(flow_url).headers["Location"] == "/services/multifon/"
+    assert submit(client, flow_url, {"decision": "link"}, page="/security").location == \
+        "/services/multifon/"
+    assert links(app) == []
+
+
+def test_somebody_else_signing_in_drops_an_account_proven_by_a_signed_in_person(
+        app, client, users, accounts):
+    holder, other = users.create(), users.create()
+    submit(client, "/signin", {"identifier": holder.phone, "password": PASSWORD})
+    service_login(client, NUMBER_A)  # proven while the holder is signed in
+    signin_url = offers(client)["signin"]
+    page = submit(client, signin_url, {"identifier": other.phone, "password": PASSWORD})
+    assert client.get(page.location).headers["Location"] == "/services/multifon/"
+    assert links(app) == []
+
+
+def test_the_confirmation_names_the_account_and_may_be_declined(app, client, users, accounts):
+    profile = users.create()
+    service_login(client, NUMBER_A)
+    page = submit(client, offers(client)["signin"], {"identifier": profile.phone,
+                                                     "password": PASSWORD})
+    text = client.get(page.location).get_data(as_text=True)
+    assert "Link account +7 (926) 025-07-30?" in text and "Olena Koval" in text
+    assert links(app) == []  # nothing is linked before the person confirms
+    declined = submit(client, page.location, {"decision": "cancel"}, follow=True)
+    assert ("info", "Account +7 (926) 025-07-30 was not linked.") in declined.flashes
+    assert links(app) == []
+
+
+def test_signing_out_drops_the_waiting_account(app, client, users, accounts):
+    profile = users.create()
+    submit(client, "/signin", {"identifier": profile.phone, "password": PASSWORD})
+    service_login(client, NUMBER_A)
+    flow_url = parse_qs(urlsplit(offers(client)["signin"]).query)["next"][0]
+    submit(client, "/signout", page="/security")
+    submit(client, "/signin", {"identifier": profile.phone, "password": PASSWORD})
+    assert client.get(flow_url).headers["Location"] == "/services/multifon/"
+    assert links(app) == []
 
 
 def test_a_second_account_is_linked_and_the_chooser_appears(app, client, users, accounts):
@@ -137,10 +213,10 @@ def test_an_account_of_another_profile_is_not_relinked(app, client, users, accou
 def test_the_proven_account_waits_thirty_minutes(app, client, users, accounts):
     profile = users.create()
     service_login(client, NUMBER_A)
+    signin_url = offers(client)["signin"]
     with time_machine.travel(utcnow().timestamp() + 31 * 60, tick=False):
-        submit(client, "/signin", {"identifier": profile.phone, "password": PASSWORD})
-        assert client.get("/services/multifon/link/complete").headers["Location"] \
-            == "/services/multifon/"
+        page = submit(client, signin_url, {"identifier": profile.phone, "password": PASSWORD})
+        assert client.get(page.location).headers["Location"] == "/services/multifon/"
     assert links(app) == []
 
 
@@ -225,3 +301,23 @@ def test_the_chooser_refuses_what_is_not_one_of_the_profiles_links(app, client, 
     with app.app_context():
         assert db.session.scalar(db.select(ServiceLink.last_used_at).where(
             ServiceLink.account == NUMBER_B)) is None
+
+
+def test_a_form_sent_for_an_account_unlinked_meanwhile_says_so(app, client, users, accounts):
+    from idp.connectors.links import account_links, unlink
+
+    profile = users.create()
+    link_by_signing_in(client, profile.phone, NUMBER_A)
+    form_page = "/services/multifon/trunk-lines"
+    token_page = client.get(form_page).get_data(as_text=True)
+    assert 'name="service_account"' in token_page
+    with app.app_context():  # the operator unlinks it while the form is open
+        unlink(account_links("multifon", NUMBER_A)[0], None, "operator")
+    page = submit(client, form_page, {"service_account": NUMBER_A, "trunk_lines": "7"},
+                  page="/security", follow=True)
+    assert ("error", "Account +7 (926) 025-07-30 is no longer linked to your business profile, "
+                     "so nothing was changed.") in page.flashes
+    with app.app_context():
+        from connectors.multifon.store import ProvisioningStore
+
+        assert ProvisioningStore().overview(NUMBER_A).trunk_lines != 7

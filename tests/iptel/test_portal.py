@@ -7,7 +7,8 @@ import pytest
 import time_machine
 
 from connectors.iptel.models import ACTIVE, INACTIVE
-from tests.helpers import Page, find_profile, sign_in, submit
+from idp.extensions import db
+from tests.helpers import Page, find_profile, link_through_sign_in, sign_in, submit
 from tests.iptel.conftest import BASE, EMAIL, NUMBER, PASSWORD
 
 NEW = "MyOwnPassw0rd"
@@ -35,8 +36,7 @@ def test_initial_password_forces_a_new_one_then_the_account_is_linked(app, clien
     profile = users.create()
     link_page = client.get(f"{BASE}/link").get_data(as_text=True)
     assert "+380 44 227 0001" in link_page
-    submit(client, "/signin", {"identifier": profile.phone, "password": "Corr3ctHorseBattery"})
-    assert client.get(f"{BASE}/link/complete").headers["Location"] == f"{BASE}/cabinet"
+    assert link_through_sign_in(client, BASE, profile.phone).location == f"{BASE}/cabinet"
     assert "+380 44 227 0001" in client.get(f"{BASE}/cabinet").get_data(as_text=True)
 
 
@@ -146,3 +146,44 @@ def test_a_password_a_sip_phone_cannot_take_is_refused_at_activation(client, con
     assert page.status == 200
     assert "Use Latin letters, digits and punctuation, without spaces." in page.errors
     assert account().status == INACTIVE
+
+
+def test_forgot_password_does_the_same_work_for_any_number(app, client, active):
+    """The page stores one job whatever the number, and leaves the lookup to the worker."""
+    from idp.delivery.models import Message
+
+    def stored():
+        with app.app_context():
+            return [(m.channel, m.kind) for m in db.session.scalars(db.select(Message))]
+
+    submit(client, f"{BASE}/forgot", {"login": "+380 44 227 0001"})
+    submit(client, f"{BASE}/forgot", {"login": "+380 44 227 9999"})
+    assert stored() == [("job", "iptel_reset_request")] * 2
+
+
+def test_a_reset_ends_the_links_made_with_an_older_password(app, client, users, outbox, active,
+                                                            account):
+    from tests.iptel.conftest import link_account
+
+    intruder = users.create()  # linked the account while it had the old password
+    link_account(app, intruder)
+    submit(client, f"{BASE}/forgot", {"login": NUMBER})
+    submit(client, outbox.link(EMAIL, "iptel_reset_link"), {"password": NEW, "confirm": NEW})
+    with app.app_context():
+        from idp.connectors.links import account_links
+
+        assert account_links("iptel", NUMBER) == []
+    notice = outbox.last(EMAIL, "iptel_links_ended")
+    assert "that link has ended" in notice.text
+    # The intruder's open cabinet is refused; the owner links the account next and owns it.
+    intruder_browser = app.test_client()
+    sign_in(intruder_browser, intruder.phone)
+    assert intruder_browser.get(f"{BASE}/cabinet").headers["Location"] == f"{BASE}/"
+    owner = users.create()
+    owner_browser = app.test_client()
+    assert service_login(owner_browser, NEW).location == f"{BASE}/link"
+    assert link_through_sign_in(owner_browser, BASE, owner.phone).location == f"{BASE}/cabinet"
+    with app.app_context():
+        from idp.connectors.links import owner_of
+
+        assert owner_of("iptel", NUMBER).profile_id == owner.id

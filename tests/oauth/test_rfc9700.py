@@ -213,15 +213,25 @@ def test_an_authorization_request_without_s256_pkce_is_refused(app, client, sign
     assert table_count(app, AuthorizationCode) == 0
 
 
-def test_a_wrong_code_verifier_is_refused_and_burns_the_code(app, client, signed_in):
-    request = AuthorizationRequest(register_client(app))
+@pytest.mark.parametrize("public", [False, True], ids=["confidential", "public"])
+def test_a_wrong_code_verifier_is_refused_without_burning_the_code(app, client, signed_in, public):
+    request = AuthorizationRequest(register_client(app, public=public))
     code = authorize(client, request)["code"]
     response = exchange(client, request, code, code_verifier="x" * 43)
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_grant"
-    # Whoever tried the wrong verifier may hold the code: the right one no longer helps.
-    assert exchange(client, request, code).get_json()["error"] == "invalid_grant"
     assert table_count(app, Grant) == 0
+    # Whoever tried without the verifier cannot take the code from the client that has it.
+    assert "access_token" in exchange(client, request, code).get_json()
+    assert exchange(client, request, code).get_json()["error"] == "invalid_grant"  # once
+
+
+def test_a_wrong_redirect_uri_at_the_token_endpoint_does_not_burn_the_code(app, client, signed_in):
+    request = AuthorizationRequest(register_client(app))
+    code = authorize(client, request)["code"]
+    wrong = exchange(client, request, code, redirect_uri="https://rp.example/other")
+    assert wrong.get_json()["error"] == "invalid_grant"
+    assert "access_token" in exchange(client, request, code).get_json()
 
 
 @pytest.mark.parametrize("public", [False, True], ids=["confidential", "public"])

@@ -31,6 +31,7 @@ from idp.auth.errors import Locked, Throttled, WrongCredentials
 from idp.auth.views import credential_error
 from idp.connectors.cabinet import BackendUnavailable
 from idp.connectors.views import verify_service_login
+from idp.otp.messages import letter_refusal
 
 
 @bp.get("/cabinet")
@@ -159,7 +160,11 @@ def change_email(link, account):
             pass
         elif new_email.lower() == account.email.lower():
             form.email.errors.append(_("This is already the e-mail address of the account."))
-        elif _current_password_ok(form, link):
+        elif not _current_password_ok(form, link):
+            pass
+        elif (refusal := letter_refusal(f"iptel:{account.number}")) is not None:
+            form.email.errors.append(refusal)
+        else:
             url = links.issue(account, links.EMAIL, new_email)
             notices.email_confirmation(account, new_email, url,
                                        current_app.config["IDP_EMAIL_LINK_HOURS"])

@@ -3,12 +3,10 @@ password?" and the links from its letters (seed 000)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app, flash, redirect, session, url_for
 from flask_babel import gettext as _
 
-from connectors.iptel import accounts, activation, links, notices
+from connectors.iptel import accounts, activation, links, recovery
 from connectors.iptel.forms import ForgotPasswordForm, NewServicePasswordForm
 from connectors.iptel.models import DISCONNECTED, IptelAccount
 from connectors.iptel.views import bp
@@ -57,24 +55,14 @@ def activate():
 @bp.route("/forgot", methods=["GET", "POST"])
 @limiter.limit(FORGOT_LIMIT_IP, methods=["POST"])
 def forgot_password():
-    """"Forgot password?": a reset link to the account's address; the same answer for any number."""
+    """"Forgot password?": a reset link to the account's address; the same answer, after the same
+    work, for any number (the worker sends the link)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        _send_reset_link(form.login.e164)
+        recovery.request_reset(form.login.e164)
         session[FORGOT_SENT] = accounts.label(form.login.e164)
         return redirect(url_for("iptel.forgot_sent"))
     return portal_page("forgot.html", form=form)
-
-
-def _send_reset_link(number: str) -> None:
-    account = accounts.find(number)
-    if account is None or account.status == DISCONNECTED:
-        return
-    per_hour = current_app.config["IDP_IPTEL_RESETS_PER_HOUR"]
-    if links.sent_since(account, links.RESET, timedelta(hours=1)) >= per_hour:
-        return  # the owner already has fresh links; more letters would only be a nuisance
-    url = links.issue(account, links.RESET, account.email)
-    notices.reset_link(account, url, current_app.config["IDP_IPTEL_RESET_LINK_MINUTES"])
 
 
 @bp.get("/forgot/sent")
@@ -100,6 +88,7 @@ def reset_password(token: str):
             return portal_page("link_invalid.html"), 400
         accounts.set_password(account, form.password.data, how="reset")
         throttle.reset(login_throttle_key(CONNECTOR_ID, account.number))
+        recovery.end_links_after_reset(account)
         activation.forget()
         flash(_("Your new password is set. Sign in with it."), "success")
         return to_login()

@@ -23,6 +23,7 @@ from idp.connectors.cabinet import BackendUnavailable, cabinet_view, write_backe
 from idp.forms import CodeForm, EmptyForm
 from idp.i18n import current_locale
 from idp.otp import services as otp
+from idp.otp.budgets import PROVEN
 from idp.otp.errors import OtpError
 from idp.otp.messages import otp_error_text, resend_and_tell
 from idp.sessions.services import current_profile
@@ -59,7 +60,8 @@ def remind_by_sms(link):
         return _limit_reached()
     profile = current_profile()
     try:
-        challenge = otp.start_challenge(REMIND_FLOW, profile.phone, current_locale(), profile.id)
+        challenge = otp.start_challenge(REMIND_FLOW, profile.phone, current_locale(), profile.id,
+                                        budget=PROVEN)
     except OtpError as error:
         flash(otp_error_text(error), "error")
         return redirect(url_for("multifon.remind"))

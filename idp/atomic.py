@@ -1,0 +1,46 @@
+"""Statements that decide and write in one step, so simultaneous requests cannot both pass a limit.
+
+Every limit of the product (tries, single use, throttles, budgets) is enforced by one of these or
+by a conditional ``UPDATE … WHERE`` whose row count says who won, on SQLite and PostgreSQL alike:
+
+- ``insert_if_absent``: an upsert that does nothing when the row exists (the first failure of a
+  throttle, a lock row), telling whether this statement created it.
+- ``serialize_on``: hold a per-key write lock until the transaction ends, for a limit that has to
+  count rows before it adds one (a daily budget kept as rows).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.extensions import db
+
+
+def insert_if_absent(model: type[db.Model], **values: Any) -> bool:
+    """Insert a row unless one with the same primary key exists; return whether it was inserted."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    keys = [column.name for column in model.__table__.primary_key.columns]
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return db.session.execute(statement).rowcount == 1
+
+
+class SerialLock(db.Model):
+    """One row per key that transactions lock in turn (see ``serialize_on``)."""
+
+    __tablename__ = "serial_locks"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
+def serialize_on(key: str) -> None:
+    """Make transactions that pass the same ``key`` run one after the other from here on.
+
+    The UPDATE takes the row's lock on PostgreSQL and the database's write lock on SQLite; either is
+    held until the caller commits or rolls back, so what it counts next cannot change under it.
+    """
+    insert_if_absent(SerialLock, key=key)
+    db.session.execute(db.update(SerialLock).where(SerialLock.key == key).values(key=key))
