@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import ui
 from idp.config import ConfigError, load_config, validate_config
 from idp.extensions import babel, csrf, db, limiter, mail, migrate, talisman
+from idp.logs import protect_handlers
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     logging.basicConfig(level=app.config["IDP_LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    protect_handlers()  # no token of a URL in any line (idp.logs)
     if app.config["IDP_TRUSTED_PROXIES"]:
         n = app.config["IDP_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -119,6 +121,7 @@ def _storage_options(config) -> dict[str, Any]:
 def _init_extensions(app: Flask) -> None:
     from idp import models  # noqa: F401  (register every table with the metadata)
     from idp.i18n import select_locale
+    from idp.otp import budgets
     from idp.sessions.interface import DatabaseSessionInterface
 
     db.init_app(app)
@@ -128,6 +131,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    budgets.init_app(app)
     mail.init_app(app)
     production = app.config["IDP_ENV"] == "production"
     talisman.init_app(app, force_https=production, strict_transport_security=production,
@@ -166,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
     from idp.otp import views as sms_views
     from idp.profiles import registration, settings
     from idp.profiles import views as profile_views
+    from idp.security import headers
     from idp.templating import register_template_helpers
 
     for blueprint in (i18n.bp, auth_views.bp, profile_views.bp, registration.bp, settings.bp,
@@ -174,6 +179,7 @@ def _register_blueprints(app: Flask) -> None:
     if app.config["IDP_ENV"] == "development":
         app.register_blueprint(dev_views.bp)
     register_error_handlers(app)
+    headers.register(app)
     register_template_helpers(app)
     cabinet.register_template_helpers(app)
     register_commands(app)

@@ -23,9 +23,12 @@ from idp.extensions import db
 def insert_if_absent(model: type[db.Model], **values: Any) -> bool:
     """Insert a row unless one with the same primary key exists; return whether it was inserted."""
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    keys = [column.name for column in model.__table__.primary_key.columns]
-    statement = dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return db.session.execute(statement).rowcount == 1
+    table = model.__table__
+    keys = list(table.primary_key.columns)
+    statement = (dialect.insert(table).values(**values)
+                 .on_conflict_do_nothing(index_elements=[key.name for key in keys])
+                 .returning(*keys))  # the row count of such an INSERT is not reported everywhere
+    return db.session.execute(statement).first() is not None
 
 
 class SerialLock(db.Model):

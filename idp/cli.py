@@ -229,6 +229,7 @@ def prune_command(days):
     from idp.oauth.prune import prune_tokens
     from idp.otp.models import SmsChallenge
     from idp.profiles.models import EmailLink
+    from idp.security import pow
     from idp.sessions.services import prune_sessions
     from idp.timeutil import utcnow
 
@@ -239,9 +240,11 @@ def prune_command(days):
         SmsChallenge.expires_at < cutoff)).rowcount
     links = db.session.execute(db.delete(EmailLink).where(EmailLink.created_at < cutoff)).rowcount
     tokens = prune_tokens(cutoff)
+    proofs = pow.prune()
     db.session.commit()
     click.echo(f"deleted {sessions} sessions, {challenges} SMS challenges, {links} e-mail links, "
-               + ", ".join(f"{count} {what}" for what, count in tokens.items()))
+               + ", ".join(f"{count} {what}" for what, count in tokens.items())
+               + f", {proofs} used proofs of work")
 
 
 @keys_group.command("rotate")

@@ -50,9 +50,11 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
     return target
 
 
-@bp.get("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def switch_language(code: str):
-    """Remember the chosen language in a cookie and on the signed-in profile."""
+    """Remember the chosen language in a cookie; the switch in the header (a POST, with its CSRF
+    token) also makes it the signed-in profile's language, for its SMS and e-mails. A GET, which
+    any site can link to, changes nothing but the cookie."""
     from idp.sessions.services import current_profile
 
     response = redirect(safe_next(request.args.get("next")))
@@ -60,7 +62,7 @@ def switch_language(code: str):
         return response
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                         secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
-    profile = current_profile()
+    profile = current_profile() if request.method == "POST" else None
     if profile is not None and profile.locale != code:
         profile.locale = code
         db.session.commit()

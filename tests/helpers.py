@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 
 import altcha
-
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -20,7 +19,8 @@ from idp.profiles.services import create_profile
 
 PASSWORD = "Corr3ctHorseBattery"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-_CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="[^"]+"')
+# Any input holding a CSRF token (a form's hidden_tag, or the layout's own forms).
+_CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
 _ERRORS = re.compile(r'class="field__error" role="alert">([^<]+)<')
 _FLASHES = re.compile(r'class="flash flash--(\w+)" role="\w+">([^<]+)<')
 

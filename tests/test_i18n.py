@@ -59,10 +59,15 @@ def test_an_unknown_language_is_ignored(client):
     assert lang(client.get("/signin", headers={"Accept-Language": "en"})) == "en"
 
 
+def switch(client, code: str) -> None:
+    """Press the language switch in the header (a POST with the page's CSRF token)."""
+    assert submit(client, f"/lang/{code}?next=/", page="/security").location == "/"
+
+
 def test_the_chosen_language_is_stored_on_the_signed_in_profile(app, client, users):
     profile = users.create(locale="en")
     sign_in(client, profile.phone)
-    client.get("/lang/ru?next=/")
+    switch(client, "ru")
     assert find_profile(app, profile.phone).locale == "ru"
     # Another browser of the same profile, without the cookie, follows the profile's language.
     other = app.test_client()
@@ -73,12 +78,28 @@ def test_the_chosen_language_is_stored_on_the_signed_in_profile(app, client, use
 def test_messages_follow_the_profile_language(app, client, users, outbox):
     profile = users.create(locale="en")
     sign_in(client, profile.phone)
-    client.get("/lang/uk?next=/")
+    switch(client, "uk")
     submit(client, "/security/password", {"current_password": PASSWORD,
                                           "password": "Br4ndNewSecret", "confirm": "Br4ndNewSecret"})
     notice = outbox.last(profile.email, "password_changed")
     assert notice.locale == "uk"
     assert notice.subject == translated(app, "uk", "The password of your profile was changed")
+
+
+def test_a_link_to_the_switch_changes_only_the_cookie(app, client, users):
+    """A GET, which any site can make a browser send, never changes the stored profile."""
+    profile = users.create(locale="en")
+    sign_in(client, profile.phone)
+    assert client.get("/lang/ru?next=/").location == "/"
+    assert find_profile(app, profile.phone).locale == "en"
+    assert lang(client.get("/", headers={"Accept-Language": "en"})) == "ru"
+
+
+def test_the_switch_without_its_csrf_token_changes_nothing(app, client, users):
+    profile = users.create(locale="en")
+    sign_in(client, profile.phone)
+    assert client.post("/lang/ru?next=/").status_code == 400
+    assert find_profile(app, profile.phone).locale == "en"
 
 
 OFF_SITE = ["//evil.example", "https://evil.example", "http://evil.example/signin",

@@ -9,8 +9,9 @@ from flask import current_app
 from connectors.multifon.backend import backend
 from connectors.multifon.models import MultifonReminder
 from connectors.multifon.numbers import label
+from idp.atomic import serialize_on
 from idp.audit.services import record
-from idp.connectors.cabinet import read_backend
+from idp.connectors.cabinet import BackendUnavailable, read_backend
 from idp.delivery.kinds import register_kind
 from idp.delivery.services import send
 from idp.extensions import db
@@ -43,11 +44,27 @@ def send_sip_password(profile, number: str, service_name: str) -> None:
     password is only in the SMS, which the delivery service stores encrypted; the audit trail
     and the logs get the account alone.
     """
-    if reminders_left(number) <= 0:
-        raise RemindLimitReached()
-    password = read_backend(lambda: backend().sip_password(number), "multifon.sip_password")
-    db.session.add(MultifonReminder(number=number, profile_id=profile.id))
+    reminder = _take_reminder(number, profile.id)
+    try:
+        password = read_backend(lambda: backend().sip_password(number), "multifon.sip_password")
+    except BackendUnavailable:
+        db.session.delete(reminder)  # nothing was sent: the reminder is not spent
+        db.session.commit()
+        raise
     record("multifon.password_reminded", profile.id, account=number)
     db.session.commit()
     send(MESSAGE_KIND, number, profile.locale, profile_id=profile.id, service=service_name,
          number=label(number), password=password)
+
+
+def _take_reminder(number: str, profile_id: int) -> MultifonReminder:
+    """Count one reminder of the day for ``number``, or raise RemindLimitReached: the count and
+    the new row are one step for simultaneous requests (``serialize_on``)."""
+    serialize_on(f"multifon-remind:{number}")
+    if reminders_left(number) <= 0:
+        db.session.commit()
+        raise RemindLimitReached()
+    reminder = MultifonReminder(number=number, profile_id=profile_id)
+    db.session.add(reminder)
+    db.session.commit()
+    return reminder

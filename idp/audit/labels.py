@@ -19,6 +19,7 @@ EVENT_LABELS = {
     "signin.failed": _l("Failed sign-in attempt"),
     "signin.totp": _l("Sign-in confirmed with the authenticator app"),
     "signin.recovery_code_used": _l("Recovery code used to sign in"),
+    "sms_code.accepted": _l("SMS code confirmed"),
     "reauthentication.failed": _l("Wrong password entered in settings"),
     "signout": _l("Signed out"),
     "two_factor.sms_enabled": _l("SMS codes at sign-in turned on"),

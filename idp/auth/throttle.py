@@ -28,7 +28,7 @@ from idp.extensions import db
 from idp.security.crypto import keyed_hash
 from idp.timeutil import utcnow
 
-CONTENDED_TRIES = 5  # rereads when another request took the same counter at the same moment
+CONTENDED_TRIES = 8  # rereads when another request took the same counter at the same moment
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,11 @@ def check(identifier: str) -> ThrottleState:
     return _state(*found, utcnow()) if found else ThrottleState()
 
 
-def _take_one(key: str, honour_delay: bool) -> tuple[int, datetime | None, datetime]:
-    """Count one attempt on ``key`` if its state allows one now; raise Throttled or Locked."""
+def _take_one(key: str) -> tuple[int, datetime | None, datetime]:
+    """Count one attempt on ``key`` if its delay allows one now; raise Throttled or Locked.
+
+    The count is written only if it is still the one read (compare and set), so of simultaneous
+    attempts exactly those the delay allows are counted; a loser reads again."""
     for _ in range(CONTENDED_TRIES):
         now = utcnow()
         found = _read(key)
@@ -91,7 +94,7 @@ def _take_one(key: str, honour_delay: bool) -> tuple[int, datetime | None, datet
         state = _state(failures, last, now)
         if state.locked:
             raise Locked()
-        if honour_delay and state.wait_seconds:
+        if state.wait_seconds:
             raise Throttled(state.wait_seconds)
         counted = db.session.execute(
             db.update(SignInThrottle)
@@ -112,17 +115,35 @@ def take(delay_identifier: str, lock_identifier: str | None = None) -> Attempt:
     """
     attempt = Attempt()
     delay_key = _key(delay_identifier)
-    before, last, now = _take_one(delay_key, honour_delay=True)
+    before, last, now = _take_one(delay_key)
     attempt.taken.append((delay_key, before, last, now))
     lock_key = _key(lock_identifier) if lock_identifier else delay_key
     if lock_key != delay_key:
         try:
-            before, last, now = _take_one(lock_key, honour_delay=False)
+            attempt.taken.append(_count_towards_lock(lock_key))
         except Locked:
             give_back(attempt)
             raise
-        attempt.taken.append((lock_key, before, last, now))
     return attempt
+
+
+def _count_towards_lock(key: str) -> tuple[str, int, datetime | None, datetime]:
+    """Count one attempt on a lock counter (no delay of its own): one conditional UPDATE."""
+    now = utcnow()
+    row = _read(key)
+    if insert_if_absent(SignInThrottle, key=key, failures=1, last_failure_at=now):
+        db.session.commit()
+        return key, 0, None, now
+    counted = db.session.execute(
+        db.update(SignInThrottle)
+        .where(SignInThrottle.key == key,
+               SignInThrottle.failures < current_app.config["IDP_SIGNIN_LOCK_FAILURES"])
+        .values(failures=SignInThrottle.failures + 1, last_failure_at=now)).rowcount
+    db.session.commit()
+    if counted != 1:
+        raise Locked()
+    before, last = row if row else (0, None)
+    return key, before, last, now
 
 
 def give_back(attempt: Attempt) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import current_app
+from flask import Flask, current_app
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import storage_from_string
@@ -39,16 +39,17 @@ STRANGER, PROVEN = "stranger", "proven"
 Budget = tuple[RateLimitItem, str, str]  # (limit, scope, key)
 
 
+def init_app(app: Flask) -> None:
+    """Give ``app`` its budget limiter over the rate-limit storage. It raises when the storage is
+    unreachable: Flask-Limiter's own limiter falls back to memory instead, which budgets must not."""
+    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"], wrap_exceptions=True,
+                                  **app.config["RATELIMIT_STORAGE_OPTIONS"])
+    app.extensions["idp_budgets"] = FixedWindowRateLimiter(storage)
+
+
 def budget_limiter() -> FixedWindowRateLimiter:
-    """The app's limiter over the rate-limit storage, raising when the storage is unreachable
-    (Flask-Limiter's own one falls back to memory instead, which budgets must not)."""
-    app = current_app
-    found = app.extensions.get("idp_budgets")
-    if found is None:
-        storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"], wrap_exceptions=True,
-                                      **app.config["RATELIMIT_STORAGE_OPTIONS"])
-        found = app.extensions["idp_budgets"] = FixedWindowRateLimiter(storage)
-    return found
+    """The current app's budget limiter (see ``init_app``)."""
+    return current_app.extensions["idp_budgets"]
 
 
 def _budgets(specs: Iterable[tuple[str, str, str]]) -> list[Budget]:
@@ -81,6 +82,12 @@ def _hit_all(budgets: list[Budget]) -> bool:
     return True
 
 
+def _room_in(budgets: list[Budget]) -> bool:
+    """Tell whether every budget has room left now (a hint only: a hit decides)."""
+    limiter = budget_limiter()
+    return all(limiter.test(item, scope, key) for item, scope, key in budgets)
+
+
 def give_back(budgets: list[Budget]) -> None:
     """Undo hits (a fixed window's counter takes a negative cost)."""
     limiter = budget_limiter()
@@ -88,9 +95,8 @@ def give_back(budgets: list[Budget]) -> None:
         limiter.hit(item, scope, key, cost=-1)
 
 
-def spend(phone: str, kind: str, profile_id: int | None = None, proof: str | None = None
-          ) -> list[Budget]:
-    """Count one SMS to ``phone`` and return what was counted (to give back if it is not sent).
+def spend(phone: str, kind: str, profile_id: int | None = None, proof: str | None = None) -> None:
+    """Count one SMS to ``phone`` against the budgets of its kind.
 
     ``kind`` is STRANGER or PROVEN (then ``profile_id`` names the profile). Raises BudgetExceeded
     when a ceiling is reached, ProofRequired when a stranger's budget is spent and ``proof`` is no
@@ -102,19 +108,22 @@ def spend(phone: str, kind: str, profile_id: int | None = None, proof: str | Non
             budgets = _budgets([("IDP_SMS_BUDGET_PROFILE", "sms-profile", str(profile_id))])
             if not _hit_all(budgets):
                 raise BudgetExceeded()
-            return budgets
+            return
         ceilings, soft = _stranger_budgets(phone)
+        # The budgets a proof may pass come first: a proof is asked for only when one is spent,
+        # and the ceilings count only sends that are otherwise allowed.
+        within_budgets = _hit_all(soft)
+        if not within_budgets and not pow.redeem(proof):
+            if not _room_in(ceilings):  # no proof would help: say so now
+                raise BudgetExceeded()
+            pow.ask()
+            raise ProofRequired()
         if not _hit_all(ceilings):
+            if within_budgets:
+                give_back(soft)
             raise BudgetExceeded()
-        if _hit_all(soft):
-            return ceilings + soft
-        if pow.redeem(proof):
-            return ceilings
-        give_back(ceilings)
     except StorageError as exc:
         raise BudgetUnavailable() from exc
-    pow.ask()
-    raise ProofRequired()
 
 
 def spend_letter_budget(key: str) -> bool:

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from idp.audit.services import record
 from idp.delivery.services import send
 from idp.extensions import db
 from idp.otp.budgets import STRANGER, spend
@@ -97,6 +98,8 @@ def verify(challenge_id: str | None, purpose: str, code: str) -> SmsChallenge:
         *live, SmsChallenge.code_hash == _code_hash(challenge.id, code.strip()))
         .values(verified_at=utcnow(), code_hash=None,  # single use; the right code costs no try
                 failed_attempts=SmsChallenge.failed_attempts - 1)).rowcount == 1
+    if used:
+        record("sms_code.accepted", challenge.profile_id, purpose=purpose)
     db.session.commit()
     db.session.refresh(challenge)
     if used:

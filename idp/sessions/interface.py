@@ -3,6 +3,10 @@
 The cookie carries only a random token; the ``web_sessions`` row keyed by its hash holds the data
 and, once signed in, the profile, the sign-in time and the methods used. Any instance can serve any
 request, a session can be listed and ended from elsewhere, and signing in issues a new token.
+
+A row is stored only once something is written to the session. Until then a visitor's session
+holds at most the secret behind the CSRF tokens of its forms, which a signed cookie of its own
+carries: opening a form page stores nothing, however many times it is opened.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
@@ -27,6 +32,8 @@ from idp.timeutil import utcnow
 log = logging.getLogger("idp.sessions")
 
 TOUCH_EVERY = timedelta(seconds=60)  # how stale last_seen_at may get before it is written
+CSRF_KEY = "csrf_token"  # where Flask-WTF keeps the secret of a session's CSRF tokens
+CSRF_SALT = "idp.csrf-secret"
 
 
 def hash_token(token: str) -> str:
@@ -79,7 +86,7 @@ class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
-            return ServerSession()
+            return self._without_row(app, request)
         try:
             row = db.session.scalar(db.select(WebSession).where(
                 WebSession.token_hash == hash_token(token), WebSession.ended_at.is_(None)))
@@ -91,7 +98,7 @@ class DatabaseSessionInterface(SessionInterface):
             unreadable.unreadable = True
             return unreadable
         if row is None or self._expired(app, row, utcnow()):
-            return ServerSession()
+            return self._without_row(app, request)
         try:
             data = json.loads(row.data)
         except ValueError:
@@ -129,7 +136,13 @@ class DatabaseSessionInterface(SessionInterface):
                 row = None
             if row is None and not session.modified:
                 return
+            if row is None and set(session) <= {CSRF_KEY} and session.profile_id is None:
+                db.session.commit()  # an ended row, and what ending it queued
+                self._keep_csrf_secret_only(app, session, response)
+                return
             if row is None:
+                if self._csrf_cookie_name(app) in request.cookies:
+                    response.delete_cookie(self._csrf_cookie_name(app), path=path)
                 token = secrets.token_urlsafe(32)
                 row = WebSession(token_hash=hash_token(token), created_at=now,
                                  ip=self._ip(), user_agent=self._user_agent())
@@ -152,6 +165,33 @@ class DatabaseSessionInterface(SessionInterface):
                                 secure=self.get_cookie_secure(app),
                                 httponly=True, samesite=self.get_cookie_samesite(app))
         response.vary.add("Cookie")
+
+    def _without_row(self, app: Flask, request: Request) -> ServerSession:
+        """A session with no row (yet): only the CSRF secret of its signed cookie, if any."""
+        raw = request.cookies.get(self._csrf_cookie_name(app), "")
+        try:
+            secret = URLSafeSerializer(app.secret_key, salt=CSRF_SALT).loads(raw) if raw else None
+        except BadSignature:
+            secret = None
+        return ServerSession({CSRF_KEY: secret} if isinstance(secret, str) else None)
+
+    def _keep_csrf_secret_only(self, app: Flask, session: ServerSession, response: Response
+                               ) -> None:
+        """Nothing but the CSRF secret was written: a signed cookie holds it, no row is stored."""
+        if session.ended:
+            response.delete_cookie(self.get_cookie_name(app), domain=self.get_cookie_domain(app),
+                                   path=self.get_cookie_path(app))
+        secret = session.get(CSRF_KEY)
+        if secret:
+            response.set_cookie(self._csrf_cookie_name(app),
+                                URLSafeSerializer(app.secret_key, salt=CSRF_SALT).dumps(secret),
+                                path=self.get_cookie_path(app), secure=self.get_cookie_secure(app),
+                                httponly=True, samesite=self.get_cookie_samesite(app))
+        response.vary.add("Cookie")
+
+    def _csrf_cookie_name(self, app: Flask) -> str:
+        # "__Host-" as for the session cookie: only this origin, over HTTPS, may set it.
+        return "__Host-idp_csrf" if self.get_cookie_secure(app) else "idp_csrf"
 
     @staticmethod
     def _expired(app: Flask, row: WebSession, now: datetime) -> bool:

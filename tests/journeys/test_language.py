@@ -20,10 +20,10 @@ def test_switch_to_russian_and_stay(browser, live_server, users, shot, text, mob
     assert page.inner_text("main h1") == text("en", "Sign in to your business profile")
     shot(page, "1-english")
 
-    page.click("header a[lang=ru]")
+    page.click("header .langs [lang=ru]")
     page.wait_for_url("**/signin")
     assert _lang(page) == "ru"
-    assert page.get_attribute("header a[lang=ru]", "aria-current") == "true"
+    assert page.get_attribute("header .langs [lang=ru]", "aria-current") == "true"
     assert page.inner_text("main h1") == text("ru", "Sign in to your business profile")
     shot(page, "2-russian")
 
@@ -43,7 +43,7 @@ def test_switch_to_russian_and_stay(browser, live_server, users, shot, text, mob
     fresh = new_page(browser, "en")
     sign_in(fresh, live_server, "lang@example.com", PASSWORD)
     fresh.wait_for_url(live_server + "/")
-    page.click("header a[lang=uk]")
+    page.click("header .langs [lang=uk]")
     page.wait_for_url(live_server + "/")
     assert _lang(page) == "uk"
     fresh.goto(live_server + "/security")
@@ -58,7 +58,7 @@ def test_switch_keeps_the_form_page(browser, live_server, shot):
     page = new_page(browser, "uk")
     page.goto(live_server + "/security")
     page.wait_for_url("**/signin?next=/security")
-    page.click("header a[lang=en]")
+    page.click("header .langs [lang=en]")
     page.wait_for_url("**/signin?next=/security")
     assert _lang(page) == "en"
     assert page.locator(MAIN_SUBMIT).count() == 1

@@ -200,6 +200,123 @@ class SmtpServer(Peer):
                 "IDP_MAIL_PORT": self.port, "IDP_MAIL_SENDER": "Business ID <id@example.com>"}
 
 
+class RedisServer(Peer):
+    """A redis-server of the test's own on a loopback port, stoppable and restartable."""
+
+    def __init__(self):
+        super().__init__()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self._take_port()
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--logfile", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._answers)
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def keys(self) -> int:
+        """How many keys the server holds (the shared limits have reached it)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+            sock.sendall(b"DBSIZE\r\n")
+            return int(sock.recv(32).decode().strip().lstrip(":"))
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(5)
+        self._keep_port()
+
+
+class TcpProxy(Peer):
+    """Forwards a loopback port to another one, so a test can take a server away and bring it
+    back: ``stop`` cuts every connection and refuses new ones, as a server that went down."""
+
+    def __init__(self, target_port: int):
+        super().__init__()
+        self.target_port = target_port
+        self.listener: socket.socket | None = None
+        self.connections: list[socket.socket] = []
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        self._take_port()
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                downstream, _ = listener.accept()
+            except OSError:
+                return  # stopped
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                downstream.close()
+                continue
+            with self.lock:
+                self.connections += [downstream, upstream]
+            for source, target in ((downstream, upstream), (upstream, downstream)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        if self.listener is not None:
+            try:  # wakes the thread blocked in accept(), which a close alone would not
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.listener.close()
+            self.listener = None
+        with self.lock:
+            connections, self.connections = self.connections, []
+        for sock in connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self._keep_port()
+
+
+@pytest.fixture
+def redis_server():
+    """A Redis of the test's own, which the test may stop and start under a running app."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.close()
+
+
 def _serve(server, settings):
     """Start a peer, point the app's settings at it, and stop it after the test."""
     server.start()

@@ -26,21 +26,50 @@ def _row(app, token: str) -> WebSession | None:
             WebSession.token_hash == hash_token(token)))
 
 
-def _session_cookie(response) -> str:
-    (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("idp_session=")]
+def _session_cookie(response, name: str = "idp_session") -> str:
+    (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(name + "=")]
     return cookie
 
 
 def test_the_session_cookie_is_http_only_and_same_site_lax(client, users):
     profile = users.create()
-    first = client.get("/signin")  # the CSRF token starts an anonymous session
+    first = client.get("/signin")  # the CSRF secret alone: a signed cookie of its own, no row
     token = csrf_token(client, "/signin")
     signed_in = client.post("/signin", data={"csrf_token": token, "identifier": profile.phone,
                                              "password": PASSWORD})
     assert signed_in.location == "/"
-    for cookie in (_session_cookie(first), _session_cookie(signed_in)):
+    for cookie in (_session_cookie(first, "idp_csrf"), _session_cookie(signed_in)):
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
         assert "Domain" not in cookie
+
+
+def test_opening_form_pages_stores_no_session(app):
+    def rows() -> int:
+        with app.app_context():
+            return db.session.scalar(db.select(db.func.count()).select_from(WebSession))
+
+    for _ in range(100):
+        for page in ("/signin", "/register", "/recover"):
+            assert app.test_client().get(page).status_code == 200
+    assert rows() == 0
+    # The CSRF secret in its cookie still makes the forms work, and the first real write stores
+    # the session (and drops that cookie).
+    client = app.test_client()
+    token = csrf_token(client, "/register")
+    response = client.post("/register", data={"csrf_token": token, "phone": "+380671112233"})
+    assert response.headers["Location"] == "/register/code" and rows() == 1
+    assert any(c.startswith("idp_csrf=;") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_a_forged_csrf_cookie_gives_no_valid_form(app):
+    client = app.test_client()
+    client.set_cookie("idp_csrf", "forged")
+    token = csrf_token(client, "/signin")
+    other = app.test_client()
+    other.set_cookie("idp_csrf", client.get_cookie("idp_csrf").value + "x")
+    response = other.post("/signin", data={"csrf_token": token, "identifier": "+380671112233",
+                                           "password": PASSWORD})
+    assert response.status_code == 400 and b"The form has expired" in response.data
 
 
 def test_the_cookie_holds_only_a_random_token_and_the_row_only_its_hash(app, client, users):
@@ -57,7 +86,7 @@ def test_the_cookie_holds_only_a_random_token_and_the_row_only_its_hash(app, cli
 
 def test_signing_in_issues_a_new_token(app, client, users):
     profile = users.create()
-    client.get("/signin")
+    submit(client, "/register", {"phone": "+380671119988"})  # a flow stores an anonymous session
     before = session_token(client)
     assert before
     sign_in(client, profile.phone)
