@@ -35,7 +35,7 @@ from idp.oauth.logout import revoke_all
 from idp.otp import services as otp
 from idp.otp.budgets import PROVEN
 from idp.otp.errors import AttemptsExhausted, OtpError
-from idp.otp.messages import otp_error_text, resend_and_tell
+from idp.otp.messages import otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, set_password
 from idp.security import pow
@@ -266,7 +266,7 @@ def recover():
                                             send_code=profile is not None,
                                             notice_kind="sms_no_profile", proof=pow.submitted())
         except OtpError as error:
-            form.phone.errors.append(otp_error_text(error))
+            refuse_on_field(form.phone, error)
         else:
             session[RECOVERY] = {"challenge": challenge.id, "phone": phone}
             return redirect(url_for("auth.recover_code"))

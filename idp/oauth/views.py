@@ -72,6 +72,18 @@ def keys():
     return response
 
 
+CLIENT_AUTHENTICATING = {"oauth.token", "oauth.revoke", "oauth.introspect"}
+
+
+@bp.before_request
+def drop_empty_client_credentials() -> None:
+    """An Authorization header that names a scheme and nothing else ("Basic ", "Bearer ") says
+    nothing; Authlib's client authentication would fail on it, so it is dropped."""
+    value = request.environ.get("HTTP_AUTHORIZATION")
+    if request.endpoint in CLIENT_AUTHENTICATING and value is not None and len(value.split()) < 2:
+        del request.environ["HTTP_AUTHORIZATION"]
+
+
 @bp.post("/token")
 @csrf.exempt
 def token():

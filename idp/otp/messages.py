@@ -43,6 +43,13 @@ def otp_error_text(error: OtpError) -> str:
     return _("The code could not be checked. Try again.")
 
 
+def refuse_on_field(field, error: OtpError) -> None:
+    """Put the sentence for ``error`` under the form field that started the SMS; a proof of work
+    asked for is no fault of the field: the form's check box explains it (``proof_of_work``)."""
+    if not isinstance(error, ProofRequired):
+        field.errors.append(otp_error_text(error))
+
+
 def letter_refusal(key: str) -> str | None:
     """Count a letter to a typed address against ``key``'s budget; the sentence to show if refused."""
     from idp.otp.budgets import spend_letter_budget
@@ -63,5 +70,7 @@ def resend_and_tell(challenge_id: str | None, purpose: str, locale: str) -> None
     try:
         otp.resend(challenge_id, purpose, locale, proof=pow.submitted())
         flash(_("We sent a new code."), "info")
+    except ProofRequired:
+        pass  # the resend form now carries the check, which says why and sends it again
     except OtpError as error:
         flash(otp_error_text(error), "error")

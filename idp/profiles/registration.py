@@ -28,7 +28,7 @@ from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
 from idp.otp import services as otp
 from idp.otp.errors import OtpError
-from idp.otp.messages import otp_error_text, resend_and_tell
+from idp.otp.messages import otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.errors import PhoneTaken
 from idp.profiles.forms import DetailsForm, EmailForm, PhoneForm
 from idp.profiles.models import Profile
@@ -79,7 +79,7 @@ def phone():
                                             notice_kind="sms_already_registered",
                                             proof=pow.submitted())
         except OtpError as error:
-            form.phone.errors.append(otp_error_text(error))
+            refuse_on_field(form.phone, error)
         else:
             session[STATE] = {"phone": number, "challenge": challenge.id,
                               "next": safe_next(request.args.get("next"))}

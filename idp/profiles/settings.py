@@ -24,7 +24,7 @@ from idp.oauth.access import applications, revoke_application
 from idp.oauth.logout import revoke_all
 from idp.otp import services as otp
 from idp.otp.errors import OtpError
-from idp.otp.messages import letter_refusal, otp_error_text, resend_and_tell
+from idp.otp.messages import letter_refusal, otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.errors import PhoneTaken
 from idp.profiles.forms import (
     ChangeEmailForm,
@@ -126,7 +126,7 @@ def phone():
                                                 notice_kind="sms_already_registered",
                                                 proof=pow.submitted())
             except OtpError as error:
-                form.phone.errors.append(otp_error_text(error))
+                refuse_on_field(form.phone, error)
             else:
                 session[PHONE_CHANGE] = {"challenge": challenge.id, "phone": new_phone}
                 return redirect(url_for("settings.phone_code"))

@@ -50,11 +50,11 @@ def live_server(live_server, browser):
 PROBLEMS: dict[int, list[str]] = {}
 
 
-def new_page(browser, lang: str = "en", mobile: bool = False) -> Page:
+def new_page(browser, lang: str = "en", mobile: bool = False, javascript: bool = True) -> Page:
     """Open a fresh browser context that asks for ``lang``."""
     viewport = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 860}
     context = browser.new_context(locale=lang, viewport=viewport, is_mobile=mobile,
-                                  has_touch=mobile,
+                                  has_touch=mobile, java_script_enabled=javascript,
                                   extra_http_headers={"Accept-Language": ACCEPT_LANGUAGE[lang]})
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -135,6 +135,14 @@ def sign_in(page: Page, base: str, identifier: str, password: str) -> None:
     page.fill("#identifier", identifier)
     page.fill("#password", password)
     submit(page)
+
+
+def confirm_link(page: Page) -> None:
+    """Back from the profile's sign-in, the page names the account being linked: link it."""
+    page.wait_for_url("**/link/complete?flow=*")
+    assert page.locator("[data-link-confirm]").count() == 1
+    with page.expect_navigation():
+        page.click("[data-link-confirm]")
 
 
 def sign_out(page: Page) -> None:

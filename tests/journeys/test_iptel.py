@@ -15,7 +15,7 @@ import pytest
 import time_machine
 
 from tests.delivery.worker_helpers import work_until
-from tests.journeys.conftest import error_texts, flash_texts, new_page, submit
+from tests.journeys.conftest import confirm_link, error_texts, flash_texts, new_page, submit
 from tests.peers.fixtures import wait_until
 
 NUMBER, LABEL = "+380442270001", "+380 44 227 0001"
@@ -55,6 +55,7 @@ def sign_in_to_link(page, profile) -> None:
     page.fill("#identifier", profile.phone)
     page.fill("#password", PROFILE_PASSWORD)
     submit(page)
+    confirm_link(page)
     page.wait_for_url("**" + PORTAL + "/cabinet")
 
 

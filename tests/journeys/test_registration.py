@@ -62,3 +62,45 @@ def test_register_from_profile_page(browser, live_server, outbox, shot, text, la
         assert menu["x"] >= 0 and menu["x"] + menu["width"] <= 390
         shot(page, "8-account-menu")
     page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.idp_settings(IDP_SMS_BUDGET_IP="1/hour", IDP_POW_MAX_NUMBER=100000)
+@pytest.mark.parametrize(("lang", "mobile"), [("uk", True), ("ru", False), ("en", False)],
+                         ids=["uk-mobile", "ru", "en"])
+def test_an_office_behind_one_address_registers_after_the_browser_s_check(
+        browser, live_server, outbox, shot, text, lang, mobile):
+    """Past the address's SMS budget the next colleague is not stopped: the browser solves a
+    proof of work (ui/static/pow.js, real WebCrypto) and the code is sent."""
+    first = new_page(browser, lang, mobile=mobile)
+    first.goto(live_server + "/register")
+    first.fill("#phone", "+380 67 555 0001")
+    first.click(MAIN_SUBMIT)
+    first.wait_for_url("**/register/code")
+    first.context.close()
+
+    page = new_page(browser, lang, mobile=mobile)
+    page.goto(live_server + "/register")
+    page.fill("#phone", "+380 67 555 0002")
+    asked = "Many codes were asked for from your network or for this number lately. Your " \
+            "browser makes a short check first; the code is sent when it is done."
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.click(MAIN_SUBMIT)
+    # The same page says why it waits, solves the challenge and sends the form again by itself.
+    html = answer.value.text()
+    assert text(lang, asked).replace("'", "&#39;") in html and "data-pow-challenge" in html
+    assert 'class="field__error"' not in html  # the number itself is fine
+    page.wait_for_url("**/register/code", timeout=30_000)
+    assert outbox.last("+380675550002", "sms_code").locale == lang
+    shot(page, "code-after-the-check")
+    page.context.close()
+
+    # What the person sees meanwhile (a browser without JavaScript stays on it).
+    still = new_page(browser, lang, mobile=mobile, javascript=False)
+    still.goto(live_server + "/register")
+    still.fill("#phone", "+380 67 555 0003")
+    with still.expect_navigation():
+        still.click(MAIN_SUBMIT)
+    assert still.locator("[data-pow-challenge] [data-pow-status]").count() == 1
+    shot(still, "proof-of-work")
+    still.context.close()

@@ -7,6 +7,7 @@ import pytest
 from idp.extensions import db
 from tests.journeys.conftest import (
     MAIN_SUBMIT,
+    confirm_link,
     error_texts,
     fill_code,
     flash_texts,
@@ -100,6 +101,10 @@ def test_link_a_second_account_and_choose(browser, live_server, app, accounts, u
     page.fill("#identifier", profile.phone)
     page.fill("#password", PASSWORD)
     submit(page)
+    page.wait_for_url("**/link/complete?flow=*")  # the account is named before it is linked
+    assert "025-07-30" in page.inner_text("main h1")
+    shot(page, "link-confirm")
+    confirm_link(page)
     page.wait_for_url("**/services/multifon/cabinet")
     assert text(lang, "Account %(account)s is now linked to your business profile.",
                 account=page.locator("[data-sip-account]").inner_text().strip()) \
@@ -113,6 +118,7 @@ def test_link_a_second_account_and_choose(browser, live_server, app, accounts, u
     page.fill("#identifier", profile.phone)
     page.fill("#password", PASSWORD)
     submit(page)
+    confirm_link(page)
     page.wait_for_url("**/services/multifon/cabinet")
     assert "025-07-31" in page.inner_text("[data-sip-account]")
 

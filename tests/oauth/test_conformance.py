@@ -196,6 +196,15 @@ def test_a_nul_character_in_the_sign_in_identifier_is_a_bad_request(client):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("path", ["/token", "/revoke", "/introspect"])
+@pytest.mark.parametrize("header", ["Bearer ", "Basic", "Basic  "])
+def test_an_authorization_header_without_credentials_is_no_client(client, path, header):
+    response = client.post(path, data={"grant_type": "client_credentials", "token": "x"},
+                           headers={"Authorization": header})
+    assert response.status_code in (400, 401) and response.get_json()["error"] in (
+        "invalid_client", "invalid_request")
+
+
 def test_a_nul_character_in_basic_credentials_finds_no_client(client):
     import base64
 
