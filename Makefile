@@ -53,7 +53,7 @@ run: compile-translations
 ## Run the whole test suite (SQLite; PostgreSQL and Redis too when IDP_TEST_* are set).
 test: compile-translations $(SMSC)/node_modules/.installed $(OPENID_CLIENT)/node_modules/.installed
 	$(BIN)/ruff check idp connectors ui tests examples benchmarks
-	$(BIN)/pytest -n auto --maxprocesses=4 $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --maxprocesses=4 --durations=15 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check idp connectors ui tests examples benchmarks

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from idp.extensions import db
-from idp.oauth.keys import ALGORITHMS
+from idp.oauth.keys import ALGORITHMS, ensure_keys, forget_cached_keys
 from idp.oauth.models import (
     AuthorizationCode,
     Client,
@@ -107,6 +107,9 @@ def create_client(name: str, redirect_uris: list[str], *, public: bool = False,
         if backchannel_logout_uri else None, id_token_signed_response_alg=id_token_alg)
     db.session.add(client)
     db.session.commit()
+    if id_token_alg is not None:
+        ensure_keys(id_token_alg)  # published from now on, before any token it signs
+        forget_cached_keys()
     return Registered(client, secret)
 
 

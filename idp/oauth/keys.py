@@ -117,16 +117,11 @@ def signing_key(alg: str | None = None) -> tuple[str, str, ECKey | RSAKey]:
     return _cached(f"signing-{alg}", build)
 
 
-def ensure_all_keys() -> None:
-    """Make sure every algorithm has its keys (RS256 is there for clients that ask for it)."""
-    for alg in ALGORITHMS:
-        ensure_keys(alg)
-
-
 def public_jwks() -> dict:
-    """Return the published JWKS, cached for a few seconds per process."""
+    """Return the published JWKS, cached for a few seconds per process: IDP_SIGNING_ALG's keys,
+    and the other algorithm's once a client asked for it (``idp keys ensure`` makes both)."""
     def build():
-        ensure_all_keys()
+        ensure_keys(current_app.config["IDP_SIGNING_ALG"])
         return jwks()
     return _cached("jwks", build)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.helpers import PASSWORD, code_flow_pages, is_signed_in, sign_in, submit
 
 NEW_PASSWORD = "Fresh-Passw0rd"
@@ -87,3 +89,14 @@ def test_the_new_password_step_expires_ten_minutes_after_the_code(client, users,
     submit(client, "/recover/code", {"code": outbox.code(profile.phone)})
     time_machine.move_to(datetime.now(UTC) + timedelta(minutes=11))
     assert client.get("/recover/password").location == "/recover"
+
+
+@pytest.mark.idp_settings(IDP_CODE_LIMIT_IP="2/minute")
+@pytest.mark.parametrize("flow", ["/recover", "/register"])
+def test_codes_entered_from_one_address_are_limited(client, users, flow):
+    profile = users.create()
+    phone = profile.phone if flow == "/recover" else "+380671112299"
+    submit(client, flow, {"phone": phone})
+    for _ in range(2):
+        assert submit(client, f"{flow}/code", {"code": "000000"}).status == 200
+    assert submit(client, f"{flow}/code", {"code": "000000"}).status == 429

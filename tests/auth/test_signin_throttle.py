@@ -205,3 +205,23 @@ def test_phone_and_email_share_one_counter_so_the_lock_is_per_account(client, us
     assert attempt(client, profile.phone) == [LOCKED]
     assert attempt(client, profile.email) == [LOCKED]
     assert attempt(client, profile.email, PASSWORD) == [LOCKED]  # even the right password
+
+
+def test_failures_by_phone_do_not_delay_the_e_mail_of_the_same_profile(client, users, clock):
+    """Delays count per identifier typed, so they never tell that a phone and an e-mail belong
+    to one profile."""
+    profile = users.create()
+    for _ in range(3):
+        attempt(client, profile.phone)
+    assert attempt(client, profile.phone) == [wait(1)]
+    assert attempt(client, profile.email) == [WRONG]
+    assert attempt(client, "stranger@example.com") == [WRONG]
+
+
+@pytest.mark.idp_settings(IDP_SIGNIN_LOCK_FAILURES=6, IDP_SIGNIN_FREE_FAILURES=100)
+def test_the_lock_counts_every_identifier_of_the_profile(client, users):
+    profile = users.create()
+    for identifier in (profile.phone, profile.email, profile.phone):
+        assert attempt(client, identifier) == [WRONG]
+        assert attempt(client, identifier) == [WRONG]
+    assert attempt(client, profile.email, PASSWORD) == [LOCKED]

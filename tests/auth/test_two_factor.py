@@ -145,3 +145,85 @@ def test_recovery_codes_are_shown_once_and_stored_hashed(app, client, users):
         assert not any(code in text for code in codes)
     stored = str(db_rows(app, ("recovery_codes",)))
     assert not any(code in stored or code.replace("-", "") in stored for code in codes)
+
+
+def _with_totp(app, profile) -> pyotp.TOTP:
+    from idp.auth import totp
+    from idp.extensions import db
+    from idp.profiles.models import Profile
+
+    secret = totp.new_secret()
+    with app.app_context():
+        totp.enable(db.session.get(Profile, profile.id), secret, step=0)
+        db.session.commit()
+    return pyotp.TOTP(secret)
+
+
+def _wrong_totp(authenticator: pyotp.TOTP) -> str:
+    right = {authenticator.at(datetime.now(UTC) + timedelta(seconds=s)) for s in (-30, 0, 30)}
+    return next(c for c in (f"{n:06d}" for n in range(10**6)) if c not in right)
+
+
+def _wait(seconds: int) -> str:
+    return f"Too many failed attempts. Try again in {seconds} s."
+
+
+def test_wrong_second_factor_codes_count_towards_the_growing_delay(app, client, users, clock):
+    """A known password does not open unlimited guesses of the authenticator code."""
+    profile = users.create()
+    authenticator = _with_totp(app, profile)
+    assert sign_in(client, profile.phone).location == "/signin/verify"
+    wrong = _wrong_totp(authenticator)
+    for _ in range(3):
+        assert submit(client, "/signin/verify", {"code": wrong}).errors == [USED]
+    assert submit(client, "/signin/verify", {"code": wrong}).errors == [_wait(1)]
+    assert submit(client, "/signin/verify", {"code": authenticator.now()}).errors == [_wait(1)]
+    clock(1)
+    assert submit(client, "/signin/verify", {"code": authenticator.now()}).location == "/"
+
+
+def test_a_right_password_does_not_clear_earlier_failures(app, client, users, clock):
+    profile = users.create()
+    authenticator = _with_totp(app, profile)
+    for _ in range(3):
+        assert sign_in(client, profile.phone, "Wrong-passw0rd").errors
+    clock(1)
+    assert sign_in(client, profile.phone).location == "/signin/verify"
+    wrong = _wrong_totp(authenticator)
+    assert submit(client, "/signin/verify", {"code": wrong}).errors == [USED]  # the 4th failure
+    assert submit(client, "/signin/verify", {"code": wrong}).errors == [_wait(2)]
+
+
+@pytest.mark.idp_settings(IDP_SIGNIN_LOCK_FAILURES=8, IDP_SIGNIN_FREE_FAILURES=100)
+def test_second_factor_guesses_reach_the_lock(app, users):
+    profile = users.create()
+    authenticator = _with_totp(app, profile)
+    wrong = _wrong_totp(authenticator)
+    first = app.test_client()
+    sign_in(first, profile.phone)
+    for _ in range(5):  # IDP_OTP_MAX_ATTEMPTS ends this sign-in
+        submit(first, "/signin/verify", {"code": wrong}, page="/signin/verify")
+    second = app.test_client()
+    assert sign_in(second, profile.phone).location == "/signin/verify"
+    for _ in range(3):
+        submit(second, "/signin/verify", {"code": wrong})
+    third = app.test_client()
+    assert sign_in(third, profile.phone).errors == [
+        "Sign-in is blocked after too many failed attempts. Restore the password to unblock it."]
+
+
+def test_the_secret_of_an_enrolment_in_progress_is_sealed_in_the_session(app, client, users):
+    from idp.extensions import db
+    from idp.sessions.models import WebSession
+
+    profile = users.create()
+    sign_in(client, profile.phone)
+    secret = totp_secret(client)
+    with app.app_context():
+        stored = " ".join(db.session.scalars(db.select(WebSession.data)))
+    assert "totp_enrol" in stored and secret not in stored
+    # The same secret is shown again while the enrolment goes on, and it turns the app on.
+    assert totp_secret(client) == secret
+    page = submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(),
+                                             "current_password": PASSWORD})
+    assert page.status == 200 and recovery_codes_in(page.text)

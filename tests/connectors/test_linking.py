@@ -162,7 +162,9 @@ def test_the_confirmation_names_the_account_and_may_be_declined(app, client, use
     page = submit(client, offers(client)["signin"], {"identifier": profile.phone,
                                                      "password": PASSWORD})
     text = client.get(page.location).get_data(as_text=True)
-    assert "Link account +7 (926) 025-07-30?" in text and "Olena Koval" in text
+    heading = re.search(r"<h1>(.*?)</h1>", text, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", heading).strip() == "Link account +7 (926) 025-07-30?"
+    assert "Olena Koval" in text and "data-link-confirm" in text
     assert links(app) == []  # nothing is linked before the person confirms
     declined = submit(client, page.location, {"decision": "cancel"}, follow=True)
     assert ("info", "Account +7 (926) 025-07-30 was not linked.") in declined.flashes

@@ -86,10 +86,10 @@ def test_discovery_lists_rs256_and_a_client_registered_for_it_gets_rs256_id_toke
     metadata = client.get("/.well-known/openid-configuration").get_json()
     assert metadata["id_token_signing_alg_values_supported"][0] == "ES256"
     assert "RS256" in metadata["id_token_signing_alg_values_supported"]
-    keys = KeySet.import_key_set(client.get("/jwks.json").get_json())
     for alg in ("RS256", None):
         request = AuthorizationRequest(register_client(app, id_token_alg=alg))
         tokens = exchange(client, request, authorize(client, request)["code"]).get_json()
+        keys = KeySet.import_key_set(client.get("/jwks.json").get_json())
         decoded = jwt.decode(tokens["id_token"], keys, algorithms=["ES256", "RS256"])
         assert decoded.header["alg"] == (alg or "ES256")
         assert decoded.claims["aud"] == request.client.client_id

@@ -63,7 +63,18 @@ def test_rs256_is_available(app, client):
     assert all(k["kty"] == "RSA" and len(k["n"]) > 300 for k in published)
 
 
-def test_both_algorithms_are_published_for_clients_that_ask_for_rs256(client):
+def test_rs256_keys_are_published_once_a_client_asks_for_rs256(app, client):
+    from tests.oauth.helpers import register_client
+
+    assert sorted(k["alg"] for k in _published(client).values()) == ["ES256", "ES256"]
+    register_client(app, id_token_alg="RS256")
+    assert sorted(k["alg"] for k in _published(client).values()) == [
+        "ES256", "ES256", "RS256", "RS256"]
+
+
+def test_keys_ensure_makes_the_keys_of_both_algorithms(app, client):
+    result = app.test_cli_runner().invoke(args=["keys", "ensure"])
+    assert result.exit_code == 0 and "ES256: signing with" in result.output
     assert sorted(k["alg"] for k in _published(client).values()) == [
         "ES256", "ES256", "RS256", "RS256"]
 
