@@ -52,12 +52,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         n = app.config["IDP_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    from idp.connectors import claims as service_claims
     from idp.connectors import registry as connectors
 
     connectors.load(app)  # before Babel: connectors bring their own catalogues
     _init_extensions(app)
     _register_blueprints(app)
     connectors.init_app(app)
+    service_claims.init_app(app)
     if app.config["IDP_WORKER_IN_PROCESS"]:
         from idp.delivery.worker import start_background_worker
 
@@ -120,6 +122,7 @@ def _storage_options(config) -> dict[str, Any]:
 
 def _init_extensions(app: Flask) -> None:
     from idp import models  # noqa: F401  (register every table with the metadata)
+    from idp.delivery.channels import register_channels
     from idp.i18n import select_locale
     from idp.otp import budgets
     from idp.sessions.interface import DatabaseSessionInterface
@@ -139,6 +142,7 @@ def _init_extensions(app: Flask) -> None:
                       referrer_policy="same-origin",
                       session_cookie_secure=app.config["SESSION_COOKIE_SECURE"])
     app.session_interface = DatabaseSessionInterface()
+    register_channels()
     from idp.oauth import logout, server
 
     server.init_app(app)

@@ -1,30 +1,14 @@
-"""The ``idp`` command: Flask's CLI with the product's own commands added."""
+"""The product's own commands of ``idp`` (the entry point is ``idp.command:main``)."""
 
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
-from idp.config import ConfigError, describe_settings
-
-
-def _create_app():
-    from idp import create_app
-
-    try:
-        return create_app()
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
-def main():
-    """Business ID: run, migrate and operate the identity provider."""
+from idp.config import describe_settings
 
 
 def _upgrade_every_branch() -> None:

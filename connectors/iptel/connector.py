@@ -11,7 +11,7 @@ from connectors.iptel import accounts, activation
 from connectors.iptel.models import INACTIVE
 from connectors.iptel.presenting import home_card
 from connectors.iptel.settings import SETTINGS
-from connectors.iptel.views import bp
+from connectors.iptel.views import bp  # the package: its modules add the routes
 from idp.connectors.contract import Card, Connector, VerifiedAccount
 from idp.security.phones import read_phone
 

@@ -9,14 +9,11 @@ changes through ``write_backend``; a backend signals any failure by raising.
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
-
-from flask import current_app
 
 ACTIVE, BLOCKED, DISCONNECTED = "active", "blocked", "disconnected"
 STATUSES = (ACTIVE, BLOCKED, DISCONNECTED)
@@ -77,21 +74,3 @@ def parse_factory(value: str) -> str:
     if not FACTORY_PATTERN.match(value):
         raise ValueError("must be `module:factory`, e.g. `mycompany.multifon:backend`")
     return value
-
-
-def build_backend(spec: str) -> MultifonBackend:
-    """Build the backend named by IDP_MULTIFON_BACKEND ("" is the built-in provisioning store)."""
-    if not spec:
-        from connectors.multifon.store import ProvisioningStore
-
-        return ProvisioningStore()
-    module_name, factory_name = spec.split(":")
-    backend = getattr(importlib.import_module(module_name), factory_name)()
-    if not isinstance(backend, MultifonBackend):
-        raise TypeError(f"{spec} did not return a MultiFon backend")
-    return backend
-
-
-def backend() -> MultifonBackend:
-    """The current app's MultiFon backend."""
-    return current_app.extensions["multifon_backend"]

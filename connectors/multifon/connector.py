@@ -8,11 +8,11 @@ from typing import Any
 from flask import Flask
 from flask_babel import gettext as _
 
-from connectors.multifon.backend import backend, build_backend
 from connectors.multifon.numbers import label, to_e164
 from connectors.multifon.presenting import home_card
+from connectors.multifon.service import backend, build_backend
 from connectors.multifon.settings import SETTINGS
-from connectors.multifon.views import bp
+from connectors.multifon.views import bp  # the package: its modules add the routes
 from idp.connectors.cabinet import BackendUnavailable, read_backend
 from idp.connectors.contract import Card, Connector, VerifiedAccount
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from flask import current_app
 
-from connectors.multifon.backend import backend
 from connectors.multifon.models import MultifonReminder
 from connectors.multifon.numbers import label
+from connectors.multifon.service import backend
 from idp.atomic import serialize_on
 from idp.audit.services import record
 from idp.connectors.cabinet import BackendUnavailable, read_backend

@@ -6,7 +6,7 @@ import secrets
 
 from idp.extensions import db
 from idp.profiles.models import Profile, RecoveryCode
-from idp.security.crypto import keyed_hash
+from idp.security.crypto import keyed_hash, legacy_keyed_hash
 from idp.timeutil import utcnow
 
 COUNT = 10
@@ -38,9 +38,10 @@ def remaining(profile: Profile) -> int:
 def use(profile: Profile, code: str) -> bool:
     """Use up a matching unused code; return whether there was one (one conditional UPDATE, so a
     code used twice at the same moment works once)."""
-    wanted = keyed_hash("recovery-code", _normalise(code))
+    raw = _normalise(code)
+    wanted = (keyed_hash("recovery-code", raw), legacy_keyed_hash("recovery-code", raw))
     used = db.session.execute(db.update(RecoveryCode).where(
-        RecoveryCode.profile_id == profile.id, RecoveryCode.code_hash == wanted,
+        RecoveryCode.profile_id == profile.id, RecoveryCode.code_hash.in_(wanted),
         RecoveryCode.used_at.is_(None)).values(used_at=utcnow())).rowcount
     db.session.commit()
     return used >= 1

@@ -20,6 +20,7 @@ from idp.audit.services import record
 from idp.auth import recovery_codes, throttle, totp
 from idp.auth.errors import Locked, Throttled, WrongCredentials
 from idp.auth.forms import RecoverPhoneForm, RecoveryCodeForm, SignInForm, TotpForm
+from idp.auth.messages import credential_error
 from idp.auth.services import (
     authenticate,
     forget_failures,
@@ -33,7 +34,7 @@ from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
 from idp.oauth.logout import revoke_all
 from idp.otp import services as otp
-from idp.otp.budgets import PROVEN
+from idp.otp.budgets import PROVEN, code_limit
 from idp.otp.errors import AttemptsExhausted, OtpError
 from idp.otp.messages import otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.models import Profile
@@ -50,21 +51,6 @@ RECOVERY = "recovery"
 
 def _signin_limit() -> str:
     return current_app.config["IDP_SIGNIN_LIMIT_IP"]
-
-
-def code_limit() -> str:
-    """Per-address limit of SMS code entries (on top of each code's own tries)."""
-    return current_app.config["IDP_CODE_LIMIT_IP"]
-
-
-def credential_error(error: Exception) -> str:
-    """Return the sign-in error text; it never tells whether the profile exists."""
-    if isinstance(error, Throttled):
-        return _("Too many failed attempts. Try again in %(seconds)d s.", seconds=error.seconds)
-    if isinstance(error, Locked):
-        return _("Sign-in is blocked after too many failed attempts. Restore the password to "
-                 "unblock it.")
-    return _("The phone number, e-mail or password is wrong.")
 
 
 @bp.route("/signin", methods=["GET", "POST"])

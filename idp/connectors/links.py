@@ -216,16 +216,3 @@ def leave(connector_id: str) -> str | None:
     if account is not None:
         session[ACTIVE] = active
     return account
-
-
-def service_claims(profile: Profile) -> list[dict]:
-    """The ``services`` claim: every linked account with its connector and the profile's role."""
-    entries = []
-    for row in links_of(profile.id):
-        connector = registry.get(row.connector)
-        if connector is None:
-            continue
-        entry = {"connector": row.connector, "account": row.account, "role": row.role}
-        entry.update(connector.claims(row))
-        entries.append(entry)
-    return entries

@@ -82,15 +82,10 @@ def _read_settings(app: Flask, connectors: dict[str, Connector]) -> None:
 
 def init_app(app: Flask) -> None:
     """Mount each connector's cabinet under /services/<id> and let it set itself up."""
-    from idp.oauth.claims import register_service_accounts
-
     for connector in app.extensions["idp_connectors"].values():
         app.register_blueprint(connector.blueprint, url_prefix=f"/services/{connector.id}")
         connector.init_app(app)
         log.debug("connector %s ready", connector.id)
-    from idp.connectors.links import service_claims
-
-    register_service_accounts(app, service_claims)
 
 
 def migration_directories(app: Flask) -> list[str]:

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length
 from idp.audit.services import record
 from idp.auth import throttle
 from idp.auth.errors import Locked, Throttled, WrongCredentials
-from idp.auth.views import credential_error
+from idp.auth.messages import credential_error
 from idp.connectors import registry
 from idp.connectors.cabinet import BackendUnavailable, read_backend
 from idp.connectors.contract import Connector, VerifiedAccount

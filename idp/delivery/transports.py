@@ -9,8 +9,8 @@ connection reads what the far side sends in ``poll`` (SMPP delivery receipts) an
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from idp.delivery.models import Message
 
@@ -56,29 +56,26 @@ class OutboxTransport:
         """Nothing to release."""
 
 
-def transport_for(channel: str, config) -> Transport:
-    """Build the configured transport of a channel (``sms``, ``email``, ``http`` or ``job``)."""
-    if channel == "job":
-        from idp.delivery.jobs import JobTransport
-
-        return JobTransport()
-    if channel == "http":
-        from idp.oauth.logout import BackchannelTransport
-
-        return BackchannelTransport(timeout=config["IDP_BACKCHANNEL_TIMEOUT_SECONDS"])
-    if channel == "sms" and config["IDP_SMS_TRANSPORT"] == "smpp":
-        from idp.delivery.smpp import SmppTransport
-
-        return SmppTransport.from_config(config)
-    if channel == "email" and config["IDP_MAIL_TRANSPORT"] == "smtp":
-        from idp.delivery.smtp import SmtpTransport
-
-        return SmtpTransport()
-    return OutboxTransport()
+TransportFactory = Callable[[Mapping[str, Any]], Transport]
+_FACTORIES: dict[str, TransportFactory] = {}
 
 
-def is_inline(channel: str, config) -> bool:
-    """Tell whether a channel delivers at once, without a worker."""
+def register_transport(channel: str, factory: TransportFactory) -> None:
+    """Let messages of ``channel`` be handed to ``factory(config)``'s transport (the SMS and e-mail
+    transports, back-channel logout, jobs: each registers its own channel)."""
+    _FACTORIES[channel] = factory
+
+
+def transport_for(channel: str, config: Mapping[str, Any]) -> Transport:
+    """Build the configured transport of a channel."""
+    factory = _FACTORIES.get(channel)
+    if factory is None:
+        raise KeyError(f"no transport for the {channel!r} channel")
+    return factory(config)
+
+
+def is_inline(channel: str, config: Mapping[str, Any]) -> bool:
+    """Tell whether a channel delivers at once, without a worker (the development outbox)."""
     if channel not in ("sms", "email"):
         return False
     setting = config["IDP_SMS_TRANSPORT" if channel == "sms" else "IDP_MAIL_TRANSPORT"]

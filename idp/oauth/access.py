@@ -7,8 +7,7 @@ from datetime import datetime
 
 from idp.extensions import db
 from idp.oauth.logout import notify_clients
-from idp.oauth.models import Client, Consent, Grant
-from idp.oauth.server import revoke_grant
+from idp.oauth.models import Client, Consent, Grant, revoke_grant
 
 
 @dataclass

@@ -18,11 +18,13 @@ from idp.oauth.models import (
     Consent,
     Grant,
     RefreshToken,
-    secret_digest,
+    token_digest,
 )
 from idp.timeutil import utcnow
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+# How a confidential client proves itself at the token, revocation and introspection endpoints.
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 DEFAULT_SCOPE = "openid profile email phone offline_access"
 
 
@@ -97,7 +99,7 @@ def create_client(name: str, redirect_uris: list[str], *, public: bool = False,
     secret = None if public else secrets.token_urlsafe(32)
     client = Client(
         client_id=client_id, name=name.strip(),
-        secret_hash=secret_digest(secret) if secret else None,
+        secret_hash=token_digest(secret) if secret else None,
         redirect_uris_json=json.dumps([check_uri(u, public, "redirect URI") for u in redirect_uris]),
         post_logout_redirect_uris_json=json.dumps(
             [check_uri(u, public, "post-logout redirect URI") for u in post_logout_redirect_uris or []]),
@@ -131,7 +133,7 @@ def rotate_secret(client: Client) -> str:
     if client.public:
         raise ClientError("a public client has no secret")
     secret = secrets.token_urlsafe(32)
-    client.secret_hash = secret_digest(secret)
+    client.secret_hash = token_digest(secret)
     client.secret_rotated_at = utcnow()
     db.session.commit()
     return secret

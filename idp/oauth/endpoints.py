@@ -13,11 +13,11 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 
 from idp.extensions import db
-from idp.oauth.models import Client, RefreshToken, epoch
+from idp.oauth.clients import CLIENT_AUTH_METHODS
+from idp.oauth.models import Client, RefreshToken, epoch, revoke_grant
 from idp.oauth.tokens import AccessToken, issuer, load_access_token, revoke_access_token
+from idp.security.crypto import token_digest
 from idp.timeutil import utcnow
-
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
 @dataclass
@@ -38,8 +38,6 @@ class IssuedRefreshToken:
 
 def find_token(token: str, hint: str | None) -> AccessToken | IssuedRefreshToken | None:
     """Find an access token (a JWT of ours) or a refresh token (by its hash)."""
-    from idp.oauth.server import token_digest
-
     if not token or len(token) > 4096:
         return None
     if hint != "refresh_token" and token.count(".") == 2:
@@ -57,8 +55,6 @@ class RevocationEndpoint(_RevocationEndpoint):
         return find_token(token_string, token_type_hint)
 
     def revoke_token(self, token, request):
-        from idp.oauth.server import revoke_grant
-
         if isinstance(token, IssuedRefreshToken):
             # Revoking a refresh token ends its grant, with the access tokens minted from it.
             revoke_grant(token.row.grant_id, "revoked_by_client")

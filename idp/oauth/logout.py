@@ -20,10 +20,9 @@ from datetime import timedelta
 from flask import Flask, current_app
 
 from idp.delivery.models import QUEUED, Message
-from idp.delivery.transports import ReceiptHandler, TransportError
+from idp.delivery.transports import ReceiptHandler, TransportError, register_transport
 from idp.extensions import db
-from idp.oauth.models import Grant
-from idp.oauth.server import revoke_grant
+from idp.oauth.models import Grant, revoke_grant
 from idp.oauth.tokens import new_logout_token
 from idp.security.crypto import encrypt
 from idp.sessions.signals import sessions_ended
@@ -36,8 +35,10 @@ KIND = "backchannel_logout"
 
 
 def connect(app: Flask) -> None:
-    """Listen for ended sessions of ``app``."""
+    """Listen for ended sessions of ``app`` and deliver the notices on the ``http`` channel."""
     sessions_ended.connect(_on_sessions_ended, sender=app, weak=False)
+    register_transport(CHANNEL, lambda config: BackchannelTransport(
+        timeout=config["IDP_BACKCHANNEL_TIMEOUT_SECONDS"]))
 
 
 def _on_sessions_ended(app: Flask, session_ids: list[int]) -> None:

@@ -6,7 +6,6 @@ refresh token with rotation and reuse detection, client credentials. No implicit
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from flask import current_app
 
 from idp.extensions import db
 from idp.oauth import claims
-from idp.oauth.clients import id_token_alg
+from idp.oauth.clients import CLIENT_AUTH_METHODS, id_token_alg
 from idp.oauth.keys import signing_key
 from idp.oauth.models import (
     AuthorizationCode,
@@ -33,6 +32,7 @@ from idp.oauth.models import (
     acr_claim,
     amr_claim,
     epoch,
+    revoke_grant,
 )
 from idp.oauth.tokens import (
     ID_TOKEN_TYPE,
@@ -42,20 +42,13 @@ from idp.oauth.tokens import (
     new_access_token,
 )
 from idp.profiles.models import Profile
+from idp.security.crypto import token_digest
 from idp.sessions.models import WebSession
 from idp.sessions.services import is_live
 from idp.timeutil import utcnow
 
 # Scopes that describe a person: they need a signed-in profile, never client_credentials.
 IDENTITY_SCOPES = ("openid", "profile", "email", "phone", "offline_access", "services")
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-
-
-def token_digest(token: str) -> str:
-    """Stored form of codes and refresh tokens (random values, so a plain SHA-256 suffices)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @dataclass
 class AuthorizedProfile:
     """A profile as a token sees it: which grant, when and how it signed in, in which session."""
@@ -88,12 +81,6 @@ class Authorization:
 
     profile: Profile
     session: WebSession
-
-
-def revoke_grant(grant_id: str, reason: str) -> None:
-    """Revoke a grant: its refresh tokens and the access tokens minted from it stop working."""
-    db.session.execute(db.update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None))
-                       .values(revoked_at=utcnow(), revoked_reason=reason))
 
 
 # --- grants ---------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from idp.extensions import csrf, db
 from idp.i18n import LANGUAGES
 from idp.links import external_url
+from idp.oauth.clients import CLIENT_AUTH_METHODS
 from idp.oauth.keys import ALGORITHMS, public_jwks
 from idp.oauth.models import ACR_MULTI_FACTOR, ACR_PASSWORD, Client
-from idp.oauth.server import CLIENT_AUTH_METHODS, authorization_server
+from idp.oauth.server import authorization_server
 from idp.oauth.tokens import issuer
 
 bp = Blueprint("oauth", __name__)

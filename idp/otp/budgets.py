@@ -39,6 +39,11 @@ STRANGER, PROVEN = "stranger", "proven"
 Budget = tuple[RateLimitItem, str, str]  # (limit, scope, key)
 
 
+def code_limit() -> str:
+    """Per-address limit of SMS code entries (on top of each code's own tries)."""
+    return current_app.config["IDP_CODE_LIMIT_IP"]
+
+
 def init_app(app: Flask) -> None:
     """Give ``app`` its budget limiter over the rate-limit storage. It raises when the storage is
     unreachable: Flask-Limiter's own limiter falls back to memory instead, which budgets must not."""

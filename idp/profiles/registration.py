@@ -21,12 +21,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from idp.auth.views import code_limit
 from idp.connectors.links import LinkRefused, account_to_link, flow_of, link_pending
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
 from idp.otp import services as otp
+from idp.otp.budgets import code_limit
 from idp.otp.errors import OtpError
 from idp.otp.messages import otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.errors import PhoneTaken

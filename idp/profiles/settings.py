@@ -14,8 +14,8 @@ from idp.audit.services import recent_events, record
 from idp.auth import recovery_codes, totp
 from idp.auth.errors import Locked, Throttled, WrongCredentials
 from idp.auth.guards import login_required
+from idp.auth.messages import credential_error
 from idp.auth.services import reauthenticate
-from idp.auth.views import code_limit, credential_error
 from idp.delivery.services import send
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm
@@ -23,6 +23,7 @@ from idp.i18n import current_locale
 from idp.oauth.access import applications, revoke_application
 from idp.oauth.logout import revoke_all
 from idp.otp import services as otp
+from idp.otp.budgets import code_limit
 from idp.otp.errors import OtpError
 from idp.otp.messages import letter_refusal, otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.errors import PhoneTaken

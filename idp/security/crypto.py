@@ -43,9 +43,23 @@ def rotate(token: str) -> str:
 
 
 def keyed_hash(purpose: str, value: str) -> str:
-    """Return a hex HMAC of ``value``, separated by ``purpose`` so hashes never cross uses."""
+    """Return a hex HMAC of ``value`` under a key derived for ``purpose`` (HKDF), so hashes never
+    cross uses."""
+    return hmac.new(derived_key(f"keyed hash {purpose}"), value.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def legacy_keyed_hash(purpose: str, value: str) -> str:
+    """``keyed_hash`` as releases before 2026-12 derived its key (plain SHA-256), to still accept
+    values stored then (recovery codes); nothing new is stored this way."""
     key = hashlib.sha256(f"{purpose}:{current_app.config['SECRET_KEY']}".encode()).digest()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def token_digest(token: str) -> str:
+    """The stored form of a random token (session tokens, codes, refresh tokens, client secrets):
+    they carry 256 random bits, so a plain SHA-256 is enough and costs microseconds."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def derived_key(purpose: str) -> bytes:

@@ -11,7 +11,6 @@ carries: opening a form page stores nothing, however many times it is opened.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -25,6 +24,7 @@ from werkzeug.datastructures import CallbackDict
 
 from idp.errors import DB_UNAVAILABLE
 from idp.extensions import db
+from idp.security.crypto import token_digest
 from idp.sessions.models import WebSession
 from idp.sessions.signals import sessions_ended
 from idp.timeutil import utcnow
@@ -36,9 +36,6 @@ CSRF_KEY = "csrf_token"  # where Flask-WTF keeps the secret of a session's CSRF 
 CSRF_SALT = "idp.csrf-secret"
 
 
-def hash_token(token: str) -> str:
-    """Return the stored form of a session token."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -89,7 +86,7 @@ class DatabaseSessionInterface(SessionInterface):
             return self._without_row(app, request)
         try:
             row = db.session.scalar(db.select(WebSession).where(
-                WebSession.token_hash == hash_token(token), WebSession.ended_at.is_(None)))
+                WebSession.token_hash == token_digest(token), WebSession.ended_at.is_(None)))
         except SQLAlchemyError as exc:
             # The database is away: the request is answered 503 (idp.errors), the session kept.
             db.session.rollback()
@@ -118,7 +115,7 @@ class DatabaseSessionInterface(SessionInterface):
                 # The same person signed in again (a relying service asked for a fresh sign-in):
                 # the session goes on under a new token, so its sid and what it granted stay.
                 token = secrets.token_urlsafe(32)
-                row.token_hash = hash_token(token)
+                row.token_hash = token_digest(token)
                 session.regenerate = False
             else:
                 token = None
@@ -144,7 +141,7 @@ class DatabaseSessionInterface(SessionInterface):
                 if self._csrf_cookie_name(app) in request.cookies:
                     response.delete_cookie(self._csrf_cookie_name(app), path=path)
                 token = secrets.token_urlsafe(32)
-                row = WebSession(token_hash=hash_token(token), created_at=now,
+                row = WebSession(token_hash=token_digest(token), created_at=now,
                                  ip=self._ip(), user_agent=self._user_agent())
                 db.session.add(row)
             if session.modified or token:

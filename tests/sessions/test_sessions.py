@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from idp.extensions import db
-from idp.sessions.interface import hash_token
+from idp.security.crypto import token_digest
 from idp.sessions.models import WebSession
 from tests.helpers import PASSWORD, csrf_token, is_signed_in, session_token, sign_in, submit
 
@@ -23,7 +23,7 @@ def clock(time_machine):
 def _row(app, token: str) -> WebSession | None:
     with app.app_context():
         return db.session.scalar(db.select(WebSession).where(
-            WebSession.token_hash == hash_token(token)))
+            WebSession.token_hash == token_digest(token)))
 
 
 def _session_cookie(response, name: str = "idp_session") -> str:

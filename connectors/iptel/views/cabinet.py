@@ -18,7 +18,7 @@ from connectors.iptel.forwarding import (
 from connectors.iptel.models import DISCONNECTED
 from connectors.iptel.presenting import condition_text
 from connectors.iptel.sip import sip_data
-from connectors.iptel.views import bp
+from connectors.iptel.views.blueprint import bp
 from connectors.iptel.views.common import (
     account_view,
     audit,
@@ -28,7 +28,7 @@ from connectors.iptel.views.common import (
     to_cabinet,
 )
 from idp.auth.errors import Locked, Throttled, WrongCredentials
-from idp.auth.views import credential_error
+from idp.auth.messages import credential_error
 from idp.connectors.cabinet import BackendUnavailable
 from idp.connectors.views import verify_service_login
 from idp.otp.messages import letter_refusal

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from connectors.iptel import accounts, activation, links, recovery
 from connectors.iptel.forms import ForgotPasswordForm, NewServicePasswordForm
 from connectors.iptel.models import DISCONNECTED, IptelAccount
-from connectors.iptel.views import bp
+from connectors.iptel.views.blueprint import bp
 from connectors.iptel.views.common import (
     CONNECTOR_ID,
     connector,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import flash, request
 from flask_babel import gettext as _
 
-from connectors.multifon.backend import ROUTINGS, TRUNK_LINES_MAX, TRUNK_LINES_MIN, backend
+from connectors.multifon.backend import ROUTINGS, TRUNK_LINES_MAX, TRUNK_LINES_MIN
 from connectors.multifon.forms import RoutingForm, TrunkLinesForm
 from connectors.multifon.presenting import ROUTING_TEXTS, chart
-from connectors.multifon.views import bp
+from connectors.multifon.service import backend
+from connectors.multifon.views.blueprint import bp
 from connectors.multifon.views.common import (
     audit,
     backend_unavailable_text,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from connectors.multifon.backend import DISCONNECTED, Overview, backend
+from connectors.multifon.backend import DISCONNECTED, Overview
+from connectors.multifon.service import backend
 from idp.audit.services import record
 from idp.auth.errors import Locked, Throttled, WrongCredentials
+from idp.auth.messages import credential_error
 from idp.auth.services import reauthenticate
-from idp.auth.views import credential_error
 from idp.connectors import registry
 from idp.connectors.cabinet import BackendUnavailable, read_backend
 from idp.connectors.links import links_of

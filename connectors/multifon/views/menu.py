@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import flash, redirect, session, url_for
 from flask_babel import gettext as _
 
-from connectors.multifon.backend import backend
 from connectors.multifon.forms import ChangeSipPasswordForm, ConfirmWithPasswordForm
 from connectors.multifon.remind import RemindLimitReached, reminders_left, send_sip_password
-from connectors.multifon.views import bp
+from connectors.multifon.service import backend
+from connectors.multifon.views.blueprint import bp
 from connectors.multifon.views.common import (
     audit,
     backend_unavailable_text,

@@ -1,0 +1,100 @@
+"""The connector SDK: everything of Business ID a service connector may use, and nothing else.
+
+A connector (``connectors/multifon``, ``connectors/iptel``, a third party's package) imports this
+module alone of ``idp``; import-linter holds every built-in connector and the example connector
+to it (``make lint``). What is here is public and kept compatible; what is not here may change.
+
+**The contract.** ``Connector`` (subclass it; see its docstring for each member), ``Card`` (a card
+on the profile's home), ``VerifiedAccount`` (what ``verify_credentials`` returns), ``ServiceLink``
+(a profile's link to an account, with its ``role``; ``OWNER``), ``Setting`` with the parsers
+``choice``, ``positive_int`` and ``rate_limits`` (a connector's own ``IDP_*`` settings),
+``LANGUAGES`` (uk, ru, en: every name and text in all three).
+
+**Storage.** ``db`` (Flask-SQLAlchemy: a connector's own models and tables, ``db.session``),
+``utcnow`` (naive UTC, as every table stores it), ``serialize_on`` (a per-key lock for a limit
+that counts rows before it adds one), ``seal`` / ``unseal`` (AES-GCM bound to a context, for a
+secret that must be read back, such as a SIP password; list the column in
+``Connector.encrypted_values`` so ``idp keys rotate-secrets`` re-seals it), ``hash_password`` /
+``verify_password`` (Argon2id), ``broken_rules`` (which password rules a value breaks).
+
+**Pages.** ``cabinet_view`` (decorate every cabinet view: the active account's ``ServiceLink``,
+stale tabs refused), ``read_backend`` / ``write_backend`` and ``BackendUnavailable`` (a foreign
+system's call with a time limit; degrade that panel only), ``connector`` (an installed connector
+by id, e.g. for its name), ``current_profile``, ``current_locale``, ``external_url`` (an absolute
+URL for letters), ``record`` (an audit event; never a password), ``limiter`` (Flask-Limiter, for
+a page's own per-address limit).
+
+**Forms.** ``EmptyForm``, ``CodeForm``, ``NewPasswordForm``, ``REQUIRED``, ``PasswordPolicy``,
+``PrintableAscii``, ``current_password_field``, ``email_field``; phone numbers with
+``normalize_phone`` / ``read_phone`` (E.164, or None), ``display_phone`` and ``InvalidPhone``.
+
+**The service login and linking.** ``verify_service_login`` (an account's own credentials, under
+the sign-in throttling; raises ``WrongCredentials``, ``Throttled``, ``Locked`` or
+``BackendUnavailable``, told by ``credential_error``), ``continue_service_login`` (the page after a
+connector's ``after_login`` step hands the proven account back with it), ``forget_login_failures``
+(the account proved itself otherwise, e.g. by an e-mailed link), ``links_of``, ``account_links``,
+``link``, ``unlink`` and ``LinkRefused``.
+
+**Confirming an action.** ``password_confirmed`` (the profile's password again, throttled, the
+error on the field) and ``SmsConfirmation`` (a code by SMS to the profile's phone instead).
+
+**Messages and work for the worker.** ``send`` (an SMS or e-mail in the recipient's language,
+stored encrypted, retried), ``register_kind`` (a connector's message kind; its template is
+``messages/<kind>.txt`` / ``.html`` on its blueprint's template folder), ``letter_refusal`` (the
+budget of letters to a typed address), ``register_job`` / ``enqueue`` (work for the delivery
+worker, so that a page answers alike whatever it finds).
+"""
+
+from __future__ import annotations
+
+from idp.atomic import serialize_on
+from idp.audit.services import record
+from idp.auth.errors import Locked, Throttled, WrongCredentials
+from idp.auth.messages import credential_error
+from idp.auth.step_up import SmsConfirmation, password_confirmed
+from idp.config import LANGUAGES, Setting, choice, positive_int, rate_limits
+from idp.connectors.cabinet import BackendUnavailable, cabinet_view, read_backend, write_backend
+from idp.connectors.contract import Card, Connector, VerifiedAccount
+from idp.connectors.links import LinkRefused, account_links, link, links_of, unlink
+from idp.connectors.models import OWNER, ServiceLink
+from idp.connectors.registry import get as connector
+from idp.connectors.views import (
+    continue_service_login,
+    forget_login_failures,
+    verify_service_login,
+)
+from idp.delivery.jobs import enqueue, register_job
+from idp.delivery.kinds import register_kind
+from idp.delivery.services import send
+from idp.extensions import db, limiter
+from idp.forms import (
+    REQUIRED,
+    CodeForm,
+    EmptyForm,
+    NewPasswordForm,
+    PasswordPolicy,
+    PrintableAscii,
+    current_password_field,
+    email_field,
+)
+from idp.i18n import current_locale
+from idp.links import external_url
+from idp.otp.messages import letter_refusal
+from idp.security.crypto import seal, unseal
+from idp.security.passwords import broken_rules, hash_password, verify_password
+from idp.security.phones import InvalidPhone, display_phone, normalize_phone, read_phone
+from idp.sessions.services import current_profile
+from idp.timeutil import utcnow
+
+__all__ = [
+    "LANGUAGES", "OWNER", "REQUIRED", "BackendUnavailable", "Card", "CodeForm", "Connector",
+    "EmptyForm", "InvalidPhone", "LinkRefused", "Locked", "NewPasswordForm", "PasswordPolicy",
+    "PrintableAscii", "ServiceLink", "Setting", "SmsConfirmation", "Throttled", "VerifiedAccount",
+    "WrongCredentials", "account_links", "broken_rules", "cabinet_view", "choice", "connector",
+    "continue_service_login", "credential_error", "current_locale", "current_password_field",
+    "current_profile", "db", "display_phone", "email_field", "enqueue", "external_url",
+    "forget_login_failures", "hash_password", "letter_refusal", "limiter", "link", "links_of",
+    "normalize_phone", "password_confirmed", "positive_int", "rate_limits", "read_backend",
+    "read_phone", "record", "register_job", "register_kind", "seal", "send", "serialize_on",
+    "unlink", "unseal", "utcnow", "verify_password", "verify_service_login", "write_backend",
+]
