@@ -16,13 +16,17 @@ from email_validator import EmailNotValidError, validate_email
 
 from connectors.iptel import notices
 from connectors.iptel.models import ACTIVE, DISCONNECTED, INACTIVE, IptelAccount, IptelForwarding
-from idp.audit.services import record
-from idp.config import LANGUAGES
-from idp.extensions import db
-from idp.security.crypto import seal, unseal
-from idp.security.passwords import broken_rules
-from idp.security.phones import display_phone, read_phone
-from idp.timeutil import utcnow
+from idp.connectors.sdk import (
+    LANGUAGES,
+    broken_rules,
+    db,
+    display_phone,
+    read_phone,
+    record,
+    seal,
+    unseal,
+    utcnow,
+)
 
 # Initial passwords leave out characters that are easy to misread in a letter (0/O, 1/l/I).
 INITIAL_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from idp.config import LANGUAGES
+from idp.connectors.sdk import (
+    LANGUAGES,
+)
 
 
 @click.group("iptel")
@@ -51,7 +53,7 @@ def show_command(number):
     """Show one account (its password stays sealed) and its call forwarding."""
     from connectors.iptel.accounts import find
     from connectors.iptel.forwarding import forwardings
-    from idp.security.phones import read_phone
+    from idp.connectors.sdk import read_phone
 
     account = find(read_phone(number))
     if account is None:

@@ -12,8 +12,12 @@ from connectors.iptel.models import INACTIVE
 from connectors.iptel.presenting import home_card
 from connectors.iptel.settings import SETTINGS
 from connectors.iptel.views import bp  # the package: its modules add the routes
-from idp.connectors.contract import Card, Connector, VerifiedAccount
-from idp.security.phones import read_phone
+from idp.connectors.sdk import (
+    Card,
+    Connector,
+    VerifiedAccount,
+    read_phone,
+)
 
 HERE = Path(__file__).resolve().parent
 

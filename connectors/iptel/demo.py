@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from connectors.iptel.accounts import connect, create_active, find, label
 from connectors.iptel.forwarding import NO_ANSWER, set_forwarding
-from idp.connectors.contract import VerifiedAccount
-from idp.connectors.links import LinkRefused, link
+from idp.connectors.sdk import (
+    LinkRefused,
+    VerifiedAccount,
+    link,
+)
 
 DEMO_PASSWORD = "IpTel3Demo"  # noqa: S105 - public demo data, printed by `idp demo`
 LINKED = "+380442270001"

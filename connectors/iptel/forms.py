@@ -9,15 +9,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from connectors.iptel.forwarding import DEFAULT_DELAY, DELAYS
-from idp.forms import (
+from idp.connectors.sdk import (
     REQUIRED,
     NewPasswordForm,
     PasswordPolicy,
     PrintableAscii,
     current_password_field,
     email_field,
+    read_phone,
 )
-from idp.security.phones import read_phone
 
 
 class ServiceNumber:

@@ -7,9 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.iptel.models import DISCONNECTED, IptelAccount, IptelForwarding
-from idp.audit.services import record
-from idp.extensions import db
-from idp.security.phones import InvalidPhone, normalize_phone
+from idp.connectors.sdk import (
+    InvalidPhone,
+    db,
+    normalize_phone,
+    record,
+)
 
 UNCONDITIONAL, BUSY, NO_ANSWER, UNREACHABLE = "unconditional", "busy", "no_answer", "unreachable"
 CONDITIONS = (UNCONDITIONAL, BUSY, NO_ANSWER, UNREACHABLE)

@@ -14,9 +14,11 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from connectors.iptel.models import IptelAccount, IptelLink
-from idp.extensions import db
-from idp.links import external_url
-from idp.timeutil import utcnow
+from idp.connectors.sdk import (
+    db,
+    external_url,
+    utcnow,
+)
 
 SALT = "idp.iptel-link"
 RESET, EMAIL = "reset", "email"

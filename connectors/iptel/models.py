@@ -7,8 +7,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.extensions import db
-from idp.timeutil import utcnow
+from idp.connectors.sdk import (
+    db,
+    utcnow,
+)
 
 INACTIVE, ACTIVE, DISCONNECTED = "inactive", "active", "disconnected"
 STATUSES = (INACTIVE, ACTIVE, DISCONNECTED)

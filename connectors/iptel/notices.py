@@ -7,11 +7,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from connectors.iptel.sip import sip_data
-from idp.connectors import registry
-from idp.delivery.kinds import register_kind
-from idp.delivery.services import send
-from idp.links import external_url
-from idp.security.phones import display_phone
+from idp.connectors.sdk import connector as installed_connector
+from idp.connectors.sdk import (
+    display_phone,
+    external_url,
+    register_kind,
+    send,
+)
 
 KINDS = {
     "iptel_initial_password": _l("Your IP-telephony service is connected"),
@@ -32,7 +34,7 @@ def register_message_kinds() -> None:
 
 
 def _send(kind: str, account, to: str | None = None, **context) -> None:
-    send(kind, to or account.email, account.language, service=registry.get("iptel").name(
+    send(kind, to or account.email, account.language, service=installed_connector("iptel").name(
         account.language), number=display_phone(account.number),
         portal_url=external_url("services.login", connector_id="iptel"), **context)
 

@@ -8,8 +8,10 @@ from flask_babel import lazy_gettext as _l
 from connectors.iptel.accounts import label
 from connectors.iptel.forwarding import BUSY, NO_ANSWER, UNCONDITIONAL, UNREACHABLE, forwardings
 from connectors.iptel.models import ACTIVE, DISCONNECTED, INACTIVE
-from idp.connectors.contract import Card
-from idp.security.phones import display_phone
+from idp.connectors.sdk import (
+    Card,
+    display_phone,
+)
 
 STATUS_TEXTS = {ACTIVE: _l("Service active"),
                 INACTIVE: _l("Inactive until the first password change"),

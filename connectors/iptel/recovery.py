@@ -16,10 +16,14 @@ from flask import current_app
 
 from connectors.iptel import accounts, links, notices
 from connectors.iptel.models import DISCONNECTED, IptelAccount
-from idp.atomic import serialize_on
-from idp.connectors.links import account_links, unlink
-from idp.delivery.jobs import enqueue, register_job
-from idp.extensions import db
+from idp.connectors.sdk import (
+    account_links,
+    db,
+    enqueue,
+    register_job,
+    serialize_on,
+    unlink,
+)
 
 RESET_JOB = "iptel_reset_request"
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
-from idp.config import Setting, choice, positive_int
+from idp.connectors.sdk import (
+    Setting,
+    choice,
+    positive_int,
+)
 
 TRANSPORTS = ("udp", "tcp", "tls")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")

@@ -13,8 +13,13 @@ from connectors.multifon.presenting import home_card
 from connectors.multifon.service import backend, build_backend
 from connectors.multifon.settings import SETTINGS
 from connectors.multifon.views import bp  # the package: its modules add the routes
-from idp.connectors.cabinet import BackendUnavailable, read_backend
-from idp.connectors.contract import Card, Connector, VerifiedAccount
+from idp.connectors.sdk import (
+    BackendUnavailable,
+    Card,
+    Connector,
+    VerifiedAccount,
+    read_backend,
+)
 
 HERE = Path(__file__).resolve().parent
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from connectors.multifon.numbers import label
 from connectors.multifon.store import find, provision, seed_calls
-from idp.connectors.contract import VerifiedAccount
-from idp.connectors.links import LinkRefused, link
+from idp.connectors.sdk import (
+    LinkRefused,
+    VerifiedAccount,
+    link,
+)
 
 DEMO_SIP_PASSWORD = "MultiF0nDemo"  # noqa: S105 - public demo data, printed by `idp demo`
 LINKED = (

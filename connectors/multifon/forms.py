@@ -8,7 +8,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, ValidationError
 
 from connectors.multifon.backend import ROUTINGS, TRUNK_LINES_MAX, TRUNK_LINES_MIN
-from idp.forms import (
+from idp.connectors.sdk import (
     REQUIRED,
     NewPasswordForm,
     PasswordPolicy,

@@ -7,8 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.extensions import db
-from idp.timeutil import utcnow
+from idp.connectors.sdk import (
+    db,
+    utcnow,
+)
 
 
 class MultifonAccount(db.Model):

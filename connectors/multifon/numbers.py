@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from idp.security.phones import display_phone, read_phone
+from idp.connectors.sdk import (
+    display_phone,
+    read_phone,
+)
 
 
 def to_e164(text: str | None) -> str | None:

@@ -11,7 +11,9 @@ from flask_babel import lazy_gettext as _l
 
 from connectors.multifon.backend import ACTIVE, BLOCKED, DISCONNECTED, Overview
 from connectors.multifon.numbers import label
-from idp.connectors.contract import Card
+from idp.connectors.sdk import (
+    Card,
+)
 
 STATUS_TEXTS = {ACTIVE: _l("Service active"), BLOCKED: _l("Service blocked"),
                 DISCONNECTED: _l("Service disconnected")}

@@ -9,13 +9,16 @@ from flask import current_app
 from connectors.multifon.models import MultifonReminder
 from connectors.multifon.numbers import label
 from connectors.multifon.service import backend
-from idp.atomic import serialize_on
-from idp.audit.services import record
-from idp.connectors.cabinet import BackendUnavailable, read_backend
-from idp.delivery.kinds import register_kind
-from idp.delivery.services import send
-from idp.extensions import db
-from idp.timeutil import utcnow
+from idp.connectors.sdk import (
+    BackendUnavailable,
+    db,
+    read_backend,
+    record,
+    register_kind,
+    send,
+    serialize_on,
+    utcnow,
+)
 
 MESSAGE_KIND = "multifon_sip_password"  # template: templates/messages/multifon_sip_password.txt
 WINDOW = timedelta(hours=24)

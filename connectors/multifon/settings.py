@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from connectors.multifon.backend import parse_factory
-from idp.config import Setting, positive_int
+from idp.connectors.sdk import (
+    Setting,
+    positive_int,
+)
 
 
 def _url(value: str) -> str:

@@ -28,8 +28,11 @@ from connectors.multifon.backend import (
 )
 from connectors.multifon.models import MultifonAccount, MultifonCallDay
 from connectors.multifon.numbers import to_e164
-from idp.extensions import db
-from idp.security.crypto import seal, unseal
+from idp.connectors.sdk import (
+    db,
+    seal,
+    unseal,
+)
 
 SIP_PASSWORD_MAX = 128
 CENTS = Decimal("0.01")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import (
     Blueprint,
     current_app,
@@ -11,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -40,13 +37,15 @@ from idp.otp.messages import otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, set_password
 from idp.security import pow
+from idp.sessions.flows import Flow
 from idp.sessions.services import current_profile, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
 
-PENDING = "pending_signin"
-PENDING_SECONDS = 600  # the second step must follow the password within ten minutes
-RECOVERY = "recovery"
+# The second step must follow the password within ten minutes; so must the new password the
+# recovery code.
+SIGNIN = Flow("pending_signin", minutes=10, sms_status="signin")
+RECOVERY = Flow("recovery", minutes=10, sms_status="recovery")
 
 
 def _signin_limit() -> str:
@@ -79,9 +78,8 @@ def signin():
             # The second factor is still to come: failures before it stay counted until it passes.
             second_step(checked)
             method = "totp" if profile.totp_enabled else "sms"
-            session[PENDING] = {"profile_id": profile.id, "at": int(time.time()),
-                                "method": method, "next": next_url, "failures": 0,
-                                "identifier": checked.identifier}
+            SIGNIN.start(profile_id=profile.id, method=method, next=next_url, failures=0,
+                         identifier=checked.identifier)
             if method == "sms":
                 return _send_sms_step(profile)
             return redirect(url_for("auth.verify"))
@@ -89,23 +87,18 @@ def signin():
 
 
 def _pending_profile() -> Profile | None:
-    pending = session.get(PENDING)
-    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
-        session.pop(PENDING, None)
-        return None
-    return db.session.get(Profile, pending["profile_id"])
+    pending = SIGNIN.get()
+    return db.session.get(Profile, pending["profile_id"]) if pending else None
 
 
 def _send_sms_step(profile: Profile):
-    pending = session[PENDING]
     try:
         challenge = otp.start_challenge("signin", profile.phone, current_locale(), profile.id,
                                         budget=PROVEN)
     except OtpError as error:
         flash(otp_error_text(error), "error")
     else:
-        pending.update(method="sms", challenge=challenge.id)
-        session.modified = True
+        SIGNIN.update(method="sms", challenge=challenge.id)
     return redirect(url_for("auth.verify"))
 
 
@@ -117,15 +110,15 @@ def verify():
     if profile is None:
         flash(_("Sign in again: the second step was not completed in time."), "error")
         return redirect(url_for("auth.signin"))
-    pending = session[PENDING]
+    pending = SIGNIN.get()
     method = pending["method"]
     form = {"sms": CodeForm, "totp": TotpForm, "recovery": RecoveryCodeForm}[method]()
     if form.validate_on_submit():
         outcome = _check_second_factor(profile, method, form)
         if outcome == PASSED:
-            next_url = pending["next"]
-            session.pop(PENDING, None)
-            return _complete(profile, ["pwd", "sms" if method == "sms" else "otp"], next_url)
+            SIGNIN.end()
+            return _complete(profile, ["pwd", "sms" if method == "sms" else "otp"],
+                             pending["next"])
         if outcome == ENDED:
             return redirect(url_for("auth.signin"))
     wait = otp.seconds_until_resend(pending.get("challenge")) if method == "sms" else 0
@@ -143,7 +136,7 @@ def _check_second_factor(profile: Profile, method: str, form) -> str:
     Every try counts against the profile's sign-in throttling before the code is looked at, so a
     known password does not open unlimited guesses of the second factor.
     """
-    pending = session[PENDING]
+    pending = SIGNIN.get()
     try:
         attempt = take_second_factor_attempt(profile, pending.get("identifier") or profile.phone)
     except Locked as error:
@@ -166,9 +159,9 @@ def _check_second_factor(profile: Profile, method: str, form) -> str:
         form.code.errors.append(_("This code was already used. Wait for the next code in your "
                                   "authenticator app (it changes every 30 seconds)."))
         return RETRY
-    pending["failures"] += 1
-    session.modified = True
-    if pending["failures"] >= current_app.config["IDP_OTP_MAX_ATTEMPTS"]:
+    failures = pending["failures"] + 1
+    SIGNIN.update(failures=failures)
+    if failures >= current_app.config["IDP_OTP_MAX_ATTEMPTS"]:
         return _end_pending(_("Too many wrong codes. Sign in again."))
     form.code.errors.append(_("The code is wrong or was already used."))
     return RETRY
@@ -186,7 +179,7 @@ def _check_sms_code(pending: dict, form) -> str:
 
 
 def _end_pending(message: str) -> str:
-    session.pop(PENDING, None)
+    SIGNIN.end()
     flash(message, "error")
     return ENDED
 
@@ -202,8 +195,7 @@ def choose_method():
     if wanted == "sms" and profile.sms_2fa_enabled:
         return _send_sms_step(profile)
     if wanted == "recovery" or (wanted == "totp" and profile.totp_enabled):
-        session[PENDING]["method"] = wanted
-        session.modified = True
+        SIGNIN.update(method=wanted)
     return redirect(url_for("auth.verify"))
 
 
@@ -213,7 +205,7 @@ def resend_signin_code():
     profile = _pending_profile()
     if profile is None or not EmptyForm().validate_on_submit():
         return redirect(url_for("auth.signin"))
-    resend_and_tell(session[PENDING].get("challenge"), "signin", current_locale())
+    resend_and_tell(SIGNIN.get().get("challenge"), "signin", current_locale())
     return redirect(url_for("auth.verify"))
 
 
@@ -254,7 +246,7 @@ def recover():
         except OtpError as error:
             refuse_on_field(form.phone, error)
         else:
-            session[RECOVERY] = {"challenge": challenge.id, "phone": phone}
+            RECOVERY.start(challenge=challenge.id, phone=phone)
             return redirect(url_for("auth.recover_code"))
     return render_template("auth/recover.html", form=form)
 
@@ -263,7 +255,7 @@ def recover():
 @limiter.limit(code_limit, methods=["POST"])
 def recover_code():
     """Restore the password, step 2: the SMS code."""
-    state = session.get(RECOVERY)
+    state = RECOVERY.get()
     if state and "challenge" not in state:  # the code was already accepted
         return redirect(url_for("auth.recover_password"))
     if not state:
@@ -275,7 +267,7 @@ def recover_code():
         except OtpError as error:
             form.code.errors.append(otp_error_text(error))
         else:
-            session[RECOVERY] = {"profile_id": challenge.profile_id, "verified_at": time.time()}
+            RECOVERY.start(profile_id=challenge.profile_id)  # ten minutes for the new password
             return redirect(url_for("auth.recover_password"))
     return render_template("auth/code.html", form=form, phone=state["phone"], sms_flow="recovery",
                            title=_("Restore the password"),
@@ -287,7 +279,7 @@ def recover_code():
 @bp.post("/recover/resend")
 def recover_resend():
     """Send the recovery code again."""
-    state = session.get(RECOVERY)
+    state = RECOVERY.get()
     if state and "challenge" in state and EmptyForm().validate_on_submit():
         resend_and_tell(state["challenge"], "recover", current_locale())
     return redirect(url_for("auth.recover_code"))
@@ -296,12 +288,10 @@ def recover_resend():
 @bp.route("/recover/password", methods=["GET", "POST"])
 def recover_password():
     """Restore the password, step 3: the new password; every session of the profile ends."""
-    state = session.get(RECOVERY) or {}
-    fresh = time.time() - state.get("verified_at", 0) < PENDING_SECONDS
-    profile = db.session.get(Profile, state["profile_id"]) if fresh and "profile_id" in state \
-        else None
+    state = RECOVERY.get() or {}
+    profile = db.session.get(Profile, state["profile_id"]) if "profile_id" in state else None
     if profile is None:
-        session.pop(RECOVERY, None)
+        RECOVERY.end()
         return redirect(url_for("auth.recover"))
     form = NewPasswordForm()
     if form.validate_on_submit():
@@ -311,7 +301,7 @@ def recover_password():
         revoke_all(profile.id, "password_restored")
         db.session.commit()
         forget_failures(profile)
-        session.pop(RECOVERY, None)
+        RECOVERY.end()
         flash(_("Your password has been changed. Sign in with the new password."), "success")
         return redirect(url_for("auth.signin"))
     return render_template("auth/new_password.html", form=form, title=_("New password"))

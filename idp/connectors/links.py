@@ -14,7 +14,6 @@ it; so does signing out. The person then confirms which account is being linked.
 from __future__ import annotations
 
 import secrets
-import time
 from urllib.parse import parse_qs, urlsplit
 
 from flask import session, url_for
@@ -25,11 +24,11 @@ from idp.connectors.contract import VerifiedAccount
 from idp.connectors.models import OWNER, ServiceLink
 from idp.extensions import db
 from idp.profiles.models import Profile
+from idp.sessions.flows import Flow
 from idp.timeutil import utcnow
 
-PENDING = "service_link"
+PENDING = Flow("service_link", minutes=30)
 ACTIVE = "service_accounts"
-PENDING_SECONDS = 1800
 
 
 class LinkRefused(Exception):
@@ -109,23 +108,14 @@ def hold_pending(connector_id: str, verified: VerifiedAccount, holder_id: int | 
     """Remember an account proven by its own credentials until the person has a profile; return
     the id of the flow it belongs to. ``holder_id`` is the profile signed in at the time, if any."""
     flow = secrets.token_urlsafe(16)
-    session[PENDING] = {"connector": connector_id, "account": verified.account,
-                        "label": verified.label, "at": int(time.time()), "flow": flow,
-                        "holder": holder_id}
+    PENDING.start(connector=connector_id, account=verified.account, label=verified.label,
+                  flow=flow, holder=holder_id)
     return flow
-
-
-def _held() -> dict | None:
-    held = session.get(PENDING)
-    if not held or time.time() - held["at"] > PENDING_SECONDS:
-        session.pop(PENDING, None)
-        return None
-    return held
 
 
 def pending(connector_id: str | None = None, flow: str | None = None) -> VerifiedAccount | None:
     """The account waiting to be linked (of ``connector_id`` and in ``flow``, if given), or None."""
-    held = _held()
+    held = PENDING.get()
     if held is None or (connector_id is not None and held["connector"] != connector_id) \
             or (flow is not None and held.get("flow") != flow):
         return None
@@ -134,20 +124,20 @@ def pending(connector_id: str | None = None, flow: str | None = None) -> Verifie
 
 def pending_connector() -> str | None:
     """The connector of the account waiting to be linked, or None."""
-    held = _held()
+    held = PENDING.get()
     return held["connector"] if held else None
 
 
 def pending_flow(connector_id: str) -> str | None:
     """The id of the linking flow of the account of ``connector_id`` waiting to be linked."""
-    held = _held()
+    held = PENDING.get()
     return held.get("flow") if held and held["connector"] == connector_id else None
 
 
 def flow_of(next_url: str | None) -> str | None:
     """The linking flow that a sign-in or registration going on to ``next_url`` continues, if any:
     the held account's flow, when ``next_url`` is its service's "link complete" page with its id."""
-    held = _held()
+    held = PENDING.get()
     if held is None or not next_url:
         return None
     parts = urlsplit(next_url)
@@ -170,10 +160,10 @@ def account_to_link(next_url: str | None) -> tuple[str, str] | None:
 def carried_through_sign_in(next_url: str | None, profile_id: int) -> dict:
     """What of the session a sign-in keeps: the account waiting to be linked, when the sign-in
     continues its flow and is not somebody else's than the person who proved it signed in."""
-    held = _held()
+    held = PENDING.get()
     if held is None or flow_of(next_url) is None or held.get("holder") not in (None, profile_id):
         return {}
-    return {PENDING: held}
+    return {PENDING.key: held}
 
 
 def link_pending(profile: Profile, flow: str | None) -> ServiceLink | None:
@@ -183,7 +173,7 @@ def link_pending(profile: Profile, flow: str | None) -> ServiceLink | None:
     verified = pending(flow=flow) if flow else None
     if verified is None or connector_id is None:
         return None
-    session.pop(PENDING, None)
+    PENDING.end()
     created = link(profile, connector_id, verified)
     activate(created)
     return created
@@ -191,7 +181,7 @@ def link_pending(profile: Profile, flow: str | None) -> ServiceLink | None:
 
 def drop_pending() -> None:
     """Forget the account waiting to be linked (the person declined)."""
-    session.pop(PENDING, None)
+    PENDING.end()
 
 
 def activate(link_row: ServiceLink) -> None:

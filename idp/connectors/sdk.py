@@ -37,6 +37,8 @@ connector's ``after_login`` step hands the proven account back with it), ``forge
 
 **Confirming an action.** ``password_confirmed`` (the profile's password again, throttled, the
 error on the field) and ``SmsConfirmation`` (a code by SMS to the profile's phone instead).
+``Flow`` keeps a few steps of one browser in its server-side session, with a lifetime (the first
+login's forced password change, a page that names what was just sent).
 
 **Messages and work for the worker.** ``send`` (an SMS or e-mail in the recipient's language,
 stored encrypted, retried), ``register_kind`` (a connector's message kind; its template is
@@ -83,12 +85,13 @@ from idp.otp.messages import letter_refusal
 from idp.security.crypto import seal, unseal
 from idp.security.passwords import broken_rules, hash_password, verify_password
 from idp.security.phones import InvalidPhone, display_phone, normalize_phone, read_phone
+from idp.sessions.flows import Flow
 from idp.sessions.services import current_profile
 from idp.timeutil import utcnow
 
 __all__ = [
     "LANGUAGES", "OWNER", "REQUIRED", "BackendUnavailable", "Card", "CodeForm", "Connector",
-    "EmptyForm", "InvalidPhone", "LinkRefused", "Locked", "NewPasswordForm", "PasswordPolicy",
+    "EmptyForm", "Flow", "InvalidPhone", "LinkRefused", "Locked", "NewPasswordForm", "PasswordPolicy",
     "PrintableAscii", "ServiceLink", "Setting", "SmsConfirmation", "Throttled", "VerifiedAccount",
     "WrongCredentials", "account_links", "broken_rules", "cabinet_view", "choice", "connector",
     "continue_service_login", "credential_error", "current_locale", "current_password_field",

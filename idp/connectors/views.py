@@ -75,6 +75,12 @@ def login_throttle_key(connector_id: str, account: str) -> str:
     return f"service:{connector_id}:{account}"
 
 
+def forget_login_failures(connector_id: str, account: str) -> None:
+    """Clear the sign-in throttling of an account that proved itself another way (an e-mailed
+    reset link)."""
+    throttle.reset(login_throttle_key(connector_id, account))
+
+
 def verify_service_login(connector: Connector, login: str, password: str) -> VerifiedAccount:
     """Check an account's own credentials under the sign-in throttling; raise like ``authenticate``.
 

@@ -30,10 +30,12 @@ from idp.oauth.keys import public_jwks
 from idp.oauth.models import ACR_MULTI_FACTOR, Client, Consent
 from idp.oauth.server import Authorization, authorization_server
 from idp.oauth.tokens import ALGORITHMS, ID_TOKEN_TYPE, issuer, read
+from idp.sessions.flows import Flow
 from idp.sessions.services import current_profile, current_session_row, sign_out
 from idp.timeutil import utcnow
 
 bp = Blueprint("authorize", __name__)
+LOGOUT = Flow("logout_confirmation", minutes=10)  # where to go once the person confirmed
 
 SCOPE_TEXTS = {
     "openid": _l("An identifier that tells it who you are (not your phone number)"),
@@ -278,7 +280,7 @@ def end_session():
         return _after_logout(None, ended.client)
     # No proof that the client asks on this person's behalf: ask them.
     target = _confirmable_redirect(ended.client, request.values)
-    session["logout_redirect"] = target
+    LOGOUT.start(redirect=target)
     return render_template("oauth/logout.html", profile=profile, client=ended.client,
                            form=EmptyForm())
 
@@ -294,7 +296,7 @@ def _confirmable_redirect(client: Client | None, params) -> str | None:
 @bp.post("/logout/confirm")
 def confirm_logout():
     """The person confirmed signing out that a client asked for."""
-    target = session.pop("logout_redirect", None)
+    target = (LOGOUT.end() or {}).get("redirect")
     if EmptyForm().validate_on_submit() and current_profile() is not None:
         profile = current_profile()
         record("signout", profile.id)

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, session
+from flask import Blueprint, abort, jsonify
 
 from idp.delivery.services import message_state
 from idp.extensions import db
 from idp.otp.models import SmsChallenge
+from idp.sessions.flows import flow_named
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
-# The session key under which each code flow keeps its challenge id.
-FLOWS = {"registration": "registration", "signin": "pending_signin", "recovery": "recovery",
-         "phone": "phone_change"}
-
 
 def flow_sms_state(flow: str) -> str | None:
-    """Return the delivery state of the newest SMS of this browser's ``flow``.
+    """Return the delivery state of the newest SMS of this browser's ``flow`` (a flow registered
+    with ``sms_status``).
 
     Every flow a stranger can start sends exactly one SMS, a code or a notice (the number is
     already registered, or has no profile), so this state never tells whether a number has one.
     """
-    state = session.get(FLOWS[flow]) or {}
+    found = flow_named(flow)
+    state = (found.get() if found else None) or {}
     challenge = db.session.get(SmsChallenge, state["challenge"]) if state.get("challenge") else None
     return message_state(challenge.message_id) if challenge else None
 
@@ -29,7 +28,7 @@ def flow_sms_state(flow: str) -> str | None:
 @bp.get("/status/<flow>")
 def status(flow: str):
     """Return ``{"state": ...}`` of the flow's SMS; only this browser's own flows are readable."""
-    if flow not in FLOWS:
+    if flow_named(flow) is None:
         abort(404)
     response = jsonify(state=flow_sms_state(flow))
     response.headers["Cache-Control"] = "no-store"

@@ -1,13 +1,11 @@
 """Registration (seed 004 §1): phone → SMS code → name, e-mail, offer → password → e-mail link.
 
-The wizard keeps its state in the server-side session under ``registration``; each step checks
+The wizard is a flow of the session (``STATE``, an hour long); each step checks
 that the steps before it are done. A number that already has a profile is told so by SMS and the
 pages go on exactly as for a new number, so they reveal nothing.
 """
 
 from __future__ import annotations
-
-import time
 
 from flask import (
     Blueprint,
@@ -16,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -39,22 +36,22 @@ from idp.profiles.services import (
     send_confirmation,
 )
 from idp.security import pow
+from idp.sessions.flows import Flow
 from idp.sessions.services import current_profile
+from idp.timeutil import utcnow
 
 bp = Blueprint("registration", __name__, url_prefix="/register")
 
-STATE = "registration"
+STATE = Flow("registration", minutes=60, sms_status="registration")
 STEPS = ("phone", "code", "details", "password", "email")
 
 
 def _state() -> dict:
-    return session.get(STATE) or {}
+    return STATE.get() or {}
 
 
 def _save(**values) -> None:
-    state = _state()
-    state.update(values)
-    session[STATE] = state
+    STATE.update(**values)
 
 
 def _page(template: str, step: str, **context):
@@ -81,8 +78,8 @@ def phone():
         except OtpError as error:
             refuse_on_field(form.phone, error)
         else:
-            session[STATE] = {"phone": number, "challenge": challenge.id,
-                              "next": safe_next(request.args.get("next"))}
+            STATE.start(phone=number, challenge=challenge.id,
+                        next=safe_next(request.args.get("next")))
             return redirect(url_for("registration.code"))
     return _page("phone", "phone", form=form)
 
@@ -144,15 +141,15 @@ def password():
             profile = create_profile(state["phone"], details["email"], details["first_name"],
                                      details["last_name"], form.password.data, current_locale())
         except PhoneTaken:
-            session.pop(STATE, None)
+            STATE.end()
             flash(_("A profile with this number already exists. Sign in or restore the "
                     "password."), "error")
             return redirect(url_for("auth.signin"))
         send_confirmation(profile)
         if request.form.get("link_account") == "y":
             _link_service_account(profile, flow_of(state.get("next")))
-        session[STATE] = {"profile_id": profile.id, "next": state.get("next", "/"),
-                          "email_sent_at": time.time()}
+        STATE.start(profile_id=profile.id, next=state.get("next", "/"),
+                    email_sent_at=utcnow().timestamp())
         return redirect(url_for("registration.email_sent"))
     return _page("password", "password", form=form, linking=account_to_link(state.get("next")))
 
@@ -187,7 +184,7 @@ def email_sent():
 
 
 def _email_wait() -> int:
-    elapsed = time.time() - _state().get("email_sent_at", 0)
+    elapsed = utcnow().timestamp() - _state().get("email_sent_at", 0)
     return max(0, int(current_app.config["IDP_OTP_RESEND_SECONDS"] - elapsed + 0.999))
 
 
@@ -207,7 +204,7 @@ def resend_email():
         flash(_("The letter can be sent again in %(seconds)d s.", seconds=wait), "error")
     else:
         send_confirmation(profile)
-        _save(email_sent_at=time.time())
+        _save(email_sent_at=utcnow().timestamp())
         flash(_("We sent the letter again."), "info")
     return redirect(url_for("registration.email_sent"))
 
@@ -222,7 +219,7 @@ def change_email():
     form = EmailForm()
     if form.validate_on_submit():
         replace_unconfirmed_email(profile, form.email.data.strip())
-        _save(email_sent_at=time.time())
+        _save(email_sent_at=utcnow().timestamp())
         flash(_("We sent the letter to %(email)s.", email=profile.email), "info")
         return redirect(url_for("registration.email_sent"))
     return _page("email_sent", "email", profile=profile, form=form, resend_form=EmptyForm(),

@@ -7,15 +7,13 @@ notified to the old and the new address).
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from idp.audit.services import recent_events, record
 from idp.auth import recovery_codes, totp
-from idp.auth.errors import Locked, Throttled, WrongCredentials
 from idp.auth.guards import login_required
-from idp.auth.messages import credential_error
-from idp.auth.services import reauthenticate
+from idp.auth.step_up import password_confirmed
 from idp.delivery.services import send
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm
@@ -36,6 +34,7 @@ from idp.profiles.forms import (
 )
 from idp.profiles.services import change_phone, find_by_phone, request_email_change, set_password
 from idp.security import pow
+from idp.sessions.flows import Flow
 from idp.sessions.services import (
     active_sessions,
     current_profile,
@@ -47,20 +46,8 @@ from idp.sessions.services import (
 
 bp = Blueprint("settings", __name__, url_prefix="/security")
 
-PHONE_CHANGE = "phone_change"
-TOTP_ENROL = "totp_enrol"
-
-
-def _password_ok(form) -> bool:
-    """Check the form's current password, putting the error on the field when it fails."""
-    try:
-        reauthenticate(current_profile(), form.current_password.data)
-        return True
-    except (WrongCredentials, Throttled, Locked) as error:
-        message = (_("The current password is wrong.") if isinstance(error, WrongCredentials)
-                   else credential_error(error))
-        form.current_password.errors.append(message)
-        return False
+PHONE_CHANGE = Flow("phone_change", minutes=15, sms_status="phone")
+TOTP_ENROL = Flow("totp_enrol", minutes=30)  # the new secret, sealed to the profile
 
 
 @bp.get("")
@@ -83,7 +70,7 @@ def index():
 def password():
     """Change the password; the other sessions end and an e-mail tells the profile."""
     form = ChangePasswordForm()
-    if form.validate_on_submit() and _password_ok(form):
+    if form.validate_on_submit() and password_confirmed(form):
         row = current_session_row()
         set_password(current_profile(), form.password.data, keep_session_id=row.id if row else None,
                      event="password.changed", notice_kind="password_changed")
@@ -97,7 +84,7 @@ def password():
 def email():
     """Ask for a new e-mail address; it changes when the link sent there is followed."""
     form = ChangeEmailForm()
-    if form.validate_on_submit() and _password_ok(form):
+    if form.validate_on_submit() and password_confirmed(form):
         refusal = letter_refusal(f"profile:{current_profile().id}")
         if refusal:
             form.email.errors.append(refusal)
@@ -115,7 +102,7 @@ def phone():
     """Start a phone change: the new number must be confirmed by an SMS code."""
     form = ChangePhoneForm()
     profile = current_profile()
-    if form.validate_on_submit() and _password_ok(form):
+    if form.validate_on_submit() and password_confirmed(form):
         new_phone = form.phone.e164
         if new_phone == profile.phone:
             form.phone.errors.append(_("This is already the number of your profile."))
@@ -129,7 +116,7 @@ def phone():
             except OtpError as error:
                 refuse_on_field(form.phone, error)
             else:
-                session[PHONE_CHANGE] = {"challenge": challenge.id, "phone": new_phone}
+                PHONE_CHANGE.start(challenge=challenge.id, phone=new_phone)
                 return redirect(url_for("settings.phone_code"))
     return render_template("settings/phone.html", form=form)
 
@@ -139,7 +126,7 @@ def phone():
 @limiter.limit(code_limit, methods=["POST"])
 def phone_code():
     """Finish a phone change with the code sent to the new number."""
-    state = session.get(PHONE_CHANGE)
+    state = PHONE_CHANGE.get()
     if not state:
         return redirect(url_for("settings.phone"))
     form = CodeForm()
@@ -152,7 +139,7 @@ def phone_code():
         except PhoneTaken:
             form.code.errors.append(_("This number cannot be used for your profile."))
         else:
-            session.pop(PHONE_CHANGE, None)
+            PHONE_CHANGE.end()
             flash(_("The phone number of your profile has been changed."), "success")
             return redirect(url_for("settings.index"))
     return render_template("auth/code.html", form=form, phone=state["phone"], sms_flow="phone",
@@ -166,7 +153,7 @@ def phone_code():
 @login_required
 def phone_resend():
     """Send the code to the new number again."""
-    state = session.get(PHONE_CHANGE)
+    state = PHONE_CHANGE.get()
     if state and EmptyForm().validate_on_submit():
         resend_and_tell(state["challenge"], "change_phone", current_locale())
     return redirect(url_for("settings.phone_code"))
@@ -193,7 +180,7 @@ def sms_factor():
     """Turn the SMS code at every sign-in on or off."""
     form = ConfirmPasswordForm()
     profile = current_profile()
-    if form.validate_on_submit() and _password_ok(form):
+    if form.validate_on_submit() and password_confirmed(form):
         profile.sms_2fa_enabled = not profile.sms_2fa_enabled
         flash(_("SMS codes at sign-in are on.") if profile.sms_2fa_enabled
               else _("SMS codes at sign-in are off."), "success")
@@ -209,17 +196,20 @@ def totp_enrol():
     profile = current_profile()
     if profile.totp_enabled:
         return redirect(url_for("settings.totp_disable"))
-    secret = totp.enrolment_secret(session.get(TOTP_ENROL), profile) or totp.new_secret()
-    session[TOTP_ENROL] = totp.seal_enrolment(secret, profile)
+    enrolment = TOTP_ENROL.get()
+    secret = totp.enrolment_secret(enrolment["sealed"] if enrolment else None, profile)
+    if secret is None:
+        secret = totp.new_secret()
+        TOTP_ENROL.start(sealed=totp.seal_enrolment(secret, profile))
     form = TotpEnrolForm()
-    if form.validate_on_submit() and _password_ok(form):
+    if form.validate_on_submit() and password_confirmed(form):
         step = totp.matching_step(secret, form.code.data)
         if step is None:
             form.code.errors.append(_("The code does not match. Check the time on your phone "
                                       "and enter the newest code."))
         else:
             totp.enable(profile, secret, step)
-            session.pop(TOTP_ENROL, None)
+            TOTP_ENROL.end()
             flash(_("The authenticator app is on."), "success")
             return _factor_changed("two_factor.totp_enabled")
     uri = totp.provisioning_uri(secret, profile)
@@ -235,7 +225,7 @@ def totp_disable():
     if not profile.totp_enabled:
         return redirect(url_for("settings.totp_enrol"))
     form = ConfirmPasswordForm()
-    if form.validate_on_submit() and _password_ok(form):
+    if form.validate_on_submit() and password_confirmed(form):
         totp.disable(profile)
         flash(_("The authenticator app is off."), "success")
         return _factor_changed("two_factor.totp_disabled")
@@ -248,7 +238,7 @@ def new_recovery_codes():
     """Replace the recovery codes; the new ones are shown once."""
     form = ConfirmPasswordForm()
     profile = current_profile()
-    if form.validate_on_submit() and _password_ok(form):
+    if form.validate_on_submit() and password_confirmed(form):
         codes = recovery_codes.generate(profile)
         record("two_factor.recovery_codes_generated", profile.id)
         db.session.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from idp.auth import recovery_codes
@@ -56,8 +56,7 @@ def confirm_email_post(token: str):
     if link.purpose == "change":
         flash(_("Your e-mail address is now %(email)s.", email=profile.email), "success")
         return redirect(url_for("settings.index"))
-    next_url = (session.get(REGISTRATION) or {}).get("next") or "/"
-    session.pop(REGISTRATION, None)
+    next_url = (REGISTRATION.end() or {}).get("next") or "/"
     signed_in = current_profile()
     if profile.two_factor_enabled and (signed_in is None or signed_in.id != profile.id):
         # A link never stands in for a second factor the profile has turned on since.

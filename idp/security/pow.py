@@ -16,17 +16,18 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import altcha
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.atomic import insert_if_absent
 from idp.extensions import db
 from idp.security.crypto import derived_key
+from idp.sessions.flows import Flow
 from idp.timeutil import utcnow
 
 FIELD = "altcha"  # the form field that carries a solution
-ASKED = "proof_asked"  # session key: this browser's next form must carry a proof
+ASKED = Flow("proof_asked", minutes=60)  # this browser's forms must carry a proof
 LIFETIME = timedelta(minutes=5)
 
 
@@ -46,12 +47,12 @@ def _key() -> bytes:
 def ask() -> None:
     """Make this browser's next forms carry a challenge to solve."""
     g.proof_asked = True
-    session[ASKED] = True
+    ASKED.start()
 
 
 def challenge() -> str | None:
     """The JSON of a new challenge when this browser was asked for a proof, else None."""
-    if not has_request_context() or not (g.get("proof_asked") or session.get(ASKED)):
+    if not has_request_context() or not (g.get("proof_asked") or ASKED.get()):
         return None
     created = altcha.create_challenge_v1(
         hmac_key=_key(), max_number=current_app.config["IDP_POW_MAX_NUMBER"],
@@ -79,7 +80,7 @@ def redeem(solution: str | None) -> bool:
     fresh = insert_if_absent(ProofSolution, signature=signature, expires_at=utcnow() + LIFETIME)
     db.session.commit()
     if fresh and has_request_context():
-        session.pop(ASKED, None)
+        ASKED.end()
     return fresh
 
 

@@ -56,18 +56,13 @@ class Flow:
         if utcnow().timestamp() - state[STARTED] > self.lifetime.total_seconds():
             session.pop(self.key, None)
             return None
-        return state
+        return dict(state)  # a copy: the session changes only through ``update``
 
     def update(self, **values: Any) -> None:
         """Add or change values of a running flow (nothing happens when it is not running)."""
         state = self.get()
         if state is not None:
-            state.update(values)
-            session[self.key] = state
-
-    def restart_clock(self) -> None:
-        """Count the lifetime from now (a step that needs its own time, after a check passed)."""
-        self.update(**{STARTED: utcnow().timestamp()})
+            session[self.key] = {**state, **values}
 
     def end(self) -> dict[str, Any] | None:
         """End the flow; return what it held (None when it was not running)."""

@@ -27,11 +27,15 @@ from connectors.iptel.views.common import (
     page,
     to_cabinet,
 )
-from idp.auth.errors import Locked, Throttled, WrongCredentials
-from idp.auth.messages import credential_error
-from idp.connectors.cabinet import BackendUnavailable
-from idp.connectors.views import verify_service_login
-from idp.otp.messages import letter_refusal
+from idp.connectors.sdk import (
+    BackendUnavailable,
+    Locked,
+    Throttled,
+    WrongCredentials,
+    credential_error,
+    letter_refusal,
+    verify_service_login,
+)
 
 
 @bp.get("/cabinet")

@@ -10,18 +10,20 @@ from flask_babel import gettext as _
 from connectors.iptel import accounts
 from connectors.iptel.forwarding import ForwardingRefused
 from connectors.iptel.models import DISCONNECTED
-from idp.audit.services import record
-from idp.connectors import registry
-from idp.connectors.cabinet import cabinet_view
-from idp.connectors.links import links_of
-from idp.extensions import db
-from idp.i18n import current_locale
+from idp.connectors.sdk import (
+    cabinet_view,
+    current_locale,
+    db,
+    links_of,
+    record,
+)
+from idp.connectors.sdk import connector as installed_connector
 
 CONNECTOR_ID = "iptel"
 
 
 def connector():
-    return registry.get(CONNECTOR_ID)
+    return installed_connector(CONNECTOR_ID)
 
 
 def service_name(locale: str | None = None) -> str:

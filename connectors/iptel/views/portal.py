@@ -3,7 +3,7 @@ password?" and the links from its letters (seed 000)."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, session, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from connectors.iptel import accounts, activation, links, recovery
@@ -17,15 +17,19 @@ from connectors.iptel.views.common import (
     service_name,
     to_login,
 )
-from idp.auth import throttle
-from idp.connectors.contract import VerifiedAccount
-from idp.connectors.views import continue_service_login, login_throttle_key
-from idp.extensions import db, limiter
-from idp.forms import EmptyForm
-from idp.sessions.services import current_profile
+from idp.connectors.sdk import (
+    EmptyForm,
+    Flow,
+    VerifiedAccount,
+    continue_service_login,
+    current_profile,
+    db,
+    forget_login_failures,
+    limiter,
+)
 
 FORGOT_LIMIT_IP = "20 per hour"
-FORGOT_SENT = "iptel_forgot_sent"
+FORGOT_SENT = Flow("iptel_forgot_sent", minutes=15)  # the number the "sent" page names
 
 
 @bp.route("/activate", methods=["GET", "POST"])
@@ -60,16 +64,17 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         recovery.request_reset(form.login.e164)
-        session[FORGOT_SENT] = accounts.label(form.login.e164)
+        FORGOT_SENT.start(number=accounts.label(form.login.e164))
         return redirect(url_for("iptel.forgot_sent"))
     return portal_page("forgot.html", form=form)
 
 
 @bp.get("/forgot/sent")
 def forgot_sent():
-    number = session.get(FORGOT_SENT)
-    if number is None:
+    sent = FORGOT_SENT.get()
+    if sent is None:
         return redirect(url_for("iptel.forgot_password"))
+    number = sent["number"]
     return portal_page("forgot_sent.html", number=number,
                        minutes=current_app.config["IDP_IPTEL_RESET_LINK_MINUTES"])
 
@@ -87,7 +92,7 @@ def reset_password(token: str):
         except links.LinkInvalid:
             return portal_page("link_invalid.html"), 400
         accounts.set_password(account, form.password.data, how="reset")
-        throttle.reset(login_throttle_key(CONNECTOR_ID, account.number))
+        forget_login_failures(CONNECTOR_ID, account.number)
         recovery.end_links_after_reset(account)
         activation.forget()
         flash(_("Your new password is set. Sign in with it."), "success")

@@ -18,7 +18,12 @@ from connectors.multifon.views.common import (
     refusal,
     to_cabinet,
 )
-from idp.connectors.cabinet import BackendUnavailable, cabinet_view, read_backend, write_backend
+from idp.connectors.sdk import (
+    BackendUnavailable,
+    cabinet_view,
+    read_backend,
+    write_backend,
+)
 
 STATISTICS_DAYS = 30
 

@@ -7,23 +7,23 @@ from flask_babel import gettext as _
 
 from connectors.multifon.backend import DISCONNECTED, Overview
 from connectors.multifon.service import backend
-from idp.audit.services import record
-from idp.auth.errors import Locked, Throttled, WrongCredentials
-from idp.auth.messages import credential_error
-from idp.auth.services import reauthenticate
-from idp.connectors import registry
-from idp.connectors.cabinet import BackendUnavailable, read_backend
-from idp.connectors.links import links_of
-from idp.extensions import db
-from idp.i18n import current_locale
-from idp.sessions.services import current_profile
+from idp.connectors.sdk import (
+    BackendUnavailable,
+    connector,
+    current_locale,
+    db,
+    links_of,
+    read_backend,
+    record,
+)
+from idp.connectors.sdk import password_confirmed as confirm_password
 
 CONNECTOR_ID = "multifon"
 
 
 def service_name(locale: str | None = None) -> str:
     """The service's name in ``locale`` (default: the page's language)."""
-    return registry.get(CONNECTOR_ID).name(locale or current_locale())
+    return connector(CONNECTOR_ID).name(locale or current_locale())
 
 
 def load_overview(link) -> Overview | None:
@@ -74,11 +74,4 @@ def audit(event: str, link, **details) -> None:
 
 def password_confirmed(form) -> bool:
     """Check the profile's password again (throttled); put the error on the field if it fails."""
-    try:
-        reauthenticate(current_profile(), form.current_password.data)
-        return True
-    except (WrongCredentials, Throttled, Locked) as error:
-        message = (_("The password of your business profile is wrong.")
-                   if isinstance(error, WrongCredentials) else credential_error(error))
-        form.current_password.errors.append(message)
-        return False
+    return confirm_password(form, wrong=_("The password of your business profile is wrong."))

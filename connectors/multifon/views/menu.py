@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, session, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 
 from connectors.multifon.forms import ChangeSipPasswordForm, ConfirmWithPasswordForm
@@ -19,16 +19,17 @@ from connectors.multifon.views.common import (
     service_name,
     to_cabinet,
 )
-from idp.connectors.cabinet import BackendUnavailable, cabinet_view, write_backend
-from idp.forms import CodeForm, EmptyForm
-from idp.i18n import current_locale
-from idp.otp import services as otp
-from idp.otp.budgets import PROVEN
-from idp.otp.errors import OtpError
-from idp.otp.messages import otp_error_text, resend_and_tell
-from idp.sessions.services import current_profile
+from idp.connectors.sdk import (
+    BackendUnavailable,
+    CodeForm,
+    EmptyForm,
+    SmsConfirmation,
+    cabinet_view,
+    current_profile,
+    write_backend,
+)
 
-REMIND_FLOW = "multifon_remind"  # the SMS code flow's purpose and its key in the session
+REMIND_BY_SMS = SmsConfirmation("multifon_remind")
 
 
 @bp.route("/password/remind", methods=["GET", "POST"])
@@ -58,14 +59,10 @@ def remind_by_sms(link):
         return refused
     if reminders_left(link.account) <= 0:
         return _limit_reached()
-    profile = current_profile()
-    try:
-        challenge = otp.start_challenge(REMIND_FLOW, profile.phone, current_locale(), profile.id,
-                                        budget=PROVEN)
-    except OtpError as error:
-        flash(otp_error_text(error), "error")
+    refused = REMIND_BY_SMS.start(account=link.account)
+    if refused:
+        flash(refused, "error")
         return redirect(url_for("multifon.remind"))
-    session[REMIND_FLOW] = {"challenge": challenge.id, "account": link.account}
     return redirect(url_for("multifon.remind_code"))
 
 
@@ -73,30 +70,27 @@ def remind_by_sms(link):
 @cabinet_view
 def remind_code(link):
     """Enter the SMS code; the SIP password is then sent to the service number."""
-    state = session.get(REMIND_FLOW)
+    state = REMIND_BY_SMS.state()
     if not state or state["account"] != link.account:
         return redirect(url_for("multifon.remind"))
     form = CodeForm()
     if form.validate_on_submit():
-        try:
-            otp.verify(state["challenge"], REMIND_FLOW, form.code.data)
-        except OtpError as error:
-            form.code.errors.append(otp_error_text(error))
-        else:
-            session.pop(REMIND_FLOW, None)
+        refused = REMIND_BY_SMS.check(form.code.data)
+        if refused is None:
             return _send_reminder(link)
+        form.code.errors.append(refused)
     return page("remind_code.html", link, load_overview(link), form=form,
                 resend_form=EmptyForm(), phone=current_profile().phone,
-                resend_wait=otp.seconds_until_resend(state["challenge"]))
+                resend_wait=REMIND_BY_SMS.seconds_until_resend())
 
 
 @bp.post("/password/remind/resend")
 @cabinet_view
 def remind_resend(link):
     """Send the confirmation code again."""
-    state = session.get(REMIND_FLOW)
+    state = REMIND_BY_SMS.state()
     if state and state["account"] == link.account and EmptyForm().validate_on_submit():
-        resend_and_tell(state["challenge"], REMIND_FLOW, current_locale())
+        REMIND_BY_SMS.resend()
     return redirect(url_for("multifon.remind_code"))
 
 

@@ -12,13 +12,20 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import gettext as _
 
-from idp.config import Setting
-from idp.connectors.cabinet import BackendUnavailable, read_backend
-from idp.connectors.contract import Card, Connector, VerifiedAccount
-from idp.extensions import db
-from idp.security.passwords import verify_password
-from idp.security.phones import InvalidPhone, display_phone, normalize_phone
-from idp.timeutil import utcnow
+from idp.connectors.sdk import (
+    BackendUnavailable,
+    Card,
+    Connector,
+    InvalidPhone,
+    Setting,
+    VerifiedAccount,
+    db,
+    display_phone,
+    normalize_phone,
+    read_backend,
+    utcnow,
+    verify_password,
+)
 from idp_fax_connector.accounts import FaxMailbox, fax_group, mailbox_summary
 from idp_fax_connector.views import bp
 

@@ -9,10 +9,12 @@ from flask.cli import with_appcontext
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.extensions import db
-from idp.security.passwords import hash_password
-from idp.security.phones import normalize_phone
-from idp.timeutil import utcnow
+from idp.connectors.sdk import (
+    db,
+    hash_password,
+    normalize_phone,
+    utcnow,
+)
 
 
 class FaxMailbox(db.Model):

@@ -9,8 +9,13 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
-from idp.connectors.cabinet import BackendUnavailable, cabinet_view, read_backend, write_backend
-from idp.extensions import db
+from idp.connectors.sdk import (
+    BackendUnavailable,
+    cabinet_view,
+    db,
+    read_backend,
+    write_backend,
+)
 from idp_fax_connector.accounts import FaxMailbox, mailbox_summary
 
 # The blueprint is named like the connector id; Business ID mounts it under /services/fax.
