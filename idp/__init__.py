@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from idp.connectors import claims as service_claims
+    from idp.connectors import links as service_links
     from idp.connectors import registry as connectors
 
     connectors.load(app)  # before Babel: connectors bring their own catalogues
@@ -60,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     connectors.init_app(app)
     service_claims.init_app(app)
+    service_links.init_app(app)
     if app.config["IDP_WORKER_IN_PROCESS"]:
         from idp.delivery.worker import start_background_worker
 

@@ -211,9 +211,9 @@ def prune_command(days):
 
     from idp.extensions import db
     from idp.oauth.prune import prune_tokens
+    from idp.otp import pow
     from idp.otp.models import SmsChallenge
     from idp.profiles.models import EmailLink
-    from idp.security import pow
     from idp.sessions.services import prune_sessions
     from idp.timeutil import utcnow
 
@@ -269,7 +269,7 @@ def rotate_secrets_command():
     """Re-encrypt every stored secret (TOTP seeds, key halves, queued messages, SIP passwords)
     under the first key of IDP_SECRETS_KEY; then the old keys can be dropped from it."""
     from idp.connectors.registry import installed
-    from idp.security.rotation import rotate_secrets
+    from idp.rotation import rotate_secrets
 
     for column, count in rotate_secrets(installed().values()).items():
         click.echo(f"{column}: {count} re-encrypted")

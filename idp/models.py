@@ -15,8 +15,8 @@ from idp.oauth.models import (
     SigningKey,
 )
 from idp.otp.models import SmsChallenge
+from idp.otp.pow import ProofSolution
 from idp.profiles.models import EmailLink, Profile, RecoveryCode
-from idp.security.pow import ProofSolution
 from idp.sessions.models import WebSession
 
 __all__ = ["AuditEvent", "AuthorizationCode", "Client", "Consent", "EmailLink", "Grant", "Message",

@@ -8,8 +8,8 @@ from flask_babel import format_datetime
 from idp.audit.labels import device_label, event_label
 from idp.i18n import LANGUAGE_NAMES, current_locale
 from idp.links import external_url
+from idp.otp import pow
 from idp.otp.views import flow_sms_state
-from idp.security import pow
 from idp.security.passwords import MAX_LENGTH, password_rules, rule_text
 from idp.security.phones import display_phone, mask_phone
 from idp.sessions.services import current_profile

@@ -25,18 +25,17 @@ from idp.auth.services import (
     signed_in,
     take_second_factor_attempt,
 )
-from idp.connectors.links import account_to_link, carried_through_sign_in
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
 from idp.oauth.logout import revoke_all
+from idp.otp import pow
 from idp.otp import services as otp
 from idp.otp.budgets import PROVEN, code_limit
 from idp.otp.errors import AttemptsExhausted, OtpError
 from idp.otp.messages import otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, set_password
-from idp.security import pow
 from idp.sessions.flows import Flow
 from idp.sessions.services import current_profile, sign_in, sign_out
 
@@ -83,7 +82,7 @@ def signin():
             if method == "sms":
                 return _send_sms_step(profile)
             return redirect(url_for("auth.verify"))
-    return render_template("auth/signin.html", form=form, linking=account_to_link(request.args.get("next")))
+    return render_template("auth/signin.html", form=form)
 
 
 def _pending_profile() -> Profile | None:
@@ -210,7 +209,7 @@ def resend_signin_code():
 
 
 def _complete(profile: Profile, amr: list[str], next_url: str):
-    sign_in(profile, amr, keep=carried_through_sign_in(next_url, profile.id))
+    sign_in(profile, amr, next_url)
     signed_in(profile)
     record("signin.succeeded", profile.id, amr=amr)
     db.session.commit()

@@ -140,9 +140,13 @@ def connector_name(connector_id: str) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Make ``service_account_field`` and ``connector_name`` available to every template."""
+    """Make ``service_account_field``, ``connector_name`` and ``service_sections`` (the profile's
+    services on its home) available to every template."""
+    from idp.connectors.home import service_sections
+
     app.add_template_global(service_account_field)
     app.add_template_global(connector_name)
+    app.add_template_global(service_sections)
 
 
 def _locale() -> str:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
-from flask import session, url_for
+from flask import Flask, flash, session, url_for
+from flask_babel import gettext as _
 
 from idp.audit.services import record
 from idp.connectors import registry
@@ -25,6 +26,8 @@ from idp.connectors.models import OWNER, ServiceLink
 from idp.extensions import db
 from idp.profiles.models import Profile
 from idp.sessions.flows import Flow
+from idp.sessions.services import carry_through_sign_in
+from idp.sessions.signals import profile_registered
 from idp.timeutil import utcnow
 
 PENDING = Flow("service_link", minutes=30)
@@ -206,3 +209,26 @@ def leave(connector_id: str) -> str | None:
     if account is not None:
         session[ACTIVE] = active
     return account
+
+
+def _after_registration(app, profile: Profile, next_url: str | None, link_account: bool) -> None:
+    """A registration begun at a service's login: link the account it proved, if ticked."""
+    if not link_account:
+        return
+    try:
+        linked = link_pending(profile, flow_of(next_url))
+    except LinkRefused:
+        flash(_("The service account you signed in with already belongs to another business "
+                "profile; it was not linked."), "error")
+        return
+    if linked is not None:
+        flash(_("Account %(account)s is linked to your new profile.", account=linked.label),
+              "success")
+
+
+def init_app(app: Flask) -> None:
+    """Let the account waiting to be linked follow its flow through a sign-in or a registration,
+    and name it on their pages (the template global ``account_to_link``)."""
+    carry_through_sign_in(app, carried_through_sign_in)
+    profile_registered.connect(_after_registration, sender=app, weak=False)
+    app.add_template_global(account_to_link)

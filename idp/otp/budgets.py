@@ -3,7 +3,7 @@
 *Stranger* sends (registration, password recovery, the code to a new phone number) can be started
 by anyone who types a number: they are what SMS pumping and harassment use. They draw on budgets
 per number, per client address and per number prefix (``IDP_SMS_BUDGET_*``). Past one of those the
-send is not refused but asks for a proof of work first (``idp.security.pow``): pumping then costs
+send is not refused but asks for a proof of work first (``idp.otp.pow``): pumping then costs
 CPU for every SMS, while an office behind one address, or people in a prefix that others spend,
 still get their codes after a moment's check. Ceilings per number and per prefix
 (``IDP_SMS_LIMIT_*``) hold even with proofs.
@@ -30,8 +30,8 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from idp.extensions import client_ip
+from idp.otp import pow
 from idp.otp.errors import BudgetExceeded, BudgetUnavailable, ProofRequired
-from idp.security import pow
 from idp.security.phones import number_prefix
 
 STRANGER, PROVEN = "stranger", "proven"

@@ -64,8 +64,8 @@ def letter_refusal(key: str) -> str | None:
 
 def resend_and_tell(challenge_id: str | None, purpose: str, locale: str) -> None:
     """Send a flow's code again and tell the user, by a flash message, how it went."""
+    from idp.otp import pow
     from idp.otp import services as otp
-    from idp.security import pow
 
     try:
         otp.resend(challenge_id, purpose, locale, proof=pow.submitted())

@@ -18,10 +18,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from idp.connectors.links import LinkRefused, account_to_link, flow_of, link_pending
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
+from idp.otp import pow
 from idp.otp import services as otp
 from idp.otp.budgets import code_limit
 from idp.otp.errors import OtpError
@@ -35,9 +35,9 @@ from idp.profiles.services import (
     replace_unconfirmed_email,
     send_confirmation,
 )
-from idp.security import pow
 from idp.sessions.flows import Flow
 from idp.sessions.services import current_profile
+from idp.sessions.signals import profile_registered
 from idp.timeutil import utcnow
 
 bp = Blueprint("registration", __name__, url_prefix="/register")
@@ -146,25 +146,14 @@ def password():
                     "password."), "error")
             return redirect(url_for("auth.signin"))
         send_confirmation(profile)
-        if request.form.get("link_account") == "y":
-            _link_service_account(profile, flow_of(state.get("next")))
+        # Registration started at a service's login (seed 004 §1.7): its account may be linked.
+        profile_registered.send(current_app._get_current_object(), profile=profile,
+                                next_url=state.get("next"),
+                                link_account=request.form.get("link_account") == "y")
         STATE.start(profile_id=profile.id, next=state.get("next", "/"),
                     email_sent_at=utcnow().timestamp())
         return redirect(url_for("registration.email_sent"))
-    return _page("password", "password", form=form, linking=account_to_link(state.get("next")))
-
-
-def _link_service_account(profile: Profile, flow: str | None) -> None:
-    """Registration started at a service's login (seed 004 §1.7): link the account it proved."""
-    try:
-        linked = link_pending(profile, flow)
-    except LinkRefused:
-        flash(_("The service account you signed in with already belongs to another business "
-                "profile; it was not linked."), "error")
-        return
-    if linked is not None:
-        flash(_("Account %(account)s is linked to your new profile.", account=linked.label),
-              "success")
+    return _page("password", "password", form=form, next_url=state.get("next"))
 
 
 def _new_profile() -> Profile | None:

@@ -20,6 +20,7 @@ from idp.forms import CodeForm, EmptyForm
 from idp.i18n import current_locale
 from idp.oauth.access import applications, revoke_application
 from idp.oauth.logout import revoke_all
+from idp.otp import pow
 from idp.otp import services as otp
 from idp.otp.budgets import code_limit
 from idp.otp.errors import OtpError
@@ -33,7 +34,6 @@ from idp.profiles.forms import (
     TotpEnrolForm,
 )
 from idp.profiles.services import change_phone, find_by_phone, request_email_change, set_password
-from idp.security import pow
 from idp.sessions.flows import Flow
 from idp.sessions.services import (
     active_sessions,

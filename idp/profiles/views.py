@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 
 from idp.auth import recovery_codes
 from idp.auth.guards import login_required
-from idp.connectors.home import service_sections
 from idp.extensions import db
 from idp.forms import EmptyForm
 from idp.profiles.errors import EmailInUse, LinkInvalid
@@ -25,7 +24,7 @@ def home():
     profile = current_profile()
     return render_template("profiles/home.html", profile=profile,
                            sessions=len(active_sessions(profile.id)),
-                           services=service_sections(profile), open_form=EmptyForm(),
+                           open_form=EmptyForm(),
                            recovery_left=recovery_codes.remaining(profile))
 
 

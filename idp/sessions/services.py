@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app, g, session
@@ -21,9 +22,23 @@ def current_profile() -> Profile | None:
     return g.profile
 
 
-def sign_in(profile: Profile, amr: list[str], keep: dict | None = None) -> None:
-    """Sign this browser in as ``profile`` after the methods in ``amr`` (new session token); the
-    session keeps nothing of before but ``keep``."""
+# What a sign-in may carry from the session before it: functions of (where the sign-in goes on,
+# the profile) returning session values to keep, registered per app (the account waiting to be
+# linked, idp.connectors.links).
+Carrier = Callable[[str | None, int], dict]
+
+
+def carry_through_sign_in(app, carrier: Carrier) -> None:
+    """Let ``carrier`` choose what of the session a sign-in keeps."""
+    app.extensions.setdefault("idp_sign_in_carriers", []).append(carrier)
+
+
+def sign_in(profile: Profile, amr: list[str], next_url: str | None = None) -> None:
+    """Sign this browser in as ``profile`` after the methods in ``amr`` (new session token); of
+    the session before, only what the carriers keep for a sign-in going on to ``next_url``."""
+    keep: dict = {}
+    for carrier in current_app.extensions.get("idp_sign_in_carriers", []):
+        keep.update(carrier(next_url, profile.id))
     session.authenticate(profile.id, amr, keep)
     g.profile = profile
 

@@ -1,4 +1,4 @@
-// Solve the proof of work a form carries (an ALTCHA v1 challenge, idp/security/pow.py): find the
+// Solve the proof of work a form carries (an ALTCHA v1 challenge, idp/otp/pow.py): find the
 // number n up to maxNumber with SHA-256(salt + n) equal to the challenge, put the solution in the
 // form's "altcha" field and send the form again. Only a shared SMS budget being spent asks for it.
 (function () {
