@@ -45,10 +45,10 @@ def send_reset_link(payload: dict) -> None:
         return
     serialize_on(f"iptel-reset:{account.id}")  # two workers never both pass the count below
     per_hour = current_app.config["IDP_IPTEL_RESETS_PER_HOUR"]
-    if links.sent_since(account, links.RESET, timedelta(hours=1)) >= per_hour:
+    if links.LINKS.sent_since(account.id, links.RESET, timedelta(hours=1)) >= per_hour:
         db.session.commit()
         return  # the owner already has fresh links; more letters would only be a nuisance
-    url = links.issue(account, links.RESET, account.email)
+    url = links.LINKS.issue(account.id, links.RESET, account.email)
     notices.reset_link(account, url, current_app.config["IDP_IPTEL_RESET_LINK_MINUTES"])
 
 

@@ -40,6 +40,9 @@ error on the field) and ``SmsConfirmation`` (a code by SMS to the profile's phon
 ``Flow`` keeps a few steps of one browser in its server-side session, with a lifetime (the first
 login's forced password change, a page that names what was just sent).
 
+**Single-use e-mail links.** ``SingleUseLinks`` (a signed link that names a row of the
+connector's own table, works once, until its lifetime ends, the newest only) and ``LinkInvalid``.
+
 **Messages and work for the worker.** ``send`` (an SMS or e-mail in the recipient's language,
 stored encrypted, retried), ``register_kind`` (a connector's message kind; its template is
 ``messages/<kind>.txt`` / ``.html`` on its blueprint's template folder), ``letter_refusal`` (the
@@ -68,6 +71,7 @@ from idp.connectors.views import (
 from idp.delivery.jobs import enqueue, register_job
 from idp.delivery.kinds import register_kind
 from idp.delivery.services import send
+from idp.email_links import LinkInvalid, SingleUseLinks
 from idp.extensions import db, limiter
 from idp.forms import (
     REQUIRED,
@@ -90,14 +94,66 @@ from idp.sessions.services import current_profile
 from idp.timeutil import utcnow
 
 __all__ = [
-    "LANGUAGES", "OWNER", "REQUIRED", "BackendUnavailable", "Card", "CodeForm", "Connector",
-    "EmptyForm", "Flow", "InvalidPhone", "LinkRefused", "Locked", "NewPasswordForm", "PasswordPolicy",
-    "PrintableAscii", "ServiceLink", "Setting", "SmsConfirmation", "Throttled", "VerifiedAccount",
-    "WrongCredentials", "account_links", "broken_rules", "cabinet_view", "choice", "connector",
-    "continue_service_login", "credential_error", "current_locale", "current_password_field",
-    "current_profile", "db", "display_phone", "email_field", "enqueue", "external_url",
-    "forget_login_failures", "hash_password", "letter_refusal", "limiter", "link", "links_of",
-    "normalize_phone", "password_confirmed", "positive_int", "rate_limits", "read_backend",
-    "read_phone", "record", "register_job", "register_kind", "seal", "send", "serialize_on",
-    "unlink", "unseal", "utcnow", "verify_password", "verify_service_login", "write_backend",
+    "LANGUAGES",
+    "OWNER",
+    "REQUIRED",
+    "BackendUnavailable",
+    "Card",
+    "CodeForm",
+    "Connector",
+    "EmptyForm",
+    "Flow",
+    "InvalidPhone",
+    "LinkInvalid",
+    "LinkRefused",
+    "Locked",
+    "NewPasswordForm",
+    "PasswordPolicy",
+    "PrintableAscii",
+    "ServiceLink",
+    "Setting",
+    "SingleUseLinks",
+    "SmsConfirmation",
+    "Throttled",
+    "VerifiedAccount",
+    "WrongCredentials",
+    "account_links",
+    "broken_rules",
+    "cabinet_view",
+    "choice",
+    "connector",
+    "continue_service_login",
+    "credential_error",
+    "current_locale",
+    "current_password_field",
+    "current_profile",
+    "db",
+    "display_phone",
+    "email_field",
+    "enqueue",
+    "external_url",
+    "forget_login_failures",
+    "hash_password",
+    "letter_refusal",
+    "limiter",
+    "link",
+    "links_of",
+    "normalize_phone",
+    "password_confirmed",
+    "positive_int",
+    "rate_limits",
+    "read_backend",
+    "read_phone",
+    "record",
+    "register_job",
+    "register_kind",
+    "seal",
+    "send",
+    "serialize_on",
+    "unlink",
+    "unseal",
+    "utcnow",
+    "verify_password",
+    "verify_service_login",
+    "write_backend",
 ]

@@ -1,12 +1,12 @@
-"""Errors of the profile domain."""
+"""Errors of the profile domain (a dead e-mail link is ``idp.email_links.LinkInvalid``)."""
+
+from idp.email_links import LinkInvalid
+
+__all__ = ["EmailInUse", "LinkInvalid", "PhoneTaken", "ProfileError"]
 
 
 class ProfileError(Exception):
     """Base of profile errors."""
-
-
-class LinkInvalid(ProfileError):
-    """An e-mail link is forged, expired, already used or no longer matches the profile."""
 
 
 class EmailInUse(ProfileError):

@@ -7,7 +7,7 @@ from flask import current_app
 from idp.audit.services import record
 from idp.delivery.services import send
 from idp.extensions import db
-from idp.profiles.email_links import issue_link, redeem_link
+from idp.profiles.email_links import LINKS
 from idp.profiles.errors import EmailInUse, LinkInvalid, PhoneTaken
 from idp.profiles.models import EmailLink, Profile
 from idp.security.passwords import hash_password
@@ -49,7 +49,7 @@ def create_profile(phone: str, email: str, first_name: str, last_name: str, pass
 
 def send_confirmation(profile: Profile) -> None:
     """E-mail a link that confirms the profile's (unconfirmed) address."""
-    url = issue_link(profile, "confirm", profile.email)
+    url = LINKS.issue(profile.id, "confirm", profile.email)
     send("email_confirm", profile.email, profile.locale, profile.id, profile=profile, url=url,
          hours=current_app.config["IDP_EMAIL_LINK_HOURS"])
 
@@ -65,7 +65,7 @@ def replace_unconfirmed_email(profile: Profile, email: str) -> None:
 def request_email_change(profile: Profile, new_email: str) -> None:
     """Send a confirmation link to ``new_email``; the address changes when it is followed."""
     new_email = new_email.lower()
-    url = issue_link(profile, "change", new_email)
+    url = LINKS.issue(profile.id, "change", new_email)
     send("email_change_confirm", new_email, profile.locale, profile.id, profile=profile, url=url,
          hours=current_app.config["IDP_EMAIL_LINK_HOURS"])
     record("profile.email_change_requested", profile.id)
@@ -74,11 +74,10 @@ def request_email_change(profile: Profile, new_email: str) -> None:
 
 def confirm_email(token: str) -> tuple[Profile, EmailLink]:
     """Redeem a confirmation or change link; raise LinkInvalid or EmailInUse."""
-    link = redeem_link(token)
+    link = LINKS.redeem(token)
     profile = db.session.get(Profile, link.profile_id)
     if profile is None or (link.purpose == "confirm" and link.email != profile.email):
-        db.session.rollback()
-        raise LinkInvalid()
+        raise LinkInvalid()  # used up: a link for an address the profile no longer has
     owner = find_by_verified_email(link.email)
     if owner is not None and owner.id != profile.id:
         db.session.commit()  # the link is used up either way

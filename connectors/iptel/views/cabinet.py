@@ -169,7 +169,7 @@ def change_email(link, account):
         elif (refusal := letter_refusal(f"iptel:{account.number}")) is not None:
             form.email.errors.append(refusal)
         else:
-            url = links.issue(account, links.EMAIL, new_email)
+            url = links.LINKS.issue(account.id, links.EMAIL, new_email)
             notices.email_confirmation(account, new_email, url,
                                        current_app.config["IDP_EMAIL_LINK_HOURS"])
             audit("iptel.email_change_requested", link)

@@ -88,7 +88,7 @@ def reset_password(token: str):
     form = NewServicePasswordForm()
     if form.validate_on_submit():
         try:
-            links.redeem(token, links.RESET)
+            links.LINKS.redeem(token, (links.RESET,))
         except links.LinkInvalid:
             return portal_page("link_invalid.html"), 400
         accounts.set_password(account, form.password.data, how="reset")
@@ -116,7 +116,7 @@ def confirm_email_post(token: str):
         return redirect(url_for("iptel.confirm_email", token=token))
     account = _link_account(token, links.EMAIL)
     try:
-        link = links.redeem(token, links.EMAIL) if account is not None else None
+        link = links.LINKS.redeem(token, (links.EMAIL,)) if account is not None else None
     except links.LinkInvalid:
         link = None
     if link is None:
@@ -132,7 +132,7 @@ def confirm_email_post(token: str):
 def _link_account(token: str, purpose: str) -> IptelAccount | None:
     """The account of a working link of ``purpose`` (None for a dead link or account)."""
     try:
-        link = links.peek(token, purpose)
+        link = links.LINKS.peek(token, (purpose,))
     except links.LinkInvalid:
         return None
     account = db.session.get(IptelAccount, link.account_id)
