@@ -8,6 +8,7 @@ from idp.connectors.sdk import (
     Setting,
     choice,
     positive_int,
+    rate_limits,
 )
 
 TRANSPORTS = ("udp", "tcp", "tls")
@@ -46,4 +47,6 @@ SETTINGS = (
             positive_int),
     Setting("IDP_IPTEL_RESETS_PER_HOUR", 3, "\"Forgot password?\" letters one account may be sent "
             "in an hour.", positive_int),
+    Setting("IDP_IPTEL_FORGOT_LIMIT_IP", "20/hour", "\"Forgot password?\" requests allowed per "
+            "client address.", rate_limits),
 )

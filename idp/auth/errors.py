@@ -19,7 +19,3 @@ class Throttled(AuthError):
 
 class Locked(AuthError):
     """Too many consecutive failures: the password must be restored."""
-
-
-class SecondFactorFailed(AuthError):
-    """The TOTP or recovery code is wrong or was already used."""

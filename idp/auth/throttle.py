@@ -26,7 +26,7 @@ from idp.auth.errors import Locked, Throttled
 from idp.auth.models import SignInThrottle
 from idp.extensions import db
 from idp.security.crypto import keyed_hash
-from idp.timeutil import utcnow
+from idp.timeutil import backoff, utcnow
 
 CONTENDED_TRIES = 8  # rereads when another request took the same counter at the same moment
 
@@ -53,7 +53,7 @@ def delay_after(failures: int) -> int:
     free = current_app.config["IDP_SIGNIN_FREE_FAILURES"]
     if failures < free:
         return 0
-    return min(2 ** (failures - free), current_app.config["IDP_SIGNIN_MAX_DELAY_SECONDS"])
+    return int(backoff(failures - free, current_app.config["IDP_SIGNIN_MAX_DELAY_SECONDS"]))
 
 
 def _state(failures: int, last: datetime | None, now: datetime) -> ThrottleState:

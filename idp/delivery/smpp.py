@@ -21,7 +21,7 @@ from smpplib import exceptions as smpp_errors
 
 from idp.delivery.models import DELIVERED, EXPIRED, FAILED, REJECTED, UNDELIVERABLE, Message
 from idp.delivery.transports import ReceiptHandler, TransportError
-from idp.timeutil import utcnow
+from idp.timeutil import backoff, doubled, utcnow
 
 log = logging.getLogger("idp.delivery.smpp")
 
@@ -129,11 +129,11 @@ class SmppTransport:
         except (smpp_errors.ConnectionError, smpp_errors.PDUError, OSError) as exc:
             self._disconnect(client)
             self.bind_failures += 1
-            backoff = min(2.0 ** self.bind_failures, self.max_bind_backoff)
-            self.next_bind_at = time.monotonic() + backoff
+            wait = backoff(self.bind_failures, self.max_bind_backoff)
+            self.next_bind_at = time.monotonic() + wait
             log.warning("SMPP bind to %s:%s failed (%s); retrying in %.0f s",
-                        self.host, self.port, exc, backoff)
-            raise TransportError(f"SMPP bind failed: {exc}", retry_after=backoff) from exc
+                        self.host, self.port, exc, wait)
+            raise TransportError(f"SMPP bind failed: {exc}", retry_after=wait) from exc
         log.info("SMPP bound to %s:%s as %s", self.host, self.port, self.system_id)
         self.client, self.bind_failures, self.was_bound = client, 0, True
         self.last_activity = time.monotonic()
@@ -202,7 +202,7 @@ class SmppTransport:
             if status in THROTTLING and time.monotonic() - started < THROTTLE_PATIENCE:
                 log.info("SMSC throttling (%s); slowing down for %.1f s", description, delay)
                 time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = doubled(delay, longest=5.0)
                 continue
             raise TransportError(f"SMSC refused the message: {description}",
                                  temporary=status in TEMPORARY,

@@ -24,7 +24,7 @@ from idp.delivery.models import DELIVERED, FAILED, FINAL_STATES, QUEUED, SENDING
 from idp.delivery.transports import Transport, TransportError, transport_for
 from idp.extensions import db
 from idp.security.crypto import decrypt
-from idp.timeutil import utcnow
+from idp.timeutil import backoff, doubled, utcnow
 
 log = logging.getLogger("idp.delivery.worker")
 
@@ -33,7 +33,7 @@ STALE_CLAIM = timedelta(minutes=5)
 
 def retry_delay(attempts: int, longest: float) -> float:
     """Seconds to wait before the next try after ``attempts`` failed ones: 2, 4, 8 … ``longest``."""
-    return min(2.0 ** attempts, longest)
+    return backoff(attempts, longest)
 
 
 class Worker:
@@ -64,7 +64,7 @@ class Worker:
                         pause = self.idle_seconds
                     except SQLAlchemyError as exc:
                         db.session.rollback()
-                        pause = min(max(pause * 2, 1.0), 30.0)
+                        pause = doubled(pause, longest=30.0, least=1.0)
                         log.warning("delivery worker %s: database unavailable (%s); retrying in "
                                     "%.0f s", self.name, exc.__class__.__name__, pause)
                         tried = 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
@@ -26,6 +26,7 @@ from idp.errors import DB_UNAVAILABLE
 from idp.extensions import db
 from idp.security.crypto import token_digest
 from idp.sessions.models import WebSession
+from idp.sessions.services import is_past_its_limits
 from idp.sessions.signals import sessions_ended
 from idp.timeutil import utcnow
 
@@ -94,7 +95,7 @@ class DatabaseSessionInterface(SessionInterface):
             unreadable = ServerSession()
             unreadable.unreadable = True
             return unreadable
-        if row is None or self._expired(app, row, utcnow()):
+        if row is None or is_past_its_limits(row):
             return self._without_row(app, request)
         try:
             data = json.loads(row.data)
@@ -189,13 +190,6 @@ class DatabaseSessionInterface(SessionInterface):
     def _csrf_cookie_name(self, app: Flask) -> str:
         # "__Host-" as for the session cookie: only this origin, over HTTPS, may set it.
         return "__Host-idp_csrf" if self.get_cookie_secure(app) else "idp_csrf"
-
-    @staticmethod
-    def _expired(app: Flask, row: WebSession, now: datetime) -> bool:
-        idle = timedelta(minutes=app.config["IDP_SESSION_IDLE_MINUTES"])
-        lifetime = timedelta(hours=app.config["IDP_SESSION_MAX_HOURS"])
-        started = row.authenticated_at or row.created_at
-        return now - row.last_seen_at > idle or now - started > lifetime
 
     @staticmethod
     def _ip() -> str | None:

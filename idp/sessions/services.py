@@ -68,11 +68,16 @@ def _live(query):
                        WebSession.authenticated_at > signed_in_since)
 
 
+def is_past_its_limits(row: WebSession) -> bool:
+    """Tell whether a session went idle too long or is older than its lifetime (counted from the
+    sign-in, or from its start while nobody is signed in)."""
+    idle_since, started_since = _limits()
+    return row.last_seen_at <= idle_since or (row.authenticated_at or row.created_at) <= started_since
+
+
 def is_live(row: WebSession) -> bool:
     """Tell whether a signed-in session is neither ended nor past its idle or absolute limit."""
-    idle_since, signed_in_since = _limits()
-    return row.ended_at is None and row.authenticated_at is not None \
-        and row.last_seen_at > idle_since and row.authenticated_at > signed_in_since
+    return row.ended_at is None and row.authenticated_at is not None and not is_past_its_limits(row)
 
 
 def active_sessions(profile_id: int) -> list[WebSession]:

@@ -28,7 +28,6 @@ from idp.connectors.sdk import (
     limiter,
 )
 
-FORGOT_LIMIT_IP = "20 per hour"
 FORGOT_SENT = Flow("iptel_forgot_sent", minutes=15)  # the number the "sent" page names
 
 
@@ -57,7 +56,7 @@ def activate():
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
-@limiter.limit(FORGOT_LIMIT_IP, methods=["POST"])
+@limiter.limit(lambda: current_app.config["IDP_IPTEL_FORGOT_LIMIT_IP"], methods=["POST"])
 def forgot_password():
     """"Forgot password?": a reset link to the account's address; the same answer, after the same
     work, for any number (the worker sends the link)."""
