@@ -56,11 +56,16 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 TIMEOUT = 30
 
 ENDPOINTS = ("token", "userinfo", "jwks", "discovery")
-LABELS = {"token": "token (client_credentials)", "userinfo": "userinfo (Bearer)",
-          "jwks": "JWKS", "discovery": "discovery"}
+LABELS = {
+    "token": "token (client_credentials)",
+    "userinfo": "userinfo (Bearer)",
+    "jwks": "JWKS",
+    "discovery": "discovery",
+}
 
 
 # --- small utilities ------------------------------------------------------------------------
+
 
 def say(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
@@ -172,15 +177,35 @@ def wait_until_quiet(limit: float, threshold: float = 0.15) -> float:
 
 # --- wrk ------------------------------------------------------------------------------------
 
-def run_wrk(url: str, args, *, method: str = "GET", body: str = "", authorization: str = "",
-            server_pid: int | None = None, database_load: bool = False) -> dict:
+
+def run_wrk(
+    url: str,
+    args,
+    *,
+    method: str = "GET",
+    body: str = "",
+    authorization: str = "",
+    server_pid: int | None = None,
+    database_load: bool = False,
+) -> dict:
     """Warm up, then time ``url`` with wrk pinned to the load core; return the figures."""
-    env = {**os.environ, "BENCH_METHOD": method, "BENCH_BODY": body,
-           "BENCH_AUTHORIZATION": authorization}
+    env = {**os.environ, "BENCH_METHOD": method, "BENCH_BODY": body, "BENCH_AUTHORIZATION": authorization}
 
     def wrk(seconds: int) -> str:
-        command = ["taskset", "-c", args.wrk_core, "wrk", "-t1", f"-c{args.connections}",
-                   f"-d{seconds}s", "--timeout", "10s", "-s", str(WRK_SCRIPT), url]
+        command = [
+            "taskset",
+            "-c",
+            args.wrk_core,
+            "wrk",
+            "-t1",
+            f"-c{args.connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(WRK_SCRIPT),
+            url,
+        ]
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         return done.stdout
 
@@ -205,20 +230,26 @@ def run_wrk(url: str, args, *, method: str = "GET", body: str = "", authorizatio
     if database:
         # PostgreSQL is not pinned: its backends run on either core, part of the server's work.
         figures["database_cpu_cores"] = round(
-            sum(db1[pid] - db0.get(pid, 0) for pid in db1) / hz / (t1 - t0), 2)
-    figures["core_busy"] = {name: round((cores1[name][0] - cores0[name][0])
-                                        / max(1, cores1[name][1] - cores0[name][1]), 2)
-                            for name in cores1}
+            sum(db1[pid] - db0.get(pid, 0) for pid in db1) / hz / (t1 - t0), 2
+        )
+    figures["core_busy"] = {
+        name: round((cores1[name][0] - cores0[name][0]) / max(1, cores1[name][1] - cores0[name][1]), 2)
+        for name in cores1
+    }
     # A virtual machine's host may run other guests on the same physical core: "steal" time.
-    figures["core_steal"] = {name: round((cores1[name][2] - cores0[name][2])
-                                         / max(1, cores1[name][1] - cores0[name][1]), 2)
-                             for name in cores1}
+    figures["core_steal"] = {
+        name: round((cores1[name][2] - cores0[name][2]) / max(1, cores1[name][1] - cores0[name][1]), 2)
+        for name in cores1
+    }
     if max(figures["core_steal"].values()) > 0.05:
         say(f"  warning: the hypervisor took CPU time from this machine ({figures['core_steal']})")
     if server_pid and args.server_cores.isdigit():
         # CPU time spent on the servers' core by anything but the timed server: other programs.
-        other = figures["core_busy"][f"cpu{args.server_cores}"] - figures["server_cpu_cores"] \
+        other = (
+            figures["core_busy"][f"cpu{args.server_cores}"]
+            - figures["server_cpu_cores"]
             - figures.get("database_cpu_cores", 0)
+        )
         figures["other_load_on_server_core"] = round(max(0.0, other), 2)
         if other > 0.15:
             say(f"  warning: {other:.2f} of core {args.server_cores} went to other programs")
@@ -230,26 +261,34 @@ def run_wrk(url: str, args, *, method: str = "GET", body: str = "", authorizatio
 
 def show(name: str, figures: dict) -> None:
     lat = figures["latency_ms"]
-    say(f"  {name:10} {figures['rps']:9.1f} req/s  p50 {lat['p50']:.2f} ms  p99 {lat['p99']:.2f} ms"
-        + (f"  server CPU {figures['server_cpu_cores']} cores, RSS {figures['server_rss_mb']} MB"
-           if "server_cpu_cores" in figures else "")
-        + (f" + PostgreSQL {figures['database_cpu_cores']}" if "database_cpu_cores" in figures else ""))
+    say(
+        f"  {name:10} {figures['rps']:9.1f} req/s  p50 {lat['p50']:.2f} ms  p99 {lat['p99']:.2f} ms"
+        + (
+            f"  server CPU {figures['server_cpu_cores']} cores, RSS {figures['server_rss_mb']} MB"
+            if "server_cpu_cores" in figures
+            else ""
+        )
+        + (f" + PostgreSQL {figures['database_cpu_cores']}" if "database_cpu_cores" in figures else "")
+    )
 
 
 # --- Business ID ----------------------------------------------------------------------------
 
+
 def idp_env(args, data_dir: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("IDP_")}
-    env.update({
-        "IDP_ENV": "development",
-        "IDP_ISSUER": f"http://127.0.0.1:{args.port}",
-        "IDP_SIGNING_ALG": args.alg,
-        "IDP_ACCESS_TOKEN_MINUTES": "60",
-        "IDP_SECRET_KEY": secrets.token_urlsafe(32),
-        "IDP_LOG_LEVEL": "WARNING",
-        "IDP_DATA_DIR": str(data_dir),
-        "IDP_DATABASE_URL": "",
-    })
+    env.update(
+        {
+            "IDP_ENV": "development",
+            "IDP_ISSUER": f"http://127.0.0.1:{args.port}",
+            "IDP_SIGNING_ALG": args.alg,
+            "IDP_ACCESS_TOKEN_MINUTES": "60",
+            "IDP_SECRET_KEY": secrets.token_urlsafe(32),
+            "IDP_LOG_LEVEL": "WARNING",
+            "IDP_DATA_DIR": str(data_dir),
+            "IDP_DATABASE_URL": "",
+        }
+    )
     if args.database == "postgresql":
         env["IDP_DATABASE_URL"] = pg_url(args.pg_url, args.pg_database)
     return env
@@ -281,8 +320,7 @@ def drop_postgres_database(args) -> None:
 
 
 def idp(env: dict[str, str], *arguments: str) -> str:
-    done = subprocess.run([str(BIN / "idp"), *arguments], env=env, cwd=REPO, capture_output=True,
-                          text=True)
+    done = subprocess.run([str(BIN / "idp"), *arguments], env=env, cwd=REPO, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"idp {' '.join(arguments)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
@@ -292,26 +330,67 @@ def prepare_database(args, env: dict[str, str]) -> dict:
     """Migrate, create the signing keys, the client and the profile; return the client."""
     idp(env, "db", "upgrade")
     idp(env, "keys", "ensure")
-    client = json.loads(idp(env, "clients", "create", "--name", "bench", "--first-party",
-                            "--grant", "client_credentials", "--grant", "authorization_code",
-                            "--redirect-uri", REDIRECT_URI,
-                            "--scope", f"openid profile email phone {OUR_SCOPE}", "--json"))
-    idp(env, "profiles", "create", "--phone", PROFILE_PHONE, "--email", PROFILE_EMAIL,
-        "--first-name", "Bench", "--last-name", "User", "--password", PROFILE_PASSWORD,
-        "--locale", "en")
+    client = json.loads(
+        idp(
+            env,
+            "clients",
+            "create",
+            "--name",
+            "bench",
+            "--first-party",
+            "--grant",
+            "client_credentials",
+            "--grant",
+            "authorization_code",
+            "--redirect-uri",
+            REDIRECT_URI,
+            "--scope",
+            f"openid profile email phone {OUR_SCOPE}",
+            "--json",
+        )
+    )
+    idp(
+        env,
+        "profiles",
+        "create",
+        "--phone",
+        PROFILE_PHONE,
+        "--email",
+        PROFILE_EMAIL,
+        "--first-name",
+        "Bench",
+        "--last-name",
+        "User",
+        "--password",
+        PROFILE_PASSWORD,
+        "--locale",
+        "en",
+    )
     return client
 
 
 def start_gunicorn(args, env: dict[str, str]) -> subprocess.Popen:
-    command = ["taskset", "-c", args.server_cores, str(BIN / "gunicorn"),
-               "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
-               "--worker-class", args.worker_class, "--log-level", "warning"]
+    command = [
+        "taskset",
+        "-c",
+        args.server_cores,
+        str(BIN / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--log-level",
+        "warning",
+    ]
     if args.worker_class == "gthread":
         command += ["--threads", str(args.threads)]
     command.append("idp.wsgi:app")
     log = (ARTIFACTS / "gunicorn.log").open("w")
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         wait_for(f"http://127.0.0.1:{args.port}/.well-known/openid-configuration")
     except RuntimeError:
@@ -337,25 +416,44 @@ def user_access_token(base: str, client: dict) -> str:
     csrf = CSRF.search(form.text)
     if not csrf:
         raise RuntimeError(f"no sign-in form ({form.status_code})")
-    signed_in = browser.post(base + "/signin", timeout=TIMEOUT, allow_redirects=False, data={
-        "csrf_token": csrf.group(1), "identifier": PROFILE_PHONE, "password": PROFILE_PASSWORD})
+    signed_in = browser.post(
+        base + "/signin",
+        timeout=TIMEOUT,
+        allow_redirects=False,
+        data={"csrf_token": csrf.group(1), "identifier": PROFILE_PHONE, "password": PROFILE_PASSWORD},
+    )
     if signed_in.status_code != 302:
         raise RuntimeError(f"sign-in failed ({signed_in.status_code})")
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-    query = urlencode({"response_type": "code", "client_id": client["client_id"],
-                       "redirect_uri": REDIRECT_URI, "scope": "openid profile email phone",
-                       "state": secrets.token_urlsafe(8), "nonce": secrets.token_urlsafe(8),
-                       "code_challenge": challenge.decode(), "code_challenge_method": "S256"})
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client["client_id"],
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid profile email phone",
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+            "code_challenge": challenge.decode(),
+            "code_challenge_method": "S256",
+        }
+    )
     authorized = browser.get(f"{base}/authorize?{query}", timeout=TIMEOUT, allow_redirects=False)
     location = authorized.headers.get("Location", "")
     if authorized.status_code != 302 or not location.startswith(REDIRECT_URI):
         raise RuntimeError(f"authorization failed ({authorized.status_code} {location})")
     code = parse_qs(urlsplit(location).query)["code"][0]
-    tokens = requests.post(base + "/token", timeout=TIMEOUT, headers={
-        "Authorization": basic(client["client_id"], client["client_secret"])}, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier})
+    tokens = requests.post(
+        base + "/token",
+        timeout=TIMEOUT,
+        headers={"Authorization": basic(client["client_id"], client["client_secret"])},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        },
+    )
     tokens.raise_for_status()
     return tokens.json()["access_token"]
 
@@ -397,26 +495,41 @@ def start_business_id(args, run: dict) -> Server:
     try:
         cc_auth = basic(client["client_id"], client["client_secret"])
         cc_body = urlencode({"grant_type": "client_credentials", "scope": OUR_SCOPE})
-        sample = check(requests.post(base + "/token", data=cc_body, timeout=TIMEOUT, headers={
-            "Authorization": cc_auth, "Content-Type": "application/x-www-form-urlencoded"}),
-            "client_credentials").json()
+        sample = check(
+            requests.post(
+                base + "/token",
+                data=cc_body,
+                timeout=TIMEOUT,
+                headers={"Authorization": cc_auth, "Content-Type": "application/x-www-form-urlencoded"},
+            ),
+            "client_credentials",
+        ).json()
         bearer = "Bearer " + user_access_token(base, client)
-        check(requests.get(base + "/userinfo", headers={"Authorization": bearer}, timeout=TIMEOUT),
-              "userinfo")
+        check(
+            requests.get(base + "/userinfo", headers={"Authorization": bearer}, timeout=TIMEOUT), "userinfo"
+        )
     except Exception:
         stop()
         raise
-    run["business_id"]["access_token"] = {"header": jwt_header(sample["access_token"]),
-                                          "length": len(sample["access_token"])}
-    return Server("business_id", process.pid, {
-        "token": dict(url=base + "/token", method="POST", body=cc_body, authorization=cc_auth),
-        "userinfo": dict(url=base + "/userinfo", authorization=bearer),
-        "jwks": dict(url=base + "/jwks.json"),
-        "discovery": dict(url=base + "/.well-known/openid-configuration"),
-    }, stop)
+    run["business_id"]["access_token"] = {
+        "header": jwt_header(sample["access_token"]),
+        "length": len(sample["access_token"]),
+    }
+    return Server(
+        "business_id",
+        process.pid,
+        {
+            "token": dict(url=base + "/token", method="POST", body=cc_body, authorization=cc_auth),
+            "userinfo": dict(url=base + "/userinfo", authorization=bearer),
+            "jwks": dict(url=base + "/jwks.json"),
+            "discovery": dict(url=base + "/.well-known/openid-configuration"),
+        },
+        stop,
+    )
 
 
 # --- the peer -------------------------------------------------------------------------------
+
 
 def peer_version() -> str | None:
     package = PEER_DIR / "node_modules" / "oidc-provider" / "package.json"
@@ -429,8 +542,13 @@ def start_peer(args, run: dict) -> Server:
         raise RuntimeError(f"run `npm install` in {PEER_DIR} first")
     env = {**os.environ, "ALG": args.alg, "AT_FORMAT": "jwt"}
     say(f"oidc-provider {peer_version()}: ALG={args.alg} AT_FORMAT=jwt on core(s) {args.server_cores}")
-    subprocess.run(["./start_provider.sh", args.server_cores], cwd=PEER_DIR, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["./start_provider.sh", args.server_cores],
+        cwd=PEER_DIR,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
     def stop() -> None:
         subprocess.run(["./stop_provider.sh"], cwd=PEER_DIR, stdout=subprocess.DEVNULL, check=False)
@@ -440,32 +558,47 @@ def start_peer(args, run: dict) -> Server:
         pid = int((PEER_DIR / "provider.pid").read_text())
         cc_auth = basic(*PEER_CLIENT)
         cc_body = urlencode({"grant_type": "client_credentials", "scope": PEER_SCOPE})
-        sample = check(requests.post(PEER_URL + "/token", data=cc_body, timeout=TIMEOUT, headers={
-            "Authorization": cc_auth, "Content-Type": "application/x-www-form-urlencoded"}),
-            "peer client_credentials").json()
+        sample = check(
+            requests.post(
+                PEER_URL + "/token",
+                data=cc_body,
+                timeout=TIMEOUT,
+                headers={"Authorization": cc_auth, "Content-Type": "application/x-www-form-urlencoded"},
+            ),
+            "peer client_credentials",
+        ).json()
     except Exception:
         stop()
         raise
-    run["oidc_provider"]["access_token"] = {"header": jwt_header(sample["access_token"]),
-                                            "length": len(sample["access_token"])}
+    run["oidc_provider"]["access_token"] = {
+        "header": jwt_header(sample["access_token"]),
+        "length": len(sample["access_token"]),
+    }
     # No userinfo: its client_credentials tokens have no user, and its code-flow tokens are
     # audience-restricted JWTs for the benchmark resource, which its userinfo refuses.
-    return Server("oidc_provider", pid, {
-        "token": dict(url=PEER_URL + "/token", method="POST", body=cc_body, authorization=cc_auth),
-        "jwks": dict(url=PEER_URL + "/jwks"),
-        "discovery": dict(url=PEER_URL + "/.well-known/openid-configuration"),
-    }, stop)
+    return Server(
+        "oidc_provider",
+        pid,
+        {
+            "token": dict(url=PEER_URL + "/token", method="POST", body=cc_body, authorization=cc_auth),
+            "jwks": dict(url=PEER_URL + "/jwks"),
+            "discovery": dict(url=PEER_URL + "/.well-known/openid-configuration"),
+        },
+        stop,
+    )
 
 
 # --- measuring ------------------------------------------------------------------------------
+
 
 def measure(server: Server, endpoint: str, args, rounds: dict) -> None:
     spec = server.plan.get(endpoint)
     if spec is None:
         return
     spec = dict(spec)
-    figures = run_wrk(spec.pop("url"), args, server_pid=server.pid,
-                      database_load=server.key == "business_id", **spec)
+    figures = run_wrk(
+        spec.pop("url"), args, server_pid=server.pid, database_load=server.key == "business_id", **spec
+    )
     rounds[server.key][endpoint].append(figures)
     show(f"{'BID' if server.key == 'business_id' else 'peer'} {endpoint}", figures)
 
@@ -479,6 +612,7 @@ def median_round(figures: list[dict]) -> dict | None:
 
 
 # --- report ---------------------------------------------------------------------------------
+
 
 def cell(figures: dict | None, measured: bool) -> str:
     if figures is None:
@@ -500,23 +634,36 @@ def table(run: dict) -> str:
         "-" * (width + 70),
     ]
     for name in run["parameters"]["endpoints"]:
-        ratio = f"{ours[name]['rps'] / peer[name]['rps']:5.2f}" if ours.get(name) and peer.get(name) \
+        ratio = (
+            f"{ours[name]['rps'] / peer[name]['rps']:5.2f}"
+            if ours.get(name) and peer.get(name)
             else f"{'':5}"
-        lines.append(f"{LABELS[name]:{width}} | {cell(ours.get(name), True)} | "
-                     f"{cell(peer.get(name), measured)} | {ratio}")
+        )
+        lines.append(
+            f"{LABELS[name]:{width}} | {cell(ours.get(name), True)} | "
+            f"{cell(peer.get(name), measured)} | {ratio}"
+        )
     return "\n".join(lines)
 
 
 def args_line(run: dict) -> str:
     p = run["parameters"]
-    return (f"{p['alg']}, {p['database']}, wrk -t1 -c{p['connections']}, {p['seconds']} s per endpoint "
-            f"(+{p['warmup']} s warm-up), {p['rounds']} round(s), {p['order']}; servers on core "
-            f"{p['server_cores']}, wrk on core {p['wrk_core']}")
+    return (
+        f"{p['alg']}, {p['database']}, wrk -t1 -c{p['connections']}, {p['seconds']} s per endpoint "
+        f"(+{p['warmup']} s warm-up), {p['rounds']} round(s), {p['order']}; servers on core "
+        f"{p['server_cores']}, wrk on core {p['wrk_core']}"
+    )
 
 
 def machine() -> dict:
-    model = next((line.split(":", 1)[1].strip() for line in
-                  Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "",
+    )
 
     def version(*command: str) -> str:
         try:
@@ -526,9 +673,15 @@ def machine() -> dict:
         text = (done.stdout or done.stderr).strip()
         return text.splitlines()[0] if text else ""
 
-    return {"cpus": os.cpu_count(), "cpu_model": model, "kernel": platform.release(),
-            "python": platform.python_version(), "gunicorn": version(str(BIN / "gunicorn"), "--version"),
-            "node": version("node", "--version"), "wrk": version("wrk", "--version")}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "gunicorn": version(str(BIN / "gunicorn"), "--version"),
+        "node": version("node", "--version"),
+        "wrk": version("wrk", "--version"),
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -536,30 +689,56 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=15, help="measured seconds per endpoint")
     parser.add_argument("--warmup", type=int, default=3, help="unrecorded warm-up seconds per endpoint")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (one wrk thread)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="measure every endpoint this often; the round of median req/s is shown")
-    parser.add_argument("--endpoints", default=",".join(ENDPOINTS),
-                        help=f"comma-separated subset of {','.join(ENDPOINTS)}")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every endpoint this often; the round of median req/s is shown",
+    )
+    parser.add_argument(
+        "--endpoints", default=",".join(ENDPOINTS), help=f"comma-separated subset of {','.join(ENDPOINTS)}"
+    )
     parser.add_argument("--alg", choices=["ES256", "RS256"], default="ES256")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-                        help="an existing database to connect to while creating --pg-database")
-    parser.add_argument("--pg-database", default="idp_bench",
-                        help="database dropped and created for the run (default idp_bench)")
+    parser.add_argument(
+        "--pg-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="an existing database to connect to while creating --pg-database",
+    )
+    parser.add_argument(
+        "--pg-database",
+        default="idp_bench",
+        help="database dropped and created for the run (default idp_bench)",
+    )
     parser.add_argument("--keep-database", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--no-peer", action="store_true", help="time Business ID only")
-    parser.add_argument("--sequential", action="store_true",
-                        help="all of Business ID, stop it, then all of the peer (default: both "
-                             "servers up, each endpoint timed on one right after the other)")
-    parser.add_argument("--quiet-wait", type=float, default=60,
-                        help="before each endpoint wait up to this many seconds for the machine to be "
-                             "idle (other programs' load skews the figures); 0 does not wait")
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="all of Business ID, stop it, then all of the peer (default: both "
+        "servers up, each endpoint timed on one right after the other)",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60,
+        help="before each endpoint wait up to this many seconds for the machine to be "
+        "idle (other programs' load skews the figures); 0 does not wait",
+    )
     parser.add_argument("--port", type=int, default=8055, help="gunicorn's port")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
-    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"],
-                        help="gthread (default) keeps connections alive; sync closes each one")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads per gthread worker (default 1 on SQLite, 2 on PostgreSQL)")
+    parser.add_argument(
+        "--worker-class",
+        default="gthread",
+        choices=["gthread", "sync"],
+        help="gthread (default) keeps connections alive; sync closes each one",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per gthread worker (default 1 on SQLite, 2 on PostgreSQL)",
+    )
     parser.add_argument("--server-cores", default="0", help="taskset cores of both servers")
     parser.add_argument("--wrk-core", default="1", help="taskset core of wrk")
     args = parser.parse_args(argv)
@@ -584,16 +763,21 @@ def main(argv: list[str] | None = None) -> int:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     gunicorn = f"gunicorn idp.wsgi:app, {args.worker_class}, {args.workers} worker(s)" + (
-        f" x {args.threads} threads" if args.worker_class == "gthread" else "")
+        f" x {args.threads} threads" if args.worker_class == "gthread" else ""
+    )
     run = {
         "started_at": started.isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", "benchmarks/oidc_bench.py",
-                             *(sys.argv[1:] if argv is None else argv)]),
+        "command": " ".join(
+            [".venv/bin/python", "benchmarks/oidc_bench.py", *(sys.argv[1:] if argv is None else argv)]
+        ),
         "parameters": {key: value for key, value in vars(args).items() if key != "pg_url"},
         "machine": machine(),
         "business_id": {"server": gunicorn},
-        "oidc_provider": {"version": peer_version(), "measured": not args.no_peer,
-                          "server": "node provider.mjs (one process), AT_FORMAT=jwt"},
+        "oidc_provider": {
+            "version": peer_version(),
+            "measured": not args.no_peer,
+            "server": "node provider.mjs (one process), AT_FORMAT=jwt",
+        },
     }
     rounds = {key: {e: [] for e in ENDPOINTS} for key in ("business_id", "oidc_provider")}
     servers: list[Server] = []

@@ -31,8 +31,12 @@ CONTENT_SECURITY_POLICY = {
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the app from ``IDP_*`` environment variables, overridden by ``test_config``."""
-    app = Flask("idp", template_folder=str(ui.TEMPLATES), static_folder=str(ui.STATIC),
-                instance_path=os.path.abspath("instance"))
+    app = Flask(
+        "idp",
+        template_folder=str(ui.TEMPLATES),
+        static_folder=str(ui.STATIC),
+        instance_path=os.path.abspath("instance"),
+    )
     settings = load_config()
     if test_config:
         settings.update(test_config)
@@ -45,8 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update({k: v for k, v in test_config.items() if not k.startswith("IDP_")})
     app.config["RATELIMIT_STORAGE_OPTIONS"] = _storage_options(app.config)
 
-    logging.basicConfig(level=app.config["IDP_LOG_LEVEL"],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=app.config["IDP_LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     protect_handlers()  # no token of a URL in any line (idp.logs)
     if app.config["IDP_TRUSTED_PROXIES"]:
         n = app.config["IDP_TRUSTED_PROXIES"]
@@ -139,10 +144,15 @@ def _init_extensions(app: Flask) -> None:
     budgets.init_app(app)
     mail.init_app(app)
     production = app.config["IDP_ENV"] == "production"
-    talisman.init_app(app, force_https=production, strict_transport_security=production,
-                      content_security_policy=CONTENT_SECURITY_POLICY, frame_options="DENY",
-                      referrer_policy="same-origin",
-                      session_cookie_secure=app.config["SESSION_COOKIE_SECURE"])
+    talisman.init_app(
+        app,
+        force_https=production,
+        strict_transport_security=production,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+    )
     app.session_interface = DatabaseSessionInterface()
     register_channels()
     from idp.oauth import logout, server
@@ -179,8 +189,17 @@ def _register_blueprints(app: Flask) -> None:
     from idp.security import headers
     from idp.templating import register_template_helpers
 
-    for blueprint in (i18n.bp, auth_views.bp, profile_views.bp, registration.bp, settings.bp,
-                      sms_views.bp, oauth_views.bp, oauth_pages.bp, service_views.bp):
+    for blueprint in (
+        i18n.bp,
+        auth_views.bp,
+        profile_views.bp,
+        registration.bp,
+        settings.bp,
+        sms_views.bp,
+        oauth_views.bp,
+        oauth_pages.bp,
+        service_views.bp,
+    ):
         app.register_blueprint(blueprint)
     if app.config["IDP_ENV"] == "development":
         app.register_blueprint(dev_views.bp)

@@ -25,9 +25,12 @@ def insert_if_absent(model: type[db.Model], **values: Any) -> bool:
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     table = model.__table__
     keys = list(table.primary_key.columns)
-    statement = (dialect.insert(table).values(**values)
-                 .on_conflict_do_nothing(index_elements=[key.name for key in keys])
-                 .returning(*keys))  # the row count of such an INSERT is not reported everywhere
+    statement = (
+        dialect.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[key.name for key in keys])
+        .returning(*keys)
+    )  # the row count of such an INSERT is not reported everywhere
     return db.session.execute(statement).first() is not None
 
 

@@ -73,25 +73,26 @@ def demo_command():
         for line in lines:
             click.echo(f"  {line}")
     if current_app.config["IDP_ENV"] != "development":
-        click.echo("The demo relying party (the virtual PBX portal) is registered in development "
-                   "only: skipped.")
+        click.echo(
+            "The demo relying party (the virtual PBX portal) is registered in development only: skipped."
+        )
         return
     try:
         demo = ensure_demo_client()
     except ClientError as exc:
         raise click.ClickException(f"cannot register the demo portal: {exc}") from exc
-    shown = os.path.relpath(demo.path) if not os.path.relpath(demo.path).startswith("..") \
-        else str(demo.path)
+    shown = os.path.relpath(demo.path) if not os.path.relpath(demo.path).startswith("..") else str(demo.path)
     command = "python -m examples.pbx_portal"
     if demo.path.resolve() != (Path("instance") / DEMO_CLIENT_FILE).resolve():
         command = f"PBX_CLIENT_FILE={demo.path} {command}"
     state = "registered" if demo.created else "ready"
     click.echo("")
-    click.echo(f"Demo relying party {state}: {demo.client.name} (client {demo.client.client_id}, "
-               "asks for consent):")
+    click.echo(
+        f"Demo relying party {state}: {demo.client.name} (client {demo.client.client_id}, asks for consent):"
+    )
     click.echo(f"  credentials {shown}" + (" (written now, mode 0600)" if demo.written else ""))
     click.echo(f"  start it    {command}   (`make run` starts it for you)")
-    click.echo(f"  open        {demo.portal_url}  and press \"Sign in with Business ID\"")
+    click.echo(f'  open        {demo.portal_url}  and press "Sign in with Business ID"')
 
 
 @click.group("profiles")
@@ -104,8 +105,9 @@ def profiles_group():
 @click.option("--email", required=True)
 @click.option("--first-name", required=True)
 @click.option("--last-name", required=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted for when not given.")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted for when not given."
+)
 @click.option("--locale", type=click.Choice(["uk", "ru", "en"]), default="uk")
 @with_appcontext
 def create_profile_command(phone, email, first_name, last_name, password, locale):
@@ -126,8 +128,7 @@ def create_profile_command(phone, email, first_name, last_name, password, locale
     if broken:
         raise click.BadParameter(" ".join(rule_text(rule) for rule in broken), param_hint="password")
     try:
-        profile = create_profile(e164, email, first_name, last_name, password, locale,
-                                 email_verified=True)
+        profile = create_profile(e164, email, first_name, last_name, password, locale, email_verified=True)
     except (PhoneTaken, EmailInUse) as exc:
         raise click.ClickException("a profile with this phone number or e-mail exists") from exc
     click.echo(f"created profile {profile.subject} for {profile.phone}")
@@ -149,13 +150,14 @@ def outbox_list(as_json, limit, recipient):
 
     entries = outbox(limit, recipient)
     if as_json:
-        click.echo(json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False,
-                              indent=2))
+        click.echo(json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False, indent=2))
         return
     for entry in entries:
-        click.echo(f"#{entry.id} {entry.created_at:%Y-%m-%d %H:%M:%S} {entry.channel} "
-                   f"to {entry.recipient} [{entry.kind}, {entry.locale}, {entry.state}, "
-                   f"{entry.attempts} tries]")
+        click.echo(
+            f"#{entry.id} {entry.created_at:%Y-%m-%d %H:%M:%S} {entry.channel} "
+            f"to {entry.recipient} [{entry.kind}, {entry.locale}, {entry.state}, "
+            f"{entry.attempts} tries]"
+        )
         if entry.last_error:
             click.echo(f"  Last error: {entry.last_error}")
         if entry.subject:
@@ -220,20 +222,25 @@ def prune_command(days):
     age = timedelta(days=days)
     cutoff = utcnow() - age
     sessions = prune_sessions(age)
-    challenges = db.session.execute(db.delete(SmsChallenge).where(
-        SmsChallenge.expires_at < cutoff)).rowcount
+    challenges = db.session.execute(db.delete(SmsChallenge).where(SmsChallenge.expires_at < cutoff)).rowcount
     links = db.session.execute(db.delete(EmailLink).where(EmailLink.created_at < cutoff)).rowcount
     tokens = prune_tokens(cutoff)
     proofs = pow.prune()
     db.session.commit()
-    click.echo(f"deleted {sessions} sessions, {challenges} SMS challenges, {links} e-mail links, "
-               + ", ".join(f"{count} {what}" for what, count in tokens.items())
-               + f", {proofs} used proofs of work")
+    click.echo(
+        f"deleted {sessions} sessions, {challenges} SMS challenges, {links} e-mail links, "
+        + ", ".join(f"{count} {what}" for what, count in tokens.items())
+        + f", {proofs} used proofs of work"
+    )
 
 
 @keys_group.command("rotate")
-@click.option("--alg", type=click.Choice(["ES256", "RS256"]), default=None,
-              help="Algorithm to rotate (default: IDP_SIGNING_ALG).")
+@click.option(
+    "--alg",
+    type=click.Choice(["ES256", "RS256"]),
+    default=None,
+    help="Algorithm to rotate (default: IDP_SIGNING_ALG).",
+)
 @with_appcontext
 def rotate_signing_key(alg):
     """Sign with the already published next key; keep the old one published until it expires."""
@@ -243,8 +250,10 @@ def rotate_signing_key(alg):
 
     alg = alg or current_app.config["IDP_SIGNING_ALG"]
     current, retired = rotate(alg)
-    click.echo(f"{alg}: now signing with {current.kid}; {retired.kid} stays published until "
-               f"{retired.unpublish_at:%Y-%m-%d %H:%M} UTC")
+    click.echo(
+        f"{alg}: now signing with {current.kid}; {retired.kid} stays published until "
+        f"{retired.unpublish_at:%Y-%m-%d %H:%M} UTC"
+    )
 
 
 @keys_group.command("ensure")
@@ -283,6 +292,5 @@ def list_signing_keys():
     from idp.oauth.models import SigningKey
 
     for key in db.session.scalars(db.select(SigningKey).order_by(SigningKey.created_at)):
-        until = f" (published until {key.unpublish_at:%Y-%m-%d %H:%M} UTC)" if key.unpublish_at \
-            else ""
+        until = f" (published until {key.unpublish_at:%Y-%m-%d %H:%M} UTC)" if key.unpublish_at else ""
         click.echo(f"{key.alg} {key.state:8} {key.kid}{until}")

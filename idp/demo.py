@@ -31,8 +31,9 @@ def ensure_demo_data() -> Profile:
     """Create the demo profile unless it exists; return it."""
     profile = find_by_phone(DEMO_PHONE)
     if profile is None:
-        profile = create_profile(DEMO_PHONE, DEMO_EMAIL, "Olena", "Demchenko", DEMO_PASSWORD,
-                                 "uk", email_verified=True)
+        profile = create_profile(
+            DEMO_PHONE, DEMO_EMAIL, "Olena", "Demchenko", DEMO_PASSWORD, "uk", email_verified=True
+        )
     return profile
 
 
@@ -40,8 +41,11 @@ def ensure_demo_services(profile: Profile) -> dict[str, list[str]]:
     """Let every enabled connector create its demo accounts; what ``idp demo`` prints, by service."""
     from idp.connectors.registry import installed
 
-    return {connector.name("en"): lines for connector in installed().values()
-            if (lines := connector.demo(profile))}
+    return {
+        connector.name("en"): lines
+        for connector in installed().values()
+        if (lines := connector.demo(profile))
+    }
 
 
 class DemoUnavailable(RuntimeError):
@@ -85,9 +89,15 @@ def ensure_demo_client() -> DemoClient:
     created = False
     if client is None:
         registered = create_client(
-            DEMO_CLIENT_NAME, [f"{url}/callback"], first_party=False, grant_types=DEMO_CLIENT_GRANTS,
-            scope=DEMO_CLIENT_SCOPE, post_logout_redirect_uris=[f"{url}/"],
-            backchannel_logout_uri=f"{url}/backchannel-logout", client_id=DEMO_CLIENT_ID)
+            DEMO_CLIENT_NAME,
+            [f"{url}/callback"],
+            first_party=False,
+            grant_types=DEMO_CLIENT_GRANTS,
+            scope=DEMO_CLIENT_SCOPE,
+            post_logout_redirect_uris=[f"{url}/"],
+            backchannel_logout_uri=f"{url}/backchannel-logout",
+            client_id=DEMO_CLIENT_ID,
+        )
         client, secret, created = registered.client, registered.secret, True
     else:
         _follow_portal_url(client, url)
@@ -105,9 +115,10 @@ def _follow_portal_url(client: Client, url: str) -> None:
     wanted = {
         "redirect_uris_json": json.dumps([check_uri(f"{url}/callback", False, "redirect URI")]),
         "post_logout_redirect_uris_json": json.dumps(
-            [check_uri(f"{url}/", False, "post-logout redirect URI")]),
-        "backchannel_logout_uri": check_uri(f"{url}/backchannel-logout", False,
-                                            "back-channel logout URI")}
+            [check_uri(f"{url}/", False, "post-logout redirect URI")]
+        ),
+        "backchannel_logout_uri": check_uri(f"{url}/backchannel-logout", False, "back-channel logout URI"),
+    }
     changed = False
     for attribute, value in wanted.items():
         if getattr(client, attribute) != value:

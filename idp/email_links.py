@@ -30,8 +30,14 @@ class LinkInvalid(Exception):
 class SingleUseLinks:
     """The links of one kind of holder (see the module docstring)."""
 
-    def __init__(self, model: type[db.Model], holder: str, salt: str,
-                 endpoints: Mapping[str, str], lifetime: Callable[[str], timedelta]):
+    def __init__(
+        self,
+        model: type[db.Model],
+        holder: str,
+        salt: str,
+        endpoints: Mapping[str, str],
+        lifetime: Callable[[str], timedelta],
+    ):
         """``holder`` is the model's column naming the holder; ``endpoints`` the page of each
         purpose (it takes ``token``); ``lifetime(purpose)`` how long a link works."""
         self.model, self.holder, self.salt = model, getattr(model, holder), salt
@@ -44,11 +50,14 @@ class SingleUseLinks:
         """Store a new link sent to ``email`` and return its absolute URL; the holder's older
         unused links of ``purpose`` stop working."""
         model = self.model
-        db.session.execute(db.update(model).where(
-            self.holder == holder_id, model.purpose == purpose, model.used_at.is_(None))
-            .values(used_at=utcnow()))
-        link = model(id=secrets.token_urlsafe(32), purpose=purpose, email=email,
-                     **{self.holder_name: holder_id})
+        db.session.execute(
+            db.update(model)
+            .where(self.holder == holder_id, model.purpose == purpose, model.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+        link = model(
+            id=secrets.token_urlsafe(32), purpose=purpose, email=email, **{self.holder_name: holder_id}
+        )
         db.session.add(link)
         db.session.commit()
         token = self._serializer().dumps({"id": link.id, "p": purpose})
@@ -65,8 +74,12 @@ class SingleUseLinks:
         if purpose not in self.endpoints or (purposes is not None and purpose not in purposes):
             raise LinkInvalid()
         link = db.session.get(self.model, str(payload.get("id")))
-        if link is None or link.used_at is not None or link.purpose != purpose \
-                or utcnow() - link.created_at > self.lifetime(purpose):
+        if (
+            link is None
+            or link.used_at is not None
+            or link.purpose != purpose
+            or utcnow() - link.created_at > self.lifetime(purpose)
+        ):
             raise LinkInvalid()
         return link
 
@@ -74,8 +87,11 @@ class SingleUseLinks:
         """Use the link behind ``token`` up and return it; raise LinkInvalid (also to the loser
         of two simultaneous uses)."""
         link = self.peek(token, purposes)
-        used = db.session.execute(db.update(self.model).where(
-            self.model.id == link.id, self.model.used_at.is_(None)).values(used_at=utcnow()))
+        used = db.session.execute(
+            db.update(self.model)
+            .where(self.model.id == link.id, self.model.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
         if used.rowcount != 1:
             db.session.rollback()
             raise LinkInvalid()
@@ -84,14 +100,24 @@ class SingleUseLinks:
 
     def sent_since(self, holder_id: int, purpose: str, window: timedelta) -> int:
         """How many links of ``purpose`` the holder was sent within ``window``."""
-        return db.session.scalar(db.select(db.func.count(self.model.id)).where(
-            self.holder == holder_id, self.model.purpose == purpose,
-            self.model.created_at > utcnow() - window))
+        return db.session.scalar(
+            db.select(db.func.count(self.model.id)).where(
+                self.holder == holder_id,
+                self.model.purpose == purpose,
+                self.model.created_at > utcnow() - window,
+            )
+        )
 
     def newest_unused(self, holder_id: int, purpose: str) -> Any | None:
         """The holder's newest link of ``purpose`` that still works, or None."""
-        return db.session.scalar(db.select(self.model).where(
-            self.holder == holder_id, self.model.purpose == purpose,
-            self.model.used_at.is_(None),
-            self.model.created_at > utcnow() - self.lifetime(purpose))
-            .order_by(self.model.created_at.desc()).limit(1))
+        return db.session.scalar(
+            db.select(self.model)
+            .where(
+                self.holder == holder_id,
+                self.model.purpose == purpose,
+                self.model.used_at.is_(None),
+                self.model.created_at > utcnow() - self.lifetime(purpose),
+            )
+            .order_by(self.model.created_at.desc())
+            .limit(1)
+        )

@@ -9,6 +9,7 @@ protocol parameter of ours can hold and PostgreSQL refuses to store, is refused 
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -24,24 +25,39 @@ RETRY_AFTER_SECONDS = 10
 DB_UNAVAILABLE = "idp.database_unavailable"  # request.environ key set by the session interface
 
 MESSAGES = {
-    400: (_l("Something in the request was wrong"),
-          _l("The page could not process what was sent. Go back and try again.")),
+    400: (
+        _l("Something in the request was wrong"),
+        _l("The page could not process what was sent. Go back and try again."),
+    ),
     403: (_l("Access denied"), _l("You do not have access to this page.")),
     404: (_l("Page not found"), _l("The page you are looking for does not exist or has moved.")),
     405: (_l("Not allowed"), _l("This page cannot be used this way.")),
-    429: (_l("Too many attempts"),
-          _l("There were too many attempts from your address. Wait a little and try again.")),
-    500: (_l("Something went wrong on our side"),
-          _l("We could not complete your request. Try again in a few minutes.")),
-    503: (_l("The service is briefly unavailable"),
-          _l("We cannot reach our data right now. Nothing you sent was lost; try again in a "
-             "minute.")),
+    429: (
+        _l("Too many attempts"),
+        _l("There were too many attempts from your address. Wait a little and try again."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("We could not complete your request. Try again in a few minutes."),
+    ),
+    503: (
+        _l("The service is briefly unavailable"),
+        _l("We cannot reach our data right now. Nothing you sent was lost; try again in a minute."),
+    ),
 }
 
 # The OAuth error code a protocol client reads for each status (RFC 6749 §5.2, RFC 6750 §3.1).
-PROTOCOL_ERRORS = {400: "invalid_request", 401: "invalid_client", 403: "access_denied",
-                   404: "invalid_request", 405: "invalid_request", 413: "invalid_request",
-                   429: "slow_down", 500: "server_error", 503: "temporarily_unavailable"}
+PROTOCOL_ERRORS = {
+    400: "invalid_request",
+    401: "invalid_client",
+    403: "access_denied",
+    404: "invalid_request",
+    405: "invalid_request",
+    413: "invalid_request",
+    429: "slow_down",
+    500: "server_error",
+    503: "temporarily_unavailable",
+}
 
 
 def is_protocol_request() -> bool:
@@ -56,8 +72,9 @@ def is_protocol_request() -> bool:
 
 def _page(status: int, title=None, text=None) -> tuple[str, int]:
     default_title, default_text = MESSAGES.get(status, MESSAGES[400])
-    return render_template("errors/error.html", status=status, title=title or default_title,
-                           text=text or default_text), status
+    return render_template(
+        "errors/error.html", status=status, title=title or default_title, text=text or default_text
+    ), status
 
 
 def _protocol(status: int, description: str | None = None) -> Response:
@@ -72,10 +89,8 @@ def _protocol(status: int, description: str | None = None) -> Response:
 
 def _database_unavailable(error: Exception):
     log.error("database unavailable: %s", type(error).__name__)
-    try:
+    with suppress(DBAPIError):  # the connection is gone; the pool will replace it
         db.session.rollback()
-    except DBAPIError:
-        pass  # the connection is gone; the pool will replace it
     g.profile = None  # the page must not ask the database who is signed in
     if is_protocol_request():
         response = _protocol(503, "the service is briefly unavailable")
@@ -88,29 +103,35 @@ def _database_unavailable(error: Exception):
 
 def _is_database_outage(error: BaseException | None) -> bool:
     return isinstance(error, OperationalError) or (
-        isinstance(error, DBAPIError) and error.connection_invalidated)
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
 
 
 def register_error_handlers(app: Flask) -> None:
     """Attach the error pages and JSON errors to ``app``."""
     app.extensions["idp_protocol_paths"] = {
-        rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("oauth.")}
+        rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("oauth.")
+    }
     # First of all hooks: the session could not be read, so nothing else may run on it.
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unservable_requests)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return _page(400, _l("The form has expired"),
-                     _l("For your security the form is valid for a limited time. Go back, "
-                        "reload the page and send it again."))
+        return _page(
+            400,
+            _l("The form has expired"),
+            _l(
+                "For your security the form is valid for a limited time. Go back, "
+                "reload the page and send it again."
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if type(error).__module__.startswith("authlib."):
             return error  # a protocol error for a program (JSON and WWW-Authenticate), not a page
         if is_protocol_request():
-            response = _protocol(error.code or 500, error.description if error.code == 405
-                                 else None)
+            response = _protocol(error.code or 500, error.description if error.code == 405 else None)
             if error.code == 405:
                 response.headers["Allow"] = ", ".join(error.valid_methods or [])
             return response
@@ -137,6 +158,8 @@ def _refuse_unservable_requests() -> None:
     if unavailable is not None:
         raise unavailable
     if "\x00" in request.path or any(
-            "\x00" in key or "\x00" in value
-            for values in (request.args, request.form) for key, value in values.items(multi=True)):
+        "\x00" in key or "\x00" in value
+        for values in (request.args, request.form)
+        for key, value in values.items(multi=True)
+    ):
         raise BadRequest("NUL characters are not allowed")

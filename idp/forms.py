@@ -44,43 +44,59 @@ class PrintableAscii:
 
 
 def phone_field(label=None) -> StringField:
-    return StringField(label or _l("Phone number"),
-                       [DataRequired(REQUIRED), Length(max=32), PhoneNumber()],
-                       render_kw={"autocomplete": "tel", "inputmode": "tel",
-                                  "placeholder": "+380 44 123 4567"})
+    return StringField(
+        label or _l("Phone number"),
+        [DataRequired(REQUIRED), Length(max=32), PhoneNumber()],
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "placeholder": "+380 44 123 4567"},
+    )
 
 
 def email_field(label=None) -> StringField:
-    return StringField(label or _l("E-mail"),
-                       [DataRequired(REQUIRED), Length(max=254),
-                        Email(_l("Enter a valid e-mail address, e.g. name@company.com."))],
-                       render_kw={"autocomplete": "email", "inputmode": "email"})
+    return StringField(
+        label or _l("E-mail"),
+        [
+            DataRequired(REQUIRED),
+            Length(max=254),
+            Email(_l("Enter a valid e-mail address, e.g. name@company.com.")),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
 
 
 def sms_code_field() -> StringField:
-    return StringField(_l("Code from the SMS"),
-                       [DataRequired(REQUIRED),
-                        Regexp(r"^\s*[0-9]{6}\s*$", message=_l("The code is 6 digits."))],
-                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                  "maxlength": 6, "pattern": "[0-9]*"})
+    return StringField(
+        _l("Code from the SMS"),
+        [DataRequired(REQUIRED), Regexp(r"^\s*[0-9]{6}\s*$", message=_l("The code is 6 digits."))],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "maxlength": 6,
+            "pattern": "[0-9]*",
+        },
+    )
 
 
 def current_password_field(label=None) -> PasswordField:
-    return PasswordField(label or _l("Current password"),
-                         [DataRequired(REQUIRED), Length(max=MAX_LENGTH)],
-                         render_kw={"autocomplete": "current-password"})
+    return PasswordField(
+        label or _l("Current password"),
+        [DataRequired(REQUIRED), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class NewPasswordForm(FlaskForm):
     """A new password entered twice, checked against the password rules."""
 
-    password = PasswordField(_l("New password"),
-                             [DataRequired(REQUIRED), PasswordPolicy()],
-                             render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Repeat the password"),
-                            [DataRequired(REQUIRED),
-                             EqualTo("password", _l("The passwords do not match."))],
-                            render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("New password"),
+        [DataRequired(REQUIRED), PasswordPolicy()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        [DataRequired(REQUIRED), EqualTo("password", _l("The passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class CodeForm(FlaskForm):

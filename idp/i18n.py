@@ -44,8 +44,13 @@ def safe_next(target: str | None, fallback: str = "/") -> str:
     if not target:
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return fallback
     return target
 
@@ -60,8 +65,14 @@ def switch_language(code: str):
     response = redirect(safe_next(request.args.get("next")))
     if code not in LANGUAGES:
         return response
-    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    response.set_cookie(
+        LANG_COOKIE,
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+    )
     profile = current_profile() if request.method == "POST" else None
     if profile is not None and profile.locale != code:
         profile.locale = code

@@ -13,9 +13,19 @@ from __future__ import annotations
 import logging
 import re
 
-SECRET_PARAMETERS = ("id_token_hint", "logout_token", "code", "code_verifier", "token",
-                     "access_token", "refresh_token", "client_secret", "password", "login_hint",
-                     "altcha")
+SECRET_PARAMETERS = (
+    "id_token_hint",
+    "logout_token",
+    "code",
+    "code_verifier",
+    "token",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "password",
+    "login_hint",
+    "altcha",
+)
 REDACTED = "[redacted]"
 
 _PARAMETER = re.compile(r"(?P<name>(?:^|[?&\s])(?:" + "|".join(SECRET_PARAMETERS) + r")=)[^&\s\"]*")

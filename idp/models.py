@@ -19,7 +19,24 @@ from idp.otp.pow import ProofSolution
 from idp.profiles.models import EmailLink, Profile, RecoveryCode
 from idp.sessions.models import WebSession
 
-__all__ = ["AuditEvent", "AuthorizationCode", "Client", "Consent", "EmailLink", "Grant", "Message",
-           "MessagePart", "Profile", "ProofSolution", "RecoveryCode", "RefreshToken",
-           "RevokedAccessToken", "SerialLock", "ServiceLink", "SignInThrottle", "SigningKey",
-           "SmsChallenge", "WebSession"]
+__all__ = [
+    "AuditEvent",
+    "AuthorizationCode",
+    "Client",
+    "Consent",
+    "EmailLink",
+    "Grant",
+    "Message",
+    "MessagePart",
+    "Profile",
+    "ProofSolution",
+    "RecoveryCode",
+    "RefreshToken",
+    "RevokedAccessToken",
+    "SerialLock",
+    "ServiceLink",
+    "SignInThrottle",
+    "SigningKey",
+    "SmsChallenge",
+    "WebSession",
+]

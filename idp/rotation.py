@@ -20,8 +20,12 @@ def _fernet_columns() -> list[tuple[Any, str]]:
     from idp.oauth.models import SigningKey
     from idp.profiles.models import Profile
 
-    return [(Profile, "totp_secret_encrypted"), (SigningKey, "private_pem_encrypted"),
-            (Message, "body_encrypted"), (Message, "html_encrypted")]
+    return [
+        (Profile, "totp_secret_encrypted"),
+        (SigningKey, "private_pem_encrypted"),
+        (Message, "body_encrypted"),
+        (Message, "html_encrypted"),
+    ]
 
 
 def _rewrite(model, column: str, convert: Callable[[Any, str], str]) -> int:
@@ -45,10 +49,10 @@ def rotate_secrets(connectors) -> dict[str, int]:
     """Re-encrypt the core's secrets and each connector's sealed values; return counts per column."""
     counts = {}
     for model, column in _fernet_columns():
-        counts[f"{model.__tablename__}.{column}"] = _rewrite(
-            model, column, lambda row, value: rotate(value))
+        counts[f"{model.__tablename__}.{column}"] = _rewrite(model, column, lambda row, value: rotate(value))
     for connector in connectors:
         for model, column, context in connector.encrypted_values():
             counts[f"{model.__tablename__}.{column}"] = _rewrite(
-                model, column, lambda row, value, context=context: reseal(value, context(row)))
+                model, column, lambda row, value, context=context: reseal(value, context(row))
+            )
     return counts

@@ -42,8 +42,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(device_label, "device")
     app.add_template_filter(mask_phone, "masked_phone")
     app.add_template_filter(scope_text, "scope_text")
-    app.add_template_filter(lambda value: format_datetime(value, "medium") if value else "",
-                            "when")
+    app.add_template_filter(lambda value: format_datetime(value, "medium") if value else "", "when")
 
 
 def password_rule_items() -> list[tuple[str, str, int, int]]:

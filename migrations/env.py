@@ -13,7 +13,8 @@ logger = logging.getLogger("alembic.env")
 
 db = current_app.extensions["migrate"].db
 config.set_main_option(
-    "sqlalchemy.url", db.engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    "sqlalchemy.url", db.engine.url.render_as_string(hide_password=False).replace("%", "%%")
+)
 
 
 def process_revision_directives(context, revision, directives):
@@ -25,8 +26,9 @@ def process_revision_directives(context, revision, directives):
 
 def run_migrations_offline():
     """Emit SQL to stdout instead of running it (``idp db upgrade --sql``)."""
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=db.metadata,
-                      literal_binds=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"), target_metadata=db.metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -35,8 +35,9 @@ def pytest_configure(config):
 
 
 def _sqlalchemy_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith(
-        "postgresql://") else url
+    return (
+        url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    )
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -68,8 +69,11 @@ def _drop_schema(name: str) -> None:
 def postgres_url(schema: str) -> str:
     """The test database URL with ``schema`` first on the search path."""
     url = _sqlalchemy_url(PG_URL)
-    return url + ("&" if "?" in url else "?") + \
-        f"options=-csearch_path%3D{schema}&application_name={PG_APPLICATION}"
+    return (
+        url
+        + ("&" if "?" in url else "?")
+        + f"options=-csearch_path%3D{schema}&application_name={PG_APPLICATION}"
+    )
 
 
 def test_settings(backend: str, tmp_path) -> dict:
@@ -139,8 +143,9 @@ def dispose(engine: sqlalchemy.Engine, wait: float = 30) -> None:
     engine.dispose()
     if left:
         threads = ", ".join(sorted(t.name for t in threading.enumerate()))
-        pytest.fail(f"{left} database connection(s) still in use {wait:.0f} s after the test; "
-                    f"threads: {threads}")
+        pytest.fail(
+            f"{left} database connection(s) still in use {wait:.0f} s after the test; threads: {threads}"
+        )
 
 
 @pytest.fixture

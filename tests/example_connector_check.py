@@ -48,69 +48,96 @@ def main(tmp: Path) -> dict:
     app = create_app({**test_settings("sqlite", tmp), "IDP_DEFAULT_LOCALE": "en"})
     with app.app_context():
         connector = registry.get("fax")
-        check("discovered", connector is not None and type(connector).__module__ == "idp_fax_connector",
-              sorted(registry.installed()))
+        check(
+            "discovered",
+            connector is not None and type(connector).__module__ == "idp_fax_connector",
+            sorted(registry.installed()),
+        )
         # Its table comes from its own branch of the one Alembic history.
         upgrade(revision="heads")
         tables = set(sqlalchemy.inspect(db.engine).get_table_names())
         check("migrated", {"fax_mailboxes", "service_links"} <= tables, sorted(tables))
-        versions = {row[0] for row in db.session.execute(sqlalchemy.text(
-            "SELECT version_num FROM alembic_version"))}
+        versions = {
+            row[0] for row in db.session.execute(sqlalchemy.text("SELECT version_num FROM alembic_version"))
+        }
         check("own_branch_head", "fax_0001" in versions, sorted(versions))
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         fax_diff = [repr(d) for d in diff if "fax_" in repr(d)]
         check("model_matches_migration", fax_diff == [], fax_diff)
         # The operator provisions a number with the connector's own command.
-        result = app.test_cli_runner().invoke(args=[
-            "fax", "add", FAX_NUMBER, "--email", "office@example.com", "--password", FAX_PASSWORD])
-        check("provisioned", result.exit_code == 0 and "+380441234567" in result.output,
-              result.output)
-        profile_id = create_profile(PHONE, "olena@example.com", "Olena", "Koval", PASSWORD, "en",
-                                    email_verified=True).id
+        result = app.test_cli_runner().invoke(
+            args=["fax", "add", FAX_NUMBER, "--email", "office@example.com", "--password", FAX_PASSWORD]
+        )
+        check("provisioned", result.exit_code == 0 and "+380441234567" in result.output, result.output)
+        profile_id = create_profile(
+            PHONE, "olena@example.com", "Olena", "Koval", PASSWORD, "en", email_verified=True
+        ).id
 
     client = app.test_client()
     # It appears: its login page, with its name and account label.
     text = client.get("/services/fax/login").get_data(as_text=True)
     check("login_page", "Fax to e-mail" in text and "Fax number" in text)
     wrong = submit(client, "/services/fax/login", {"login": FAX_NUMBER, "password": "wrong"})
-    check("wrong_password_refused", "The account or its password is wrong." in wrong.errors,
-          wrong.errors)
+    check("wrong_password_refused", "The account or its password is wrong." in wrong.errors, wrong.errors)
     # It links: the account's own credentials, then the profile's sign-in.
     page = submit(client, "/services/fax/login", {"login": "044 123 4567", "password": FAX_PASSWORD})
     check("service_login", page.location == "/services/fax/link", (page.location, page.errors))
     text = client.get("/services/fax/link").get_data(as_text=True)
     check("link_page", "+380 44 123 4567" in text and "/signin?next=" in text)
     page = link_through_sign_in(client, "/services/fax", PHONE, PASSWORD)
-    check("linked_redirects_to_cabinet", page.location == "/services/fax/cabinet",
-          (page.location, page.errors))
+    check(
+        "linked_redirects_to_cabinet", page.location == "/services/fax/cabinet", (page.location, page.errors)
+    )
     with app.app_context():
-        rows = [(r.profile_id, r.connector, r.account, r.role)
-                for r in db.session.scalars(db.select(ServiceLink))]
+        rows = [
+            (r.profile_id, r.connector, r.account, r.role) for r in db.session.scalars(db.select(ServiceLink))
+        ]
     check("service_link_row", rows == [(profile_id, "fax", FAX_ACCOUNT, "owner")], rows)
     # It renders: the cabinet, its form, the home card.
     text = client.get("/services/fax/cabinet").get_data(as_text=True)
-    check("cabinet", f'data-fax-cabinet="{FAX_ACCOUNT}"' in text and "office@example.com" in text
-          and "is now linked to your business profile" in text)
-    page = submit(client, "/services/fax/cabinet",
-                  {"email": "faxes@example.com", "service_account": FAX_ACCOUNT},
-                  page="/services/fax/cabinet")
+    check(
+        "cabinet",
+        f'data-fax-cabinet="{FAX_ACCOUNT}"' in text
+        and "office@example.com" in text
+        and "is now linked to your business profile" in text,
+    )
+    page = submit(
+        client,
+        "/services/fax/cabinet",
+        {"email": "faxes@example.com", "service_account": FAX_ACCOUNT},
+        page="/services/fax/cabinet",
+    )
     check("setting_saved", page.location == "/services/fax/cabinet", (page.location, page.errors))
-    stale = submit(client, "/services/fax/cabinet",
-                   {"email": "stale@example.com", "service_account": "380441112233"})
+    stale = submit(
+        client, "/services/fax/cabinet", {"email": "stale@example.com", "service_account": "380441112233"}
+    )
     check("stale_tab_refused", stale.location == "/services/fax/cabinet", stale.location)
     text = client.get("/services/fax/cabinet").get_data(as_text=True)
-    check("cabinet_shows_setting", "faxes@example.com" in text and "stale@example.com" not in text
-          and "opened for another account" in text)
+    check(
+        "cabinet_shows_setting",
+        "faxes@example.com" in text
+        and "stale@example.com" not in text
+        and "opened for another account" in text,
+    )
     text = client.get("/").get_data(as_text=True)
-    check("home_card", 'data-service-card="fax"' in text and "Fax +380 44 123 4567" in text
-          and "faxes@example.com" in text and 'badge--ok">Delivers to e-mail<' in text)
+    check(
+        "home_card",
+        'data-service-card="fax"' in text
+        and "Fax +380 44 123 4567" in text
+        and "faxes@example.com" in text
+        and 'badge--ok">Delivers to e-mail<' in text,
+    )
     with app.app_context():
         profile = db.session.get(Profile, profile_id)
         claim = [entry for entry in service_accounts(profile) if entry["connector"] == "fax"]
         details["claim"] = claim
-        check("services_claim", claim == [{"connector": "fax", "account": FAX_ACCOUNT,
-                                           "role": "owner", "fax_number": "+380441234567"}], claim)
+        check(
+            "services_claim",
+            claim
+            == [{"connector": "fax", "account": FAX_ACCOUNT, "role": "owner", "fax_number": "+380441234567"}],
+            claim,
+        )
     # Its own catalogue joined the app's.
     with app.test_request_context(), force_locale("uk"):
         check("translated", gettext("Deliver faxes to") == "Надсилати факси на")
@@ -122,8 +149,7 @@ def main(tmp: Path) -> dict:
     check("home_card_disconnected", 'badge--off">Disconnected<' in text)
     # Unlinking ends the link, the claim entry and the cabinet.
     result = runner.invoke(args=["services", "unlink", "fax", FAX_NUMBER])
-    check("unlink_command", result.exit_code == 0 and "1 link(s) ended" in result.output,
-          result.output)
+    check("unlink_command", result.exit_code == 0 and "1 link(s) ended" in result.output, result.output)
     with app.app_context():
         left = db.session.scalar(db.select(sqlalchemy.func.count()).select_from(ServiceLink))
         claim = service_accounts(db.session.get(Profile, profile_id))

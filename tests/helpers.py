@@ -60,14 +60,19 @@ class Users:
         self.app = app
         self.count = 0
 
-    def create(self, phone: str | None = None, email: str | None = None,
-               password: str = PASSWORD, locale: str = "en", **changes) -> Profile:
+    def create(
+        self,
+        phone: str | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+        locale: str = "en",
+        **changes,
+    ) -> Profile:
         self.count += 1
         phone = phone or f"+38067100{self.count:04d}"
         email = email or f"user{self.count}@example.com"
         with self.app.app_context():
-            profile = create_profile(phone, email, "Olena", "Koval", password, locale,
-                                     email_verified=True)
+            profile = create_profile(phone, email, "Olena", "Koval", password, locale, email_verified=True)
             for key, value in changes.items():
                 setattr(profile, key, value)
             from idp.extensions import db
@@ -108,12 +113,20 @@ def solve_proof(text: str) -> str:
     """Solve the page's proof of work as ui/static/pow.js does; return the form's ``altcha`` value."""
     challenge = proof_challenge(text)
     assert challenge, "the page asks for no proof of work"
-    solution = altcha.solve_challenge_v1(challenge["challenge"], challenge["salt"],
-                                         challenge["algorithm"], challenge["maxNumber"])
-    return base64.b64encode(json.dumps({
-        "algorithm": challenge["algorithm"], "challenge": challenge["challenge"],
-        "number": solution.number, "salt": challenge["salt"],
-        "signature": challenge["signature"]}).encode()).decode()
+    solution = altcha.solve_challenge_v1(
+        challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxNumber"]
+    )
+    return base64.b64encode(
+        json.dumps(
+            {
+                "algorithm": challenge["algorithm"],
+                "challenge": challenge["challenge"],
+                "number": solution.number,
+                "salt": challenge["salt"],
+                "signature": challenge["signature"],
+            }
+        ).encode()
+    ).decode()
 
 
 def csrf_token(client: FlaskClient, page: str) -> str:
@@ -124,14 +137,18 @@ def csrf_token(client: FlaskClient, page: str) -> str:
     return match.group(1)
 
 
-def submit(client: FlaskClient, url: str, data: dict | None = None, page: str | None = None,
-           follow: bool = False, **kwargs) -> Page:
+def submit(
+    client: FlaskClient,
+    url: str,
+    data: dict | None = None,
+    page: str | None = None,
+    follow: bool = False,
+    **kwargs,
+) -> Page:
     """Post ``data`` to ``url`` with the CSRF token of ``page`` (default: ``url``)."""
     token = csrf_token(client, page or url)
-    response = client.post(url, data={"csrf_token": token, **(data or {})},
-                           follow_redirects=follow, **kwargs)
-    return Page(response.status_code, response.headers.get("Location"),
-                response.get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token, **(data or {})}, follow_redirects=follow, **kwargs)
+    return Page(response.status_code, response.headers.get("Location"), response.get_data(as_text=True))
 
 
 @dataclass
@@ -145,23 +162,28 @@ class CabinetClient:
 
     def get(self, path: str = "/cabinet") -> Page:
         response = self.client.get(self.base + path)
-        return Page(response.status_code, response.headers.get("Location"),
-                    response.get_data(as_text=True))
+        return Page(response.status_code, response.headers.get("Location"), response.get_data(as_text=True))
 
-    def post(self, path: str, data: dict | None = None, account: str | None = None,
-             follow: bool = True, page: str | None = None) -> Page:
+    def post(
+        self,
+        path: str,
+        data: dict | None = None,
+        account: str | None = None,
+        follow: bool = True,
+        page: str | None = None,
+    ) -> Page:
         """Submit to ``path`` for ``account`` (default: the active one) with the CSRF token of
         ``page`` (default: ``path``)."""
         fields = {"service_account": account or self.number, **(data or {})}
-        return submit(self.client, self.base + path, fields, follow=follow,
-                      page=self.base + (page or path))
+        return submit(self.client, self.base + path, fields, follow=follow, page=self.base + (page or path))
 
 
 _LINK_SIGNIN = re.compile(r'href="([^"]+)" data-link-signin')
 
 
-def link_through_sign_in(client: FlaskClient, base: str, phone: str, password: str = PASSWORD,
-                         decision: str = "link") -> Page:
+def link_through_sign_in(
+    client: FlaskClient, base: str, phone: str, password: str = PASSWORD, decision: str = "link"
+) -> Page:
     """On a service's link page (at ``base``/link): sign in with the profile as the page offers,
     then answer the confirmation naming the account; return the answer to the confirmation."""
     text = client.get(f"{base}/link").get_data(as_text=True)
@@ -191,9 +213,13 @@ def db_rows(app: Flask, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, l
     from idp.extensions import db
 
     with app.app_context():
-        return {name: sorted(tuple(str(value) for value in row)
-                             for row in db.session.execute(db.metadata.tables[name].select()))
-                for name in tables}
+        return {
+            name: sorted(
+                tuple(str(value) for value in row)
+                for row in db.session.execute(db.metadata.tables[name].select())
+            )
+            for name in tables
+        }
 
 
 def find_profile(app: Flask, phone: str) -> Profile | None:
@@ -207,8 +233,14 @@ def find_profile(app: Flask, phone: str) -> Profile | None:
         return profile
 
 
-def register(client: FlaskClient, outbox: Outbox, phone: str, email: str = "new@example.com",
-             password: str = PASSWORD, until: str = "email") -> Page:
+def register(
+    client: FlaskClient,
+    outbox: Outbox,
+    phone: str,
+    email: str = "new@example.com",
+    password: str = PASSWORD,
+    until: str = "email",
+) -> Page:
     """Walk the registration wizard up to the page of step ``until`` (code, details, password,
     email) and return the last answer."""
     page = submit(client, "/register", {"phone": phone})
@@ -219,8 +251,11 @@ def register(client: FlaskClient, outbox: Outbox, phone: str, email: str = "new@
     assert page.location == "/register/details", page.errors
     if until == "details":
         return page
-    page = submit(client, "/register/details", {"last_name": "Koval", "first_name": "Olena",
-                                                 "email": email, "accept_offer": "y"})
+    page = submit(
+        client,
+        "/register/details",
+        {"last_name": "Koval", "first_name": "Olena", "email": email, "accept_offer": "y"},
+    )
     assert page.location == "/register/password", page.errors
     if until == "password":
         return page
@@ -304,7 +339,9 @@ def code_flow_pages(app: Flask, flow: str, start: str, phone: str) -> list:
     first = submit(client, start, {"phone": phone})
     code_page = client.get(f"{start}/code")
     wrong = submit(client, f"{start}/code", {"code": "000000"})
-    return [(first.status, first.location),
-            (code_page.status_code, normalised(code_page.get_data(as_text=True))),
-            (wrong.status, wrong.errors, normalised(wrong.text)),
-            client.get(f"/sms/status/{flow}").get_json()]
+    return [
+        (first.status, first.location),
+        (code_page.status_code, normalised(code_page.get_data(as_text=True))),
+        (wrong.status, wrong.errors, normalised(wrong.text)),
+        client.get(f"/sms/status/{flow}").get_json(),
+    ]

@@ -37,11 +37,11 @@ class Browser:
     def submit(self, path: str, data: dict, page: str | None = None) -> requests.Response:
         """Send the form of ``page`` (default ``path``) to ``path``, without following redirects."""
         token = self.token(page or path)
-        return self.http.post(self.base + path, data={"csrf_token": token, **data},
-                              allow_redirects=False)
+        return self.http.post(self.base + path, data={"csrf_token": token, **data}, allow_redirects=False)
 
-    def tabs(self, count: int, path: str, data: dict | Callable[[int], dict],
-             page: str | None = None) -> list[requests.Response]:
+    def tabs(
+        self, count: int, path: str, data: dict | Callable[[int], dict], page: str | None = None
+    ) -> list[requests.Response]:
         """Send ``path``'s form ``count`` times at once from as many tabs of this browser."""
         token = self.token(page or path)
         cookies = self.http.cookies.get_dict()
@@ -49,9 +49,14 @@ class Browser:
 
         def send(n: int) -> requests.Response:
             fields = data(n) if callable(data) else data
-            return requests.post(self.base + path, data={"csrf_token": token, **fields},
-                                 cookies=cookies, headers=headers, allow_redirects=False,
-                                 timeout=60)
+            return requests.post(
+                self.base + path,
+                data={"csrf_token": token, **fields},
+                cookies=cookies,
+                headers=headers,
+                allow_redirects=False,
+                timeout=60,
+            )
 
         return at_once(count, send)
 

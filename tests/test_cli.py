@@ -12,8 +12,20 @@ from idp.extensions import db
 from idp.profiles.models import Profile
 from tests.helpers import find_profile, sign_in
 
-GOOD = ["--phone", "+380 67 555 1234", "--email", "Owner@Example.com", "--first-name", "Olena",
-        "--last-name", "Koval", "--password", "Corr3ctHorseBattery", "--locale", "en"]
+GOOD = [
+    "--phone",
+    "+380 67 555 1234",
+    "--email",
+    "Owner@Example.com",
+    "--first-name",
+    "Olena",
+    "--last-name",
+    "Koval",
+    "--password",
+    "Corr3ctHorseBattery",
+    "--locale",
+    "en",
+]
 
 
 @pytest.fixture
@@ -76,10 +88,13 @@ def test_profiles_create_names_the_broken_password_rule(cli):
     assert "At least 8 characters" in result.output
 
 
-@pytest.mark.parametrize("duplicate", [
-    ["--email", "someone.else@example.com"],  # the same phone
-    ["--phone", "+380 67 555 9999"],          # the same confirmed e-mail
-])
+@pytest.mark.parametrize(
+    "duplicate",
+    [
+        ["--email", "someone.else@example.com"],  # the same phone
+        ["--phone", "+380 67 555 9999"],  # the same confirmed e-mail
+    ],
+)
 def test_profiles_create_refuses_a_duplicate(app, cli, duplicate):
     assert cli.invoke(args=["profiles", "create", *GOOD]).exit_code == 0
     args = list(GOOD)
@@ -100,8 +115,7 @@ def test_outbox_list_json_is_valid_and_newest_first(app, cli):
     result = cli.invoke(args=["outbox", "list", "--json"])
     assert result.exit_code == 0, result.output
     entries = json.loads(result.output)
-    assert [e["recipient"] for e in entries] == ["+380671234568", "dev@example.com",
-                                                 "+380671234567"]
+    assert [e["recipient"] for e in entries] == ["+380671234568", "dev@example.com", "+380671234567"]
     ids = [e["id"] for e in entries]
     assert ids == sorted(ids, reverse=True)
     assert {"channel", "kind", "text", "state", "created_at", "locale"} <= set(entries[0])

@@ -47,28 +47,36 @@ def test_a_proper_production_environment_is_accepted():
     assert values["IDP_ENV"] == "production"
 
 
-@pytest.mark.parametrize(("change", "variable"), [
-    ({"IDP_SECRET_KEY": ""}, "IDP_SECRET_KEY"),  # empty falls back to the development secret
-    ({"IDP_SECRET_KEY": DEV_SECRET_KEY}, "IDP_SECRET_KEY"),
-    ({"IDP_SECRET_KEY": "too-short-secret"}, "IDP_SECRET_KEY"),
-    ({"IDP_SECRETS_KEY": DEV_SECRETS_KEY}, "IDP_SECRETS_KEY"),
-    ({"IDP_SECRETS_KEY": f"{Fernet.generate_key().decode()},{DEV_SECRETS_KEY}"}, "IDP_SECRETS_KEY"),
-    ({"IDP_ISSUER": "http://id.operator.example"}, "IDP_ISSUER"),
-    ({"IDP_DATABASE_URL": ""}, "IDP_DATABASE_URL"),
-    ({"IDP_DATABASE_URL": "sqlite:////var/lib/idp.sqlite3"}, "IDP_DATABASE_URL"),
-    ({"IDP_REDIS_URL": ""}, "IDP_REDIS_URL"),
-    ({"IDP_SMS_TRANSPORT": "outbox"}, "IDP_SMS_TRANSPORT"),
-    ({"IDP_MAIL_TRANSPORT": "outbox"}, "IDP_MAIL_TRANSPORT"),
-    ({"IDP_SMS_TRANSPORT": "", "IDP_MAIL_TRANSPORT": ""}, "IDP_SMS_TRANSPORT"),
-])
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"IDP_SECRET_KEY": ""}, "IDP_SECRET_KEY"),  # empty falls back to the development secret
+        ({"IDP_SECRET_KEY": DEV_SECRET_KEY}, "IDP_SECRET_KEY"),
+        ({"IDP_SECRET_KEY": "too-short-secret"}, "IDP_SECRET_KEY"),
+        ({"IDP_SECRETS_KEY": DEV_SECRETS_KEY}, "IDP_SECRETS_KEY"),
+        ({"IDP_SECRETS_KEY": f"{Fernet.generate_key().decode()},{DEV_SECRETS_KEY}"}, "IDP_SECRETS_KEY"),
+        ({"IDP_ISSUER": "http://id.operator.example"}, "IDP_ISSUER"),
+        ({"IDP_DATABASE_URL": ""}, "IDP_DATABASE_URL"),
+        ({"IDP_DATABASE_URL": "sqlite:////var/lib/idp.sqlite3"}, "IDP_DATABASE_URL"),
+        ({"IDP_REDIS_URL": ""}, "IDP_REDIS_URL"),
+        ({"IDP_SMS_TRANSPORT": "outbox"}, "IDP_SMS_TRANSPORT"),
+        ({"IDP_MAIL_TRANSPORT": "outbox"}, "IDP_MAIL_TRANSPORT"),
+        ({"IDP_SMS_TRANSPORT": "", "IDP_MAIL_TRANSPORT": ""}, "IDP_SMS_TRANSPORT"),
+    ],
+)
 def test_production_refuses_insecure_or_development_values(change, variable):
     assert variable in refused({**PRODUCTION, **change})
 
 
 def test_production_reports_every_problem_at_once():
     message = refused({"IDP_ENV": "production"})
-    for variable in ("IDP_SECRET_KEY", "IDP_SECRETS_KEY", "IDP_DATABASE_URL", "IDP_REDIS_URL",
-                     "IDP_SMS_TRANSPORT"):
+    for variable in (
+        "IDP_SECRET_KEY",
+        "IDP_SECRETS_KEY",
+        "IDP_DATABASE_URL",
+        "IDP_REDIS_URL",
+        "IDP_SMS_TRANSPORT",
+    ):
         assert variable in message
     assert "IDP_ISSUER" in message  # the default issuer is http
 
@@ -78,27 +86,30 @@ def test_production_with_the_development_outbox_never_starts():
     assert "outbox" in message
 
 
-@pytest.mark.parametrize(("variable", "value"), [
-    ("IDP_OTP_TTL_SECONDS", "five minutes"),
-    ("IDP_OTP_TTL_SECONDS", "0"),
-    ("IDP_OTP_MAX_ATTEMPTS", "-5"),
-    ("IDP_OTP_RESEND_SECONDS", "1.5"),
-    ("IDP_SESSION_IDLE_MINUTES", "abc"),
-    ("IDP_SIGNIN_LOCK_FAILURES", "0"),
-    ("IDP_PASSWORD_MIN_LENGTH", ""),  # empty is the default, see below
-    ("IDP_SMPP_PORT", "port"),
-    ("IDP_TRUSTED_PROXIES", "one"),
-    ("IDP_ENV", "staging"),
-    ("IDP_DEFAULT_LOCALE", "de"),
-    ("IDP_SMS_TRANSPORT", "twilio"),
-    ("IDP_MAIL_TRANSPORT", "sendmail"),
-    ("IDP_LOG_LEVEL", "LOUD"),
-    ("IDP_PASSWORD_COMPOSITION", "maybe"),
-    ("IDP_MAIL_USE_TLS", "sometimes"),
-    ("IDP_TIMEZONE", "Mars/Olympus_Mons"),
-    ("IDP_SECRETS_KEY", "not-a-fernet-key"),
-    ("IDP_ISSUER", "id.operator.example"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("IDP_OTP_TTL_SECONDS", "five minutes"),
+        ("IDP_OTP_TTL_SECONDS", "0"),
+        ("IDP_OTP_MAX_ATTEMPTS", "-5"),
+        ("IDP_OTP_RESEND_SECONDS", "1.5"),
+        ("IDP_SESSION_IDLE_MINUTES", "abc"),
+        ("IDP_SIGNIN_LOCK_FAILURES", "0"),
+        ("IDP_PASSWORD_MIN_LENGTH", ""),  # empty is the default, see below
+        ("IDP_SMPP_PORT", "port"),
+        ("IDP_TRUSTED_PROXIES", "one"),
+        ("IDP_ENV", "staging"),
+        ("IDP_DEFAULT_LOCALE", "de"),
+        ("IDP_SMS_TRANSPORT", "twilio"),
+        ("IDP_MAIL_TRANSPORT", "sendmail"),
+        ("IDP_LOG_LEVEL", "LOUD"),
+        ("IDP_PASSWORD_COMPOSITION", "maybe"),
+        ("IDP_MAIL_USE_TLS", "sometimes"),
+        ("IDP_TIMEZONE", "Mars/Olympus_Mons"),
+        ("IDP_SECRETS_KEY", "not-a-fernet-key"),
+        ("IDP_ISSUER", "id.operator.example"),
+    ],
+)
 def test_an_invalid_value_names_its_variable(variable, value):
     if value == "":
         assert load_config({variable: value})[variable] == 8
@@ -111,8 +122,10 @@ def test_every_bad_variable_is_named_in_one_message():
     assert all(name in message for name in ("IDP_OTP_TTL_SECONDS", "IDP_ENV", "IDP_DEFAULT_LOCALE"))
 
 
-@pytest.mark.parametrize(("value", "expected"), [("true", True), ("YES", True), ("1", True),
-                                                 ("off", False), ("False", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("YES", True), ("1", True), ("off", False), ("False", False), ("0", False)],
+)
 def test_booleans_are_read_in_the_usual_spellings(value, expected):
     assert load_config({"IDP_PASSWORD_COMPOSITION": value})["IDP_PASSWORD_COMPOSITION"] is expected
 
@@ -140,5 +153,4 @@ def test_the_app_factory_refuses_a_bad_configuration(tmp_path):
 def test_every_setting_has_a_documented_idp_name():
     names = [setting.name for setting in SETTINGS]
     assert len(names) == len(set(names))
-    assert all(name.startswith("IDP_") and setting.doc for name, setting in zip(names, SETTINGS,
-                                                                               strict=True))
+    assert all(name.startswith("IDP_") and setting.doc for name, setting in zip(names, SETTINGS, strict=True))

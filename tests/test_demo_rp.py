@@ -47,6 +47,7 @@ def _client_count(app) -> int:
 
 # --- registration by `idp demo` ----------------------------------------------------------------
 
+
 def test_demo_client_is_registered_once_with_its_file_written_0600(app, tmp_path):
     created, written, path = _ensure(app)
     assert created and written
@@ -112,8 +113,7 @@ def test_the_secret_in_the_file_works_at_the_token_endpoint(app, client, users):
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["id_token"]
 
-    wrong = AuthorizationRequest(RegisteredClient(data["client_id"], "not-the-secret",
-                                                  PORTAL + "/callback"))
+    wrong = AuthorizationRequest(RegisteredClient(data["client_id"], "not-the-secret", PORTAL + "/callback"))
     query = authorize(client, wrong)
     assert exchange(client, wrong, query["code"]).status_code == 401
 
@@ -145,19 +145,25 @@ def test_outside_development_the_portal_is_not_registered(app):
 
 # --- the portal's back-channel logout endpoint ---------------------------------------------------
 
+
 @pytest.fixture
 def portal(live_server, app):
     """The portal's app (tested through Flask's client), talking to the live provider."""
-    portal_app = create_portal(live_server, PORTAL, "pbx-portal", "secret-not-used-here")
-    return portal_app
+    return create_portal(live_server, PORTAL, "pbx-portal", "secret-not-used-here")
 
 
 def _signed_in(portal_app, sid: str = "sid-1", sub: str = "subject-1", issuer: str = "") -> str:
     """Put a signed-in session into the portal's store; return its cookie value."""
     state = portal_app.extensions["pbx_portal"]
-    user = {"iss": issuer or state.issuer, "sub": sub, "sid": sid, "name": "Olena Koval",
-            "id_token_claims": {"sub": sub, "sid": sid}, "userinfo": {"sub": sub},
-            "id_token": "x.y.z"}
+    user = {
+        "iss": issuer or state.issuer,
+        "sub": sub,
+        "sid": sid,
+        "name": "Olena Koval",
+        "id_token_claims": {"sub": sub, "sid": sid},
+        "userinfo": {"sub": sub},
+        "id_token": "x.y.z",
+    }
     return state.store.save(None, {"user": user}, 0, False)
 
 
@@ -167,9 +173,16 @@ class Ago(int):
 
 def _logout_token(app, live_server, header: dict | None = None, **changes) -> str:
     now = int(time.time())
-    claims = {"iss": live_server, "aud": "pbx-portal", "iat": now, "exp": now + 120,
-              "jti": f"jti-{time.monotonic_ns()}", "sub": "subject-1", "sid": "sid-1",
-              "events": {BACKCHANNEL_EVENT: {}}}
+    claims = {
+        "iss": live_server,
+        "aud": "pbx-portal",
+        "iat": now,
+        "exp": now + 120,
+        "jti": f"jti-{time.monotonic_ns()}",
+        "sub": "subject-1",
+        "sid": "sid-1",
+        "events": {BACKCHANNEL_EVENT: {}},
+    }
     claims.update({k: now - v if isinstance(v, Ago) else v for k, v in changes.items()})
     claims = {k: v for k, v in claims.items() if v is not None}
     with app.app_context():
@@ -208,19 +221,33 @@ def test_a_logout_token_with_sub_only_ends_every_session_of_the_person(live_serv
     assert [u["sub"] for u in portal.extensions["pbx_portal"].store.signed_in()] == ["subject-2"]
 
 
-@pytest.mark.parametrize(("changes", "reason"), [
-    ({"aud": "another-client"}, "'aud'"),
-    ({"iss": "http://127.0.0.1:1"}, "'iss'"),
-    ({"events": None}, "events"),
-    ({"events": {"http://schemas.openid.net/event/other": {}}}, "events"),
-    ({"nonce": "n-0S6_WzA2Mj"}, "nonce"),
-    ({"sid": None, "sub": None}, "neither sid nor sub"),
-    ({"iat": Ago(3600), "exp": Ago(-60)}, "too old"),
-    ({"iat": Ago(-3600)}, "in the future"),
-    ({"exp": Ago(300)}, "expired"),
-    ({"jti": None}, "'jti'"),
-], ids=["aud", "iss", "no-events", "other-event", "nonce", "no-sid-nor-sub", "old-iat",
-        "future-iat", "expired", "no-jti"])
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"aud": "another-client"}, "'aud'"),
+        ({"iss": "http://127.0.0.1:1"}, "'iss'"),
+        ({"events": None}, "events"),
+        ({"events": {"http://schemas.openid.net/event/other": {}}}, "events"),
+        ({"nonce": "n-0S6_WzA2Mj"}, "nonce"),
+        ({"sid": None, "sub": None}, "neither sid nor sub"),
+        ({"iat": Ago(3600), "exp": Ago(-60)}, "too old"),
+        ({"iat": Ago(-3600)}, "in the future"),
+        ({"exp": Ago(300)}, "expired"),
+        ({"jti": None}, "'jti'"),
+    ],
+    ids=[
+        "aud",
+        "iss",
+        "no-events",
+        "other-event",
+        "nonce",
+        "no-sid-nor-sub",
+        "old-iat",
+        "future-iat",
+        "expired",
+        "no-jti",
+    ],
+)
 def test_invalid_logout_tokens_are_refused_with_400(live_server, app, portal, changes, reason):
     _signed_in(portal)
     response = _post(portal, _logout_token(app, live_server, **changes))
@@ -234,8 +261,15 @@ def test_logout_tokens_of_the_wrong_type_or_key_are_refused(live_server, app, po
     _signed_in(portal)
     with app.app_context():
         now = int(time.time())
-        claims = {"iss": live_server, "aud": "pbx-portal", "iat": now, "exp": now + 120,
-                  "jti": "j1", "sid": "sid-1", "events": {BACKCHANNEL_EVENT: {}}}
+        claims = {
+            "iss": live_server,
+            "aud": "pbx-portal",
+            "iat": now,
+            "exp": now + 120,
+            "jti": "j1",
+            "sid": "sid-1",
+            "events": {BACKCHANNEL_EVENT: {}},
+        }
         id_token_typed = sign(claims, "JWT")  # right key, but not typed as a logout token
     forged = _logout_token(app, live_server, header={"alg": "ES256", "typ": LOGOUT_TOKEN_TYPE})
     unsigned = forged.rsplit(".", 1)[0] + "."

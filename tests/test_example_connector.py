@@ -45,13 +45,29 @@ def _install(target: Path, scratch: Path) -> None:
     """``pip install`` the example connector into ``target``, offline, with the venv's setuptools."""
     assert _can_build_offline(), "building a package offline needs `wheel` (or setuptools >= 70.1)"
     source = scratch / "example_connector"  # a copy, so the build leaves nothing in the repository
-    shutil.copytree(PACKAGE, source,
-                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "*.mo"))
+    shutil.copytree(
+        PACKAGE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "*.mo")
+    )
     _compile_catalogues(source)
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(target), str(source)],
-        capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -62,21 +78,29 @@ def test_installed_connector_appears_links_and_renders(tmp_path):
     assert (site / "idp_fax_connector" / "translations" / "uk" / "LC_MESSAGES" / "messages.mo").exists()
     data = tmp_path / "data"
     data.mkdir()
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("IDP_") and key != "PYTHONPATH"}
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith("IDP_") and key != "PYTHONPATH"
+    }
     env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT)])
-    done = subprocess.run([sys.executable, "-W", "error", str(CHECK), str(data)], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(CHECK), str(data)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     lines = done.stdout.strip().splitlines()
     assert lines, done.stderr
     outcome = json.loads(lines[-1])
     assert "error" not in outcome, outcome["error"] + done.stderr
-    failed = {name: outcome["details"].get(name) for name, held in outcome["checks"].items()
-              if not held}
+    failed = {name: outcome["details"].get(name) for name, held in outcome["checks"].items() if not held}
     assert failed == {}
     assert done.returncode == 0
-    assert outcome["details"]["claim"] == [{"connector": "fax", "account": "380441234567",
-                                            "role": "owner", "fax_number": "+380441234567"}]
+    assert outcome["details"]["claim"] == [
+        {"connector": "fax", "account": "380441234567", "role": "owner", "fax_number": "+380441234567"}
+    ]
 
 
 def test_the_core_does_not_know_the_example_connector():

@@ -45,6 +45,7 @@ def too_long(n: int) -> str:
 
 # --- How to reach each form, and what valid input it takes -------------------------------------
 
+
 def _anonymous(client, users, outbox) -> dict:
     return {}
 
@@ -64,8 +65,7 @@ def _register_code(client, users, outbox) -> dict:
 
 def _register_details(client, users, outbox) -> dict:
     register(client, outbox, PHONE, until="details")
-    return {"last_name": "Koval", "first_name": "Olena", "email": "olena@example.com",
-            "accept_offer": "y"}
+    return {"last_name": "Koval", "first_name": "Olena", "email": "olena@example.com", "accept_offer": "y"}
 
 
 def _register_password(client, users, outbox) -> dict:
@@ -154,8 +154,12 @@ def _phone_cases(field="phone"):
     return dict(
         empty=((field, "", REQUIRED), (field, "   ", REQUIRED)),
         too_long=((field, LONG, too_long(32)), (field, LONG_DIGITS, BAD_PHONE)),
-        malformed=((field, "hello", BAD_PHONE), (field, "+380 67 123 45", BAD_PHONE),
-                   (field, "+1 555 0100", BAD_PHONE), (field, "<script>", BAD_PHONE)),
+        malformed=(
+            (field, "hello", BAD_PHONE),
+            (field, "+380 67 123 45", BAD_PHONE),
+            (field, "+1 555 0100", BAD_PHONE),
+            (field, "<script>", BAD_PHONE),
+        ),
     )
 
 
@@ -163,8 +167,12 @@ def _code_cases():
     return dict(
         empty=(("code", "", REQUIRED),),
         too_long=(("code", LONG_DIGITS, BAD_CODE),),
-        malformed=(("code", "12ab56", BAD_CODE), ("code", "12345", BAD_CODE),
-                   ("code", "1234567", BAD_CODE), ("code", "١٢٣٤٥٦", BAD_CODE)),
+        malformed=(
+            ("code", "12ab56", BAD_CODE),
+            ("code", "12345", BAD_CODE),
+            ("code", "1234567", BAD_CODE),
+            ("code", "١٢٣٤٥٦", BAD_CODE),
+        ),
     )
 
 
@@ -172,8 +180,11 @@ def _new_password_cases():
     return dict(
         empty=(("password", "", REQUIRED), ("confirm", "", REQUIRED)),
         too_long=(("password", LONG, PASSWORD_LENGTH),),
-        malformed=(("password", "short", PASSWORD_LENGTH), ("confirm", "Different1Pass", MISMATCH),
-                   ("password", "Password1", "Not a commonly used password.")),
+        malformed=(
+            ("password", "short", PASSWORD_LENGTH),
+            ("confirm", "Different1Pass", MISMATCH),
+            ("password", "Password1", "Not a commonly used password."),
+        ),
     )
 
 
@@ -189,8 +200,11 @@ def _email_cases():
     return dict(
         empty=(("email", "", REQUIRED),),
         too_long=(("email", LONG + "@example.com", too_long(254)),),
-        malformed=(("email", "not-an-email", BAD_EMAIL), ("email", "a@b", BAD_EMAIL),
-                   ("email", "two@@example.com", BAD_EMAIL)),
+        malformed=(
+            ("email", "not-an-email", BAD_EMAIL),
+            ("email", "a@b", BAD_EMAIL),
+            ("email", "two@@example.com", BAD_EMAIL),
+        ),
     )
 
 
@@ -203,45 +217,70 @@ def _merge(*case_sets):
 
 
 FORMS = {
-    "signin": Form("/signin", _signin, empty=(("identifier", "", REQUIRED), ("password", "", REQUIRED)),
-                   too_long=(("identifier", LONG, too_long(254)), ("password", LONG, too_long(128))),
-                   malformed=(("identifier", "not a phone", WRONG_SIGNIN),
-                              ("identifier", "+380 67", WRONG_SIGNIN))),
+    "signin": Form(
+        "/signin",
+        _signin,
+        empty=(("identifier", "", REQUIRED), ("password", "", REQUIRED)),
+        too_long=(("identifier", LONG, too_long(254)), ("password", LONG, too_long(128))),
+        malformed=(("identifier", "not a phone", WRONG_SIGNIN), ("identifier", "+380 67", WRONG_SIGNIN)),
+    ),
     "register phone": Form("/register", _register_phone, **_phone_cases()),
     "register code": Form("/register/code", _register_code, **_code_cases()),
     "register details": Form(
-        "/register/details", _register_details,
-        empty=(("last_name", "", REQUIRED), ("first_name", " ", REQUIRED), ("email", "", REQUIRED),
-               ("accept_offer", None, "Accept the terms of the offer to continue.")),
-        too_long=(("last_name", LONG, too_long(100)), ("first_name", LONG, too_long(100)),
-                  ("email", LONG + "@example.com", too_long(254))),
-        malformed=(("last_name", "R2D2", BAD_NAME), ("first_name", "<script>", BAD_NAME),
-                   ("first_name", "--", BAD_NAME), ("email", "not-an-email", BAD_EMAIL))),
+        "/register/details",
+        _register_details,
+        empty=(
+            ("last_name", "", REQUIRED),
+            ("first_name", " ", REQUIRED),
+            ("email", "", REQUIRED),
+            ("accept_offer", None, "Accept the terms of the offer to continue."),
+        ),
+        too_long=(
+            ("last_name", LONG, too_long(100)),
+            ("first_name", LONG, too_long(100)),
+            ("email", LONG + "@example.com", too_long(254)),
+        ),
+        malformed=(
+            ("last_name", "R2D2", BAD_NAME),
+            ("first_name", "<script>", BAD_NAME),
+            ("first_name", "--", BAD_NAME),
+            ("email", "not-an-email", BAD_EMAIL),
+        ),
+    ),
     "register password": Form("/register/password", _register_password, **_new_password_cases()),
-    "register e-mail change": Form("/register/email/change", _register_email, **_email_cases(),
-                                   page="/register/email", invalid_status=400),
+    "register e-mail change": Form(
+        "/register/email/change",
+        _register_email,
+        **_email_cases(),
+        page="/register/email",
+        invalid_status=400,
+    ),
     "recover phone": Form("/recover", _recover_phone, **_phone_cases()),
     "recover code": Form("/recover/code", _recover_code, **_code_cases()),
     "recover password": Form("/recover/password", _recover_password, **_new_password_cases()),
-    "security password": Form("/security/password", _security_password,
-                              **_merge(_new_password_cases(), _current_password_cases())),
-    "security e-mail": Form("/security/email", _security_email,
-                            **_merge(_email_cases(), _current_password_cases())),
-    "security phone": Form("/security/phone", _security_phone,
-                           **_merge(_phone_cases(), _current_password_cases())),
+    "security password": Form(
+        "/security/password", _security_password, **_merge(_new_password_cases(), _current_password_cases())
+    ),
+    "security e-mail": Form(
+        "/security/email", _security_email, **_merge(_email_cases(), _current_password_cases())
+    ),
+    "security phone": Form(
+        "/security/phone", _security_phone, **_merge(_phone_cases(), _current_password_cases())
+    ),
     "security phone code": Form("/security/phone/code", _security_phone_code, **_code_cases()),
     "security sms": Form("/security/sms", _security_password_only, **_current_password_cases()),
-    "security totp": Form("/security/totp", _security_totp,
-                          **_merge(_code_cases(), _current_password_cases())),
-    "security recovery codes": Form("/security/recovery-codes", _security_password_only,
-                                    **_current_password_cases()),
+    "security totp": Form(
+        "/security/totp", _security_totp, **_merge(_code_cases(), _current_password_cases())
+    ),
+    "security recovery codes": Form(
+        "/security/recovery-codes", _security_password_only, **_current_password_cases()
+    ),
     "sign-in second step": Form("/signin/verify", _signin_verify, **_code_cases()),
 }
 
 
 def _post(client, form: Form, data: dict) -> Page:
-    return submit(client, form.url, {k: v for k, v in data.items() if v is not None},
-                  page=form.page)
+    return submit(client, form.url, {k: v for k, v in data.items() if v is not None}, page=form.page)
 
 
 @pytest.mark.parametrize("name", list(FORMS))
@@ -280,21 +319,24 @@ def test_a_form_without_its_token_changes_nothing(app, client, users, outbox, su
     valid = form.setup(client, users, outbox)
     signed_in = is_signed_in(client)
     before = db_rows(app)
-    tokens = {"missing": None, "forged": "IjAxMjM0NTY3ODlhYmNkZWYi.Zz9f2A.forged-signature",
-              "from another browser": csrf_token(app.test_client(), "/signin")}
+    tokens = {
+        "missing": None,
+        "forged": "IjAxMjM0NTY3ODlhYmNkZWYi.Zz9f2A.forged-signature",
+        "from another browser": csrf_token(app.test_client(), "/signin"),
+    }
     for label, token in tokens.items():
         with subtests.test(token=label):
             data = dict(valid) if token is None else {**valid, "csrf_token": token}
             response = client.post(form.url, data=data)
-            assert _expired_form(Page(response.status_code, response.location,
-                                      response.get_data(as_text=True)))
+            assert _expired_form(
+                Page(response.status_code, response.location, response.get_data(as_text=True))
+            )
             assert db_rows(app) == before
             assert is_signed_in(client) == signed_in
 
 
 @pytest.mark.parametrize("name", list(BUTTONS))
-def test_a_button_without_its_token_changes_nothing(app, client, users, outbox, time_machine,
-                                                    name):
+def test_a_button_without_its_token_changes_nothing(app, client, users, outbox, time_machine, name):
     from datetime import UTC, datetime, timedelta
 
     url, setup = BUTTONS[name]
@@ -312,8 +354,9 @@ def test_a_button_without_its_token_changes_nothing(app, client, users, outbox, 
 def test_the_expired_form_page_is_localised(app, client):
     from tests.helpers import translated
 
-    response = client.post("/signin", data={"identifier": PHONE, "password": PASSWORD},
-                           headers={"Accept-Language": "ru"})
+    response = client.post(
+        "/signin", data={"identifier": PHONE, "password": PASSWORD}, headers={"Accept-Language": "ru"}
+    )
     assert response.status_code == 400
     expected = translated(app, "ru", "The form has expired")
     assert expected != "The form has expired" and expected in response.get_data(as_text=True)

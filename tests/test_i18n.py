@@ -23,8 +23,14 @@ def lang(response) -> str:
     return text.split('<html lang="', 1)[1].split('"', 1)[0]
 
 
-BROWSER_LANGUAGES = [("uk", "uk"), ("ru", "ru"), ("en", "en"), ("ru-RU,ru;q=0.9,en;q=0.8", "ru"),
-                     ("de-DE,de;q=0.9,en;q=0.5", "en"), ("de, fr", "uk")]  # none of ours: default
+BROWSER_LANGUAGES = [
+    ("uk", "uk"),
+    ("ru", "ru"),
+    ("en", "en"),
+    ("ru-RU,ru;q=0.9,en;q=0.8", "ru"),
+    ("de-DE,de;q=0.9,en;q=0.5", "en"),
+    ("de, fr", "uk"),
+]  # none of ours: default
 
 
 def test_the_browser_language_is_used(client, subtests):
@@ -79,8 +85,11 @@ def test_messages_follow_the_profile_language(app, client, users, outbox):
     profile = users.create(locale="en")
     sign_in(client, profile.phone)
     switch(client, "uk")
-    submit(client, "/security/password", {"current_password": PASSWORD,
-                                          "password": "Br4ndNewSecret", "confirm": "Br4ndNewSecret"})
+    submit(
+        client,
+        "/security/password",
+        {"current_password": PASSWORD, "password": "Br4ndNewSecret", "confirm": "Br4ndNewSecret"},
+    )
     notice = outbox.last(profile.email, "password_changed")
     assert notice.locale == "uk"
     assert notice.subject == translated(app, "uk", "The password of your profile was changed")
@@ -102,9 +111,19 @@ def test_the_switch_without_its_csrf_token_changes_nothing(app, client, users):
     assert find_profile(app, profile.phone).locale == "en"
 
 
-OFF_SITE = ["//evil.example", "https://evil.example", "http://evil.example/signin",
-            "/\\evil.example", "\\\\evil.example", "///evil.example", "/\t/evil.example",
-            "javascript:alert(1)", "evil.example", "%2F%2Fevil.example", " //evil.example"]
+OFF_SITE = [
+    "//evil.example",
+    "https://evil.example",
+    "http://evil.example/signin",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "///evil.example",
+    "/\t/evil.example",
+    "javascript:alert(1)",
+    "evil.example",
+    "%2F%2Fevil.example",
+    " //evil.example",
+]
 
 
 def test_the_language_switch_never_redirects_off_site(client, subtests):
@@ -121,15 +140,19 @@ def test_sign_in_never_redirects_off_site(app, users, subtests):
         with subtests.test(next=target):
             client = app.test_client()
             token = csrf_token(client, "/signin")
-            response = client.post("/signin", query_string={"next": target},
-                                   data={"csrf_token": token, "identifier": profile.phone,
-                                         "password": PASSWORD})
+            response = client.post(
+                "/signin",
+                query_string={"next": target},
+                data={"csrf_token": token, "identifier": profile.phone, "password": PASSWORD},
+            )
             assert response.status_code == 302 and response.location == "/"
 
 
 def test_sign_in_follows_a_next_on_this_site(client, users):
     profile = users.create()
     token = csrf_token(client, "/signin")
-    response = client.post("/signin?next=/security", data={
-        "csrf_token": token, "identifier": profile.phone, "password": PASSWORD})
+    response = client.post(
+        "/signin?next=/security",
+        data={"csrf_token": token, "identifier": profile.phone, "password": PASSWORD},
+    )
     assert response.location == "/security"

@@ -31,8 +31,14 @@ def test_rotate_secrets_moves_everything_to_the_new_key(app, settings):
 
     with app.app_context():
         provision("+79260250730", "SipPassw0rd")
-        profile = Profile(phone="+380671000001", email="a@example.com", first_name="A",
-                          last_name="B", password_hash="x", offer_version="1")
+        profile = Profile(
+            phone="+380671000001",
+            email="a@example.com",
+            first_name="A",
+            last_name="B",
+            password_hash="x",
+            offer_version="1",
+        )
         db.session.add(profile)
         db.session.commit()
         totp.enable(profile, totp.new_secret(), 1)

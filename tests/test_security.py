@@ -23,8 +23,11 @@ def _assert_security_headers(response) -> None:
     assert csp["frame-ancestors"] == ["'none'"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] in ("same-origin", "strict-origin-when-cross-origin",
-                                                   "no-referrer")
+    assert response.headers["Referrer-Policy"] in (
+        "same-origin",
+        "strict-origin-when-cross-origin",
+        "no-referrer",
+    )
 
 
 def test_pages_carry_the_security_headers(client, subtests):

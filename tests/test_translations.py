@@ -33,14 +33,16 @@ CATALOGUES = {
 }
 LANGUAGES = ("uk", "ru")
 # The standard three-form rule of both languages (one; few: 2-4, 22-24...; many: 0, 5-20, 25...).
-PLURAL_FORMS = ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
-                "(n%100<10 || n%100>=20) ? 1 : 2);")
+PLURAL_FORMS = (
+    "nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);"
+)
 # The same extraction keywords as ``make translations``.
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
-SMS_PREFIXES = tuple(f"%(product)s {kind}" for kind in (
-    "registration code", "sign-in code", "password recovery code", "confirmation code")) + (
-    "%(product)s: this number already has", "%(product)s: your profile now uses the number")
+SMS_PREFIXES = tuple(
+    f"%(product)s {kind}"
+    for kind in ("registration code", "sign-in code", "password recovery code", "confirmation code")
+) + ("%(product)s: this number already has", "%(product)s: your profile now uses the number")
 SMS_CODE_PREFIXES = SMS_PREFIXES[:4]
 UCS2_SINGLE_SMS = 70
 UCS2_TWO_SMS = 2 * 67
@@ -85,7 +87,8 @@ def _in_code(catalogue: str = "idp") -> dict[str, tuple[str, ...]]:
 
     found: dict[str, tuple[str, ...]] = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(source), method_map, options_map, keywords=KEYWORDS, directory_filter=only_sources):
+        str(source), method_map, options_map, keywords=KEYWORDS, directory_filter=only_sources
+    ):
         texts = (message,) if isinstance(message, str) else tuple(m for m in message if m)
         if texts and texts[0]:
             found[texts[0]] = texts
@@ -206,14 +209,16 @@ def test_the_already_registered_sms_names_the_restore_link_of_the_sign_in_page()
     for lang in LANGUAGES:
         catalog = _load_po(lang)
         link = catalog.get("Restore password").string
-        sms = next(m.string for m in _messages(catalog)
-                   if _key(m.id).startswith("%(product)s: this number already has"))
+        sms = next(
+            m.string
+            for m in _messages(catalog)
+            if _key(m.id).startswith("%(product)s: this number already has")
+        )
         assert f"«{link}»" in sms, (lang, link, sms)
 
 
 def test_the_multifon_sip_password_sms_fits_two_sms():
-    values = {"service": "МультиФон Бизнес", "number": "+7 (926) 025-07-30",
-              "password": "Sixteen-chars-pw"}
+    values = {"service": "МультиФон Бизнес", "number": "+7 (926) 025-07-30", "password": "Sixteen-chars-pw"}
     for lang in LANGUAGES:
         catalog = _load_po(lang, "multifon")
         text = catalog.get("%(service)s, %(number)s. SIP password: %(password)s").string % values
@@ -224,11 +229,17 @@ def test_the_multifon_sip_password_sms_fits_two_sms():
 # --- Pages, messages and plurals at run time ----------------------------------------------------
 
 
-@pytest.mark.parametrize(("lang", "heading", "texts"), [
-    ("uk", "Вхід до бізнес-профілю", ["Увійти", "Забули пароль?", "Зареєструвати профіль", "Пароль"]),
-    ("ru", "Вход в бизнес-профиль", ["Войти", "Восстановить пароль", "Зарегистрировать профиль",
-                                     "Пароль"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "heading", "texts"),
+    [
+        ("uk", "Вхід до бізнес-профілю", ["Увійти", "Забули пароль?", "Зареєструвати профіль", "Пароль"]),
+        (
+            "ru",
+            "Вход в бизнес-профиль",
+            ["Войти", "Восстановить пароль", "Зарегистрировать профиль", "Пароль"],
+        ),
+    ],
+)
 def test_the_sign_in_page_is_shown_translated(client, lang, heading, texts):
     page = client.get("/signin", headers={"Accept-Language": lang})
     html = page.get_data(as_text=True)
@@ -237,8 +248,12 @@ def test_the_sign_in_page_is_shown_translated(client, lang, heading, texts):
     assert heading in html
     for text in texts:
         assert text in html, (lang, text)
-    for english in ("Sign in to your business profile", "Restore password", "Register a profile",
-                    "Phone number or e-mail"):
+    for english in (
+        "Sign in to your business profile",
+        "Restore password",
+        "Register a profile",
+        "Phone number or e-mail",
+    ):
         assert english not in html, (lang, english)
 
 
@@ -246,9 +261,16 @@ def test_the_sign_in_page_is_shown_translated(client, lang, heading, texts):
 def test_the_sign_in_page_uses_the_catalogue(client, lang):
     catalog = _load_po(lang)
     html = client.get("/signin", headers={"Accept-Language": lang}).get_data(as_text=True)
-    for source in ("Sign in to your business profile", "Sign in", "Restore password",
-                   "Register a profile", "Phone number or e-mail", "Password", "Terms of the offer",
-                   "Business profile"):
+    for source in (
+        "Sign in to your business profile",
+        "Sign in",
+        "Restore password",
+        "Register a profile",
+        "Phone number or e-mail",
+        "Password",
+        "Terms of the offer",
+        "Business profile",
+    ):
         assert str(escape(catalog.get(source).string)) in html, (lang, source)
 
 
@@ -261,11 +283,13 @@ def test_the_sign_in_page_is_english_for_english(client):
 
 
 def test_the_registration_and_offer_pages_are_translated(client):
-    html = client.get("/register", headers={"Accept-Language": "uk"}, follow_redirects=True) \
-        .get_data(as_text=True)
+    html = client.get("/register", headers={"Accept-Language": "uk"}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "Реєстрація бізнес-профілю" in html and "Register a business profile" not in html
-    html = client.get("/offer", headers={"Accept-Language": "ru"}, follow_redirects=True) \
-        .get_data(as_text=True)
+    html = client.get("/offer", headers={"Accept-Language": "ru"}, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "Условия использования Business ID" in html and "Terms of use of" not in html
 
 
@@ -275,26 +299,56 @@ def test_the_chosen_language_is_remembered(client):
     assert "Вход в бизнес-профиль" in html
 
 
-@pytest.mark.parametrize(("lang", "expected"), [
-    ("uk", {1: "Залишилася 1 спроба", 2: "Залишилося 2 спроби", 5: "Залишилося 5 спроб",
-            11: "Залишилося 11 спроб", 21: "Залишилася 21 спроба", 24: "Залишилося 24 спроби"}),
-    ("ru", {1: "Осталась 1 попытка", 2: "Осталось 2 попытки", 5: "Осталось 5 попыток",
-            11: "Осталось 11 попыток", 21: "Осталась 21 попытка", 24: "Осталось 24 попытки"}),
-])
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "uk",
+            {
+                1: "Залишилася 1 спроба",
+                2: "Залишилося 2 спроби",
+                5: "Залишилося 5 спроб",
+                11: "Залишилося 11 спроб",
+                21: "Залишилася 21 спроба",
+                24: "Залишилося 24 спроби",
+            },
+        ),
+        (
+            "ru",
+            {
+                1: "Осталась 1 попытка",
+                2: "Осталось 2 попытки",
+                5: "Осталось 5 попыток",
+                11: "Осталось 11 попыток",
+                21: "Осталась 21 попытка",
+                24: "Осталось 24 попытки",
+            },
+        ),
+    ],
+)
 def test_plurals_follow_the_rules_of_the_language(app, lang, expected):
     with app.test_request_context("/"), force_locale(lang):
         for num, text in expected.items():
-            assert text in ngettext("The code is wrong. %(num)d try left.",
-                                    "The code is wrong. %(num)d tries left.", num)
-        waits = {n: ngettext("A new code can be sent in %(num)d second.",
-                             "A new code can be sent in %(num)d seconds.", n) for n in (1, 3, 30, 41)}
+            assert text in ngettext(
+                "The code is wrong. %(num)d try left.", "The code is wrong. %(num)d tries left.", num
+            )
+        waits = {
+            n: ngettext(
+                "A new code can be sent in %(num)d second.", "A new code can be sent in %(num)d seconds.", n
+            )
+            for n in (1, 3, 30, 41)
+        }
     assert all(str(n) in text and "second" not in text for n, text in waits.items())
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_an_sms_code_is_translated_and_formatted(app, lang):
     with app.test_request_context("/"), force_locale(lang):
-        text = gettext("%(product)s sign-in code: %(code)s. Valid %(minutes)s min. Do not tell it to "
-                       "anyone.", product="Business ID", code="123456", minutes=5)
+        text = gettext(
+            "%(product)s sign-in code: %(code)s. Valid %(minutes)s min. Do not tell it to anyone.",
+            product="Business ID",
+            code="123456",
+            minutes=5,
+        )
     assert text.startswith("Код ") and "Business ID" in text and "123456" in text
     assert len(text) <= UCS2_SINGLE_SMS

@@ -63,8 +63,12 @@ def initial_password() -> str:
     """A random password that meets the password rules, easy to copy from a letter."""
     while True:
         password = "".join(secrets.choice(INITIAL_ALPHABET) for _ in range(INITIAL_LENGTH))
-        if re.search("[A-Z]", password) and re.search("[a-z]", password) \
-                and re.search("[0-9]", password) and not broken_rules(password):
+        if (
+            re.search("[A-Z]", password)
+            and re.search("[a-z]", password)
+            and re.search("[0-9]", password)
+            and not broken_rules(password)
+        ):
             return password
 
 
@@ -76,8 +80,7 @@ def normalise_email(text: str) -> str:
         raise ConnectError(f"e-mail: {text!r} is not a valid address") from exc
 
 
-def connect(number: str, email: str, language: str = "uk", forwarding_allowed: bool = True
-            ) -> IptelAccount:
+def connect(number: str, email: str, language: str = "uk", forwarding_allowed: bool = True) -> IptelAccount:
     """Connect the service: the account starts inactive with a random initial password, which is
     e-mailed to ``email`` in ``language``. A disconnected number is connected afresh."""
     e164 = read_phone(number)
@@ -88,7 +91,7 @@ def connect(number: str, email: str, language: str = "uk", forwarding_allowed: b
         raise ConnectError(f"language: must be one of {', '.join(LANGUAGES)}")
     account = find(e164)
     if account is not None and account.status != DISCONNECTED:
-        raise ConnectError(f"{e164} is already connected; its owner can use \"Forgot password?\"")
+        raise ConnectError(f'{e164} is already connected; its owner can use "Forgot password?"')
     if account is None:
         account = IptelAccount(number=e164)
         db.session.add(account)
@@ -112,9 +115,15 @@ def create_active(number: str, email: str, password: str, language: str = "uk") 
     if e164 is None or find(e164) is not None:
         raise ConnectError(f"number: {number!r} is not a valid new number")
     now = utcnow()
-    account = IptelAccount(number=e164, email=normalise_email(email), language=language,
-                           password_sealed=seal(password, sealing_context(e164)), status=ACTIVE,
-                           activated_at=now, password_changed_at=now)
+    account = IptelAccount(
+        number=e164,
+        email=normalise_email(email),
+        language=language,
+        password_sealed=seal(password, sealing_context(e164)),
+        status=ACTIVE,
+        activated_at=now,
+        password_changed_at=now,
+    )
     db.session.add(account)
     db.session.commit()
     return account
@@ -124,10 +133,8 @@ def verify(number: str, password: str) -> IptelAccount | None:
     """The account if ``password`` is its password and the service is not disconnected."""
     account = find(number)
     # Unknown numbers open a decoy sealed the same way: the same work, no enumeration.
-    sealed = account.password_sealed if account else seal(secrets.token_urlsafe(16),
-                                                           sealing_context(number))
-    matches = hmac.compare_digest(unseal(sealed, sealing_context(number)).encode(),
-                                  password.encode())
+    sealed = account.password_sealed if account else seal(secrets.token_urlsafe(16), sealing_context(number))
+    matches = hmac.compare_digest(unseal(sealed, sealing_context(number)).encode(), password.encode())
     if not matches or account is None or account.status == DISCONNECTED:
         return None
     return account
@@ -139,8 +146,7 @@ def is_current_password(account: IptelAccount, password: str) -> bool:
     return hmac.compare_digest(current.encode(), password.encode())
 
 
-def set_password(account: IptelAccount, password: str, *, how: str, profile_id: int | None = None
-                 ) -> None:
+def set_password(account: IptelAccount, password: str, *, how: str, profile_id: int | None = None) -> None:
     """Replace the password (``how``: "changed" or "reset"); the first change activates the
     service. The address on file is told, without the password."""
     now = utcnow()
@@ -149,8 +155,12 @@ def set_password(account: IptelAccount, password: str, *, how: str, profile_id: 
     account.password_changed_at = now
     if activating:
         account.status, account.activated_at = ACTIVE, now
-    record("iptel.activated" if activating else f"iptel.password_{how}", profile_id,
-           connector="iptel", account=account.number)
+    record(
+        "iptel.activated" if activating else f"iptel.password_{how}",
+        profile_id,
+        connector="iptel",
+        account=account.number,
+    )
     db.session.commit()
     if activating:
         notices.activated(account)
@@ -173,7 +183,8 @@ def disconnect(number: str) -> None:
     if account is None:
         raise LookupError(number)
     account.status = DISCONNECTED
-    db.session.execute(db.update(IptelForwarding).where(IptelForwarding.account_id == account.id)
-                       .values(enabled=False))
+    db.session.execute(
+        db.update(IptelForwarding).where(IptelForwarding.account_id == account.id).values(enabled=False)
+    )
     record("iptel.disconnected", None, connector="iptel", account=number)
     db.session.commit()

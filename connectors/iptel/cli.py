@@ -18,10 +18,19 @@ def iptel_group():
 @iptel_group.command("connect")
 @click.option("--number", required=True, help="The phone number of the service, with country code.")
 @click.option("--email", required=True, help="Where the initial password and notices go.")
-@click.option("--language", type=click.Choice(LANGUAGES), default="uk", show_default=True,
-              help="Language of the customer's letters.")
-@click.option("--forwarding/--no-forwarding", default=True, show_default=True,
-              help="Whether call forwarding is authorised for the subscriber.")
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="uk",
+    show_default=True,
+    help="Language of the customer's letters.",
+)
+@click.option(
+    "--forwarding/--no-forwarding",
+    default=True,
+    show_default=True,
+    help="Whether call forwarding is authorised for the subscriber.",
+)
 @with_appcontext
 def connect_command(number, email, language, forwarding):
     """Connect the service: the initial password is e-mailed; the service is inactive until the
@@ -32,8 +41,10 @@ def connect_command(number, email, language, forwarding):
         account = connect(number, email, language, forwarding_allowed=forwarding)
     except ConnectError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"IP telephony connected for {account.number}; the initial password was e-mailed "
-               f"to {account.email}. The service is inactive until the password is changed.")
+    click.echo(
+        f"IP telephony connected for {account.number}; the initial password was e-mailed "
+        f"to {account.email}. The service is inactive until the password is changed."
+    )
 
 
 @iptel_group.command("list")
@@ -58,9 +69,14 @@ def show_command(number):
     account = find(read_phone(number))
     if account is None:
         raise click.ClickException(f"no IP-telephony account {number}")
-    rows = [("number", account.number), ("status", account.status), ("e-mail", account.email),
-            ("language", account.language), ("password", "(sealed, not shown)"),
-            ("forwarding", "authorised" if account.forwarding_allowed else "not authorised")]
+    rows = [
+        ("number", account.number),
+        ("status", account.status),
+        ("e-mail", account.email),
+        ("language", account.language),
+        ("password", "(sealed, not shown)"),
+        ("forwarding", "authorised" if account.forwarding_allowed else "not authorised"),
+    ]
     for forwarding in forwardings(account).values():
         state = f"on → {forwarding.number}" if forwarding.enabled else "off"
         if forwarding.delay_seconds:

@@ -27,15 +27,19 @@ class IptelConnector(Connector):
 
     id = "iptel"
     names = {"uk": "IP-телефонія", "ru": "IP-телефония", "en": "IP telephony"}
-    login_labels = {"uk": "Ім'я користувача (ваш номер телефону)",
-                    "ru": "Имя пользователя (ваш номер телефона)",
-                    "en": "User name (your phone number)"}
-    login_hints = {"uk": "Номер послуги IP-телефонії, напр. +380 44 123 4567. Пароль — з листа "
-                         "про підключення або ваш новий.",
-                   "ru": "Номер услуги IP-телефонии, напр. +380 44 123 4567. Пароль — из письма "
-                         "о подключении или ваш новый.",
-                   "en": "The number of your IP-telephony service, e.g. +380 44 123 4567. The "
-                         "password is the one from the connection letter, or your new one."}
+    login_labels = {
+        "uk": "Ім'я користувача (ваш номер телефону)",
+        "ru": "Имя пользователя (ваш номер телефона)",
+        "en": "User name (your phone number)",
+    }
+    login_hints = {
+        "uk": "Номер послуги IP-телефонії, напр. +380 44 123 4567. Пароль — з листа "
+        "про підключення або ваш новий.",
+        "ru": "Номер услуги IP-телефонии, напр. +380 44 123 4567. Пароль — из письма "
+        "о подключении или ваш новый.",
+        "en": "The number of your IP-telephony service, e.g. +380 44 123 4567. The "
+        "password is the one from the connection letter, or your new one.",
+    }
     blueprint = bp
     migrations = HERE / "migrations"
     translations = HERE / "translations"
@@ -90,5 +94,4 @@ class IptelConnector(Connector):
     def encrypted_values(self) -> list[tuple[Any, str, Any]]:
         from connectors.iptel.models import IptelAccount
 
-        return [(IptelAccount, "password_sealed",
-                 lambda row: accounts.sealing_context(row.number))]
+        return [(IptelAccount, "password_sealed", lambda row: accounts.sealing_context(row.number))]

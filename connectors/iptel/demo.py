@@ -3,6 +3,8 @@ and one just connected, whose initial password waits in the development outbox."
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from connectors.iptel.accounts import connect, create_active, find, label
 from connectors.iptel.forwarding import NO_ANSWER, set_forwarding
 from idp.connectors.sdk import (
@@ -23,11 +25,11 @@ def ensure_demo_accounts(profile) -> list[str]:
         set_forwarding(account, NO_ANSWER, enabled=True, number="+380671234567", delay_seconds=20)
     if find(CONNECTED) is None:
         connect(CONNECTED, profile.email, profile.locale)
-    try:
+    with suppress(LinkRefused):  # somebody linked it to another profile: leave it there
         link(profile, "iptel", VerifiedAccount(LINKED, label(LINKED)))
-    except LinkRefused:
-        pass  # somebody linked it to another profile: leave it there
-    return [f"account linked to the demo profile: {label(LINKED)} (password {DEMO_PASSWORD})",
-            "open        /services/iptel/",
-            f"just connected: {label(CONNECTED)}; its initial password was e-mailed to "
-            f"{profile.email} (see /dev/outbox); sign in with it at /services/iptel/login"]
+    return [
+        f"account linked to the demo profile: {label(LINKED)} (password {DEMO_PASSWORD})",
+        "open        /services/iptel/",
+        f"just connected: {label(CONNECTED)}; its initial password was e-mailed to "
+        f"{profile.email} (see /dev/outbox); sign in with it at /services/iptel/login",
+    ]

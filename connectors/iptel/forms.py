@@ -26,16 +26,19 @@ class ServiceNumber:
     def __call__(self, form, field) -> None:
         field.e164 = read_phone(field.data)
         if field.e164 is None:
-            raise ValidationError(_l("Enter a valid phone number with its country code, e.g. "
-                                     "+380 44 123 4567."))
+            raise ValidationError(
+                _l("Enter a valid phone number with its country code, e.g. +380 44 123 4567.")
+            )
 
 
 class NewServicePasswordForm(NewPasswordForm):
     """The new password twice: the portal's and the SIP password, so Latin characters only."""
 
-    password = PasswordField(_l("New password"),
-                             [DataRequired(REQUIRED), PasswordPolicy(), PrintableAscii()],
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("New password"),
+        [DataRequired(REQUIRED), PasswordPolicy(), PrintableAscii()],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class ChangePasswordForm(NewServicePasswordForm):
@@ -43,10 +46,11 @@ class ChangePasswordForm(NewServicePasswordForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    login = StringField(_l("User name (your phone number)"),
-                        [DataRequired(REQUIRED), Length(max=32), ServiceNumber()],
-                        render_kw={"autocomplete": "username", "inputmode": "tel",
-                                   "placeholder": "+380 44 123 4567"})
+    login = StringField(
+        _l("User name (your phone number)"),
+        [DataRequired(REQUIRED), Length(max=32), ServiceNumber()],
+        render_kw={"autocomplete": "username", "inputmode": "tel", "placeholder": "+380 44 123 4567"},
+    )
 
 
 class ChangeEmailForm(FlaskForm):
@@ -57,10 +61,15 @@ class ChangeEmailForm(FlaskForm):
 class ForwardingForm(FlaskForm):
     """One forwarding condition: its number, whether it is on, and (no answer) the delay."""
 
-    number = StringField(_l("Forward to"), [Length(max=32)],
-                         render_kw={"autocomplete": "tel", "inputmode": "tel",
-                                    "placeholder": "+380 67 123 4567"})
+    number = StringField(
+        _l("Forward to"),
+        [Length(max=32)],
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "placeholder": "+380 67 123 4567"},
+    )
     enabled = BooleanField(_l("On"))
-    delay = SelectField(_l("Ring for"), coerce=int, default=DEFAULT_DELAY,
-                        choices=[SelectChoice(seconds, _l("%(num)s s", num=seconds))
-                                 for seconds in DELAYS])
+    delay = SelectField(
+        _l("Ring for"),
+        coerce=int,
+        default=DEFAULT_DELAY,
+        choices=[SelectChoice(seconds, _l("%(num)s s", num=seconds)) for seconds in DELAYS],
+    )

@@ -24,8 +24,14 @@ class ForwardingRefused(ValueError):
     """The forwarding cannot be set; ``reason`` is one of the class constants."""
 
     NOT_ALLOWED, DISCONNECTED, NO_NUMBER, INVALID_NUMBER, OWN_NUMBER, BAD_DELAY, BAD_CONDITION = (
-        "not_allowed", "disconnected", "no_number", "invalid_number", "own_number", "bad_delay",
-        "bad_condition")
+        "not_allowed",
+        "disconnected",
+        "no_number",
+        "invalid_number",
+        "own_number",
+        "bad_delay",
+        "bad_condition",
+    )
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -42,15 +48,23 @@ class Forwarding:
 
 def forwardings(account: IptelAccount) -> dict[str, Forwarding]:
     """Every condition of the account, in CONDITIONS order, switched off when never set."""
-    rows = {row.condition: row for row in db.session.scalars(
-        db.select(IptelForwarding).where(IptelForwarding.account_id == account.id))}
+    rows = {
+        row.condition: row
+        for row in db.session.scalars(
+            db.select(IptelForwarding).where(IptelForwarding.account_id == account.id)
+        )
+    }
     result = {}
     for condition in CONDITIONS:
         row = rows.get(condition)
-        delay = (row.delay_seconds if row and row.delay_seconds else DEFAULT_DELAY) \
-            if condition == NO_ANSWER else None
-        result[condition] = Forwarding(condition, row.number if row else None,
-                                       bool(row and row.enabled), delay)
+        delay = (
+            (row.delay_seconds if row and row.delay_seconds else DEFAULT_DELAY)
+            if condition == NO_ANSWER
+            else None
+        )
+        result[condition] = Forwarding(
+            condition, row.number if row else None, bool(row and row.enabled), delay
+        )
     return result
 
 
@@ -66,8 +80,15 @@ def check_number(account: IptelAccount, text: str) -> str:
     return number
 
 
-def set_forwarding(account: IptelAccount, condition: str, *, enabled: bool, number: str | None,
-                   delay_seconds: int | None = None, profile_id: int | None = None) -> Forwarding:
+def set_forwarding(
+    account: IptelAccount,
+    condition: str,
+    *,
+    enabled: bool,
+    number: str | None,
+    delay_seconds: int | None = None,
+    profile_id: int | None = None,
+) -> Forwarding:
     """Switch one condition on (to ``number``) or off; raise ForwardingRefused on bad values."""
     if condition not in CONDITIONS:
         raise ForwardingRefused(ForwardingRefused.BAD_CONDITION)
@@ -85,9 +106,22 @@ def set_forwarding(account: IptelAccount, condition: str, *, enabled: bool, numb
             raise ForwardingRefused(ForwardingRefused.BAD_DELAY)
     else:
         delay_seconds = None
-    db.session.merge(IptelForwarding(account_id=account.id, condition=condition, number=number,
-                                     enabled=enabled, delay_seconds=delay_seconds))
-    record("iptel.forwarding_set", profile_id, connector="iptel", account=account.number,
-           condition=condition, enabled=enabled)
+    db.session.merge(
+        IptelForwarding(
+            account_id=account.id,
+            condition=condition,
+            number=number,
+            enabled=enabled,
+            delay_seconds=delay_seconds,
+        )
+    )
+    record(
+        "iptel.forwarding_set",
+        profile_id,
+        connector="iptel",
+        account=account.number,
+        condition=condition,
+        enabled=enabled,
+    )
     db.session.commit()
     return Forwarding(condition, number, enabled, delay_seconds)

@@ -26,9 +26,13 @@ def lifetime(purpose: str) -> timedelta:
     return timedelta(hours=config["IDP_EMAIL_LINK_HOURS"])
 
 
-LINKS = SingleUseLinks(IptelLink, "account_id", salt="idp.iptel-link",
-                       endpoints={RESET: "iptel.reset_password", EMAIL: "iptel.confirm_email"},
-                       lifetime=lifetime)
+LINKS = SingleUseLinks(
+    IptelLink,
+    "account_id",
+    salt="idp.iptel-link",
+    endpoints={RESET: "iptel.reset_password", EMAIL: "iptel.confirm_email"},
+    lifetime=lifetime,
+)
 
 
 def pending_email(account: IptelAccount) -> str | None:

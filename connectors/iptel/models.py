@@ -41,7 +41,8 @@ class IptelForwarding(db.Model):
     __tablename__ = "iptel_forwardings"
 
     account_id: Mapped[int] = mapped_column(
-        ForeignKey("iptel_accounts.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("iptel_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
     condition: Mapped[str] = mapped_column(String(16), primary_key=True)
     number: Mapped[str | None] = mapped_column(String(16))  # E.164; kept when switched off
     enabled: Mapped[bool] = mapped_column(default=False)

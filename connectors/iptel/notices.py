@@ -34,9 +34,15 @@ def register_message_kinds() -> None:
 
 
 def _send(kind: str, account, to: str | None = None, **context) -> None:
-    send(kind, to or account.email, account.language, service=installed_connector("iptel").name(
-        account.language), number=display_phone(account.number),
-        portal_url=external_url("services.login", connector_id="iptel"), **context)
+    send(
+        kind,
+        to or account.email,
+        account.language,
+        service=installed_connector("iptel").name(account.language),
+        number=display_phone(account.number),
+        portal_url=external_url("services.login", connector_id="iptel"),
+        **context,
+    )
 
 
 def initial_password(account, password: str) -> None:
@@ -51,8 +57,7 @@ def activated(account) -> None:
 
 def password_changed(account, how: str) -> None:
     """The password was changed in the portal or restored by a link (never the password itself)."""
-    _send("iptel_password_changed", account, how=how,
-          forgot_url=external_url("iptel.forgot_password"))
+    _send("iptel_password_changed", account, how=how, forgot_url=external_url("iptel.forgot_password"))
 
 
 def reset_link(account, url: str, minutes: int) -> None:

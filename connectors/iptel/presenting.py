@@ -13,9 +13,11 @@ from idp.connectors.sdk import (
     display_phone,
 )
 
-STATUS_TEXTS = {ACTIVE: _l("Service active"),
-                INACTIVE: _l("Inactive until the first password change"),
-                DISCONNECTED: _l("Service disconnected")}
+STATUS_TEXTS = {
+    ACTIVE: _l("Service active"),
+    INACTIVE: _l("Inactive until the first password change"),
+    DISCONNECTED: _l("Service disconnected"),
+}
 STATUS_BADGES = {ACTIVE: "ok", INACTIVE: "warn", DISCONNECTED: "off"}
 CONDITION_TEXTS = {
     UNCONDITIONAL: _l("All calls"),
@@ -27,8 +29,9 @@ CONDITION_HINTS = {
     UNCONDITIONAL: _l("Every call goes straight to the number; your phones do not ring."),
     BUSY: _l("Calls that come while you are on the phone go to the number."),
     NO_ANSWER: _l("Calls you do not answer within the delay go to the number."),
-    UNREACHABLE: _l("Calls go to the number while no phone of yours is registered (switched off, "
-                    "no internet)."),
+    UNREACHABLE: _l(
+        "Calls go to the number while no phone of yours is registered (switched off, no internet)."
+    ),
 }
 
 
@@ -46,24 +49,41 @@ def condition_text(condition: str) -> str:
 
 def forwarding_summary(account) -> list[str]:
     """One line per forwarding that is on, or "Call forwarding is off"."""
-    lines = [_("%(condition)s → %(number)s", condition=condition_text(f.condition),
-               number=display_phone(f.number))
-             for f in forwardings(account).values() if f.enabled]
+    lines = [
+        _("%(condition)s → %(number)s", condition=condition_text(f.condition), number=display_phone(f.number))
+        for f in forwardings(account).values()
+        if f.enabled
+    ]
     return lines or [_("Call forwarding is off")]
 
 
 def home_card(link, account) -> Card:
     """The account's card on the profile's home: number, status, forwarding that is on."""
     if account is None:
-        return Card(title=_("Phone number"), value=link.label, link_id=link.id, degraded=True,
-                    lines=[_("This account is no longer connected.")])
-    return Card(title=_("Phone number"), value=link.label, link_id=link.id,
-                lines=forwarding_summary(account), status=status_badge(account.status),
-                status_text=status_text(account.status))
+        return Card(
+            title=_("Phone number"),
+            value=link.label,
+            link_id=link.id,
+            degraded=True,
+            lines=[_("This account is no longer connected.")],
+        )
+    return Card(
+        title=_("Phone number"),
+        value=link.label,
+        link_id=link.id,
+        lines=forwarding_summary(account),
+        status=status_badge(account.status),
+        status_text=status_text(account.status),
+    )
 
 
 def template_helpers() -> dict:
     """What the portal's templates use to show an account."""
-    return {"status_text": status_text, "status_badge": status_badge,
-            "condition_text": condition_text, "condition_hints": CONDITION_HINTS,
-            "display_number": display_phone, "number_label": label}
+    return {
+        "status_text": status_text,
+        "status_badge": status_badge,
+        "condition_text": condition_text,
+        "condition_hints": CONDITION_HINTS,
+        "display_number": display_phone,
+        "number_label": label,
+    }

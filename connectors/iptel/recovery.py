@@ -1,4 +1,4 @@
-""""Forgot password?" (seed 000): the reset link is sent by the delivery worker, and a reset ends the
+""" "Forgot password?" (seed 000): the reset link is sent by the delivery worker, and a reset ends the
 account's links to business profiles.
 
 The page stores one job for any number it is given and answers at once, so a known number and an

@@ -21,10 +21,14 @@ def sip_data(number: str) -> SipData:
     """The SIP data of the account with this E.164 number, from the configuration."""
     config = current_app.config
     server = config["IDP_IPTEL_SIP_SERVER"]
-    return SipData(login=sip_login(number), server=server, port=config["IDP_IPTEL_SIP_PORT"],
-                   transport=config["IDP_IPTEL_SIP_TRANSPORT"],
-                   outbound_proxy=config["IDP_IPTEL_OUTBOUND_PROXY"] or None,
-                   realm=config["IDP_IPTEL_SIP_REALM"] or server)
+    return SipData(
+        login=sip_login(number),
+        server=server,
+        port=config["IDP_IPTEL_SIP_PORT"],
+        transport=config["IDP_IPTEL_SIP_TRANSPORT"],
+        outbound_proxy=config["IDP_IPTEL_OUTBOUND_PROXY"] or None,
+        realm=config["IDP_IPTEL_SIP_REALM"] or server,
+    )
 
 
 def sip_login(number: str) -> str:

@@ -17,8 +17,13 @@ def multifon_group():
 
 @multifon_group.command("provision")
 @click.option("--number", required=True, help="Service number (the SIP login), with country code.")
-@click.option("--sip-password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="SIP password; prompted for when not given. It is stored sealed.")
+@click.option(
+    "--sip-password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="SIP password; prompted for when not given. It is stored sealed.",
+)
 @click.option("--balance", default="0.00", show_default=True, help="Balance, may be negative.")
 @click.option("--currency", default="RUB", show_default=True, help="ISO 4217 currency code.")
 @click.option("--status", type=click.Choice(STATUSES), default="active", show_default=True)
@@ -49,8 +54,10 @@ def list_command():
     from connectors.multifon.store import accounts
 
     for account in accounts():
-        click.echo(f"{account.number:16} {account.status:12} {_balance(account):>16} "
-                   f"{account.routing:7} {account.trunk_lines:2} lines")
+        click.echo(
+            f"{account.number:16} {account.status:12} {_balance(account):>16} "
+            f"{account.routing:7} {account.trunk_lines:2} lines"
+        )
 
 
 @multifon_group.command("show")
@@ -64,10 +71,17 @@ def show_command(number):
     account = find(to_e164(number) or number)
     if account is None:
         raise click.ClickException(f"no MultiFon account {number}")
-    rows = [("number", account.number), ("status", account.status), ("balance", _balance(account)),
-            ("tariff", account.tariff_option or "basic"), ("caller ID", account.caller_id or "not set"),
-            ("routing", account.routing), ("trunk lines", account.trunk_lines),
-            ("SIP password", "(sealed, not shown)"), ("updated", f"{account.updated_at:%Y-%m-%d %H:%M} UTC")]
+    rows = [
+        ("number", account.number),
+        ("status", account.status),
+        ("balance", _balance(account)),
+        ("tariff", account.tariff_option or "basic"),
+        ("caller ID", account.caller_id or "not set"),
+        ("routing", account.routing),
+        ("trunk lines", account.trunk_lines),
+        ("SIP password", "(sealed, not shown)"),
+        ("updated", f"{account.updated_at:%Y-%m-%d %H:%M} UTC"),
+    ]
     for name, value in rows:
         click.echo(f"{name + ':':14}{value}")
 

@@ -29,12 +29,16 @@ class MultifonConnector(Connector):
 
     id = "multifon"
     names = {"uk": "МультиФон Бізнес", "ru": "МультиФон Бизнес", "en": "MultiFon Business"}
-    login_labels = {"uk": "Обліковий запис SIP (номер послуги)",
-                    "ru": "Учетная запись SIP (номер услуги)",
-                    "en": "SIP account (service number)"}
-    login_hints = {"uk": "Номер МультиФон Бізнес з кодом країни, напр. +7 926 025-07-30.",
-                   "ru": "Номер МультиФон Бизнес с кодом страны, напр. +7 926 025-07-30.",
-                   "en": "The MultiFon Business number with its country code, e.g. +7 926 025-07-30."}
+    login_labels = {
+        "uk": "Обліковий запис SIP (номер послуги)",
+        "ru": "Учетная запись SIP (номер услуги)",
+        "en": "SIP account (service number)",
+    }
+    login_hints = {
+        "uk": "Номер МультиФон Бізнес з кодом країни, напр. +7 926 025-07-30.",
+        "ru": "Номер МультиФон Бизнес с кодом страны, напр. +7 926 025-07-30.",
+        "en": "The MultiFon Business number with its country code, e.g. +7 926 025-07-30.",
+    }
     blueprint = bp
     migrations = HERE / "migrations"
     translations = HERE / "translations"
@@ -65,12 +69,19 @@ class MultifonConnector(Connector):
         cards = []
         for link in links:
             try:
-                overview = read_backend(lambda number=link.account: backend().overview(number),
-                                        "multifon.overview")
+                overview = read_backend(
+                    lambda number=link.account: backend().overview(number), "multifon.overview"
+                )
             except BackendUnavailable:
-                cards.append(Card(title=_("SIP account"), value=link.label, link_id=link.id,
-                                  degraded=True, lines=[_("The balance and settings of this "
-                                                          "account are unavailable right now.")]))
+                cards.append(
+                    Card(
+                        title=_("SIP account"),
+                        value=link.label,
+                        link_id=link.id,
+                        degraded=True,
+                        lines=[_("The balance and settings of this account are unavailable right now.")],
+                    )
+                )
                 continue
             cards.append(home_card(_("SIP account"), link, overview))
         return cards
@@ -97,4 +108,3 @@ class MultifonConnector(Connector):
         from connectors.multifon.store import sealing_context
 
         return [(MultifonAccount, "sip_password_sealed", lambda row: sealing_context(row.number))]
-

@@ -19,9 +19,10 @@ from idp.connectors.sdk import (
 
 class RoutingForm(FlaskForm):
     # The template draws one radio button per routing; the server accepts only those values.
-    routing = StringField(_l("Incoming calls"),
-                          [DataRequired(_l("Choose GSM, SIP or SIP+GSM.")),
-                           AnyOf(ROUTINGS, _l("Choose GSM, SIP or SIP+GSM."))])
+    routing = StringField(
+        _l("Incoming calls"),
+        [DataRequired(_l("Choose GSM, SIP or SIP+GSM.")), AnyOf(ROUTINGS, _l("Choose GSM, SIP or SIP+GSM."))],
+    )
 
 
 class TrunkLinesRange:
@@ -30,15 +31,18 @@ class TrunkLinesRange:
     def __call__(self, form, field) -> None:
         text = (field.data or "").strip()
         if not text.isdigit() or not TRUNK_LINES_MIN <= int(text) <= TRUNK_LINES_MAX:
-            raise ValidationError(_l("Enter a whole number from %(min)d to %(max)d.",
-                                     min=TRUNK_LINES_MIN, max=TRUNK_LINES_MAX))
+            raise ValidationError(
+                _l("Enter a whole number from %(min)d to %(max)d.", min=TRUNK_LINES_MIN, max=TRUNK_LINES_MAX)
+            )
         field.lines = int(text)
 
 
 class TrunkLinesForm(FlaskForm):
-    trunk_lines = StringField(_l("Trunk lines"), [DataRequired(REQUIRED), TrunkLinesRange()],
-                              render_kw={"inputmode": "numeric", "type": "number",
-                                         "min": TRUNK_LINES_MIN, "max": TRUNK_LINES_MAX})
+    trunk_lines = StringField(
+        _l("Trunk lines"),
+        [DataRequired(REQUIRED), TrunkLinesRange()],
+        render_kw={"inputmode": "numeric", "type": "number", "min": TRUNK_LINES_MIN, "max": TRUNK_LINES_MAX},
+    )
 
 
 class ConfirmWithPasswordForm(FlaskForm):
@@ -48,7 +52,9 @@ class ConfirmWithPasswordForm(FlaskForm):
 class ChangeSipPasswordForm(NewPasswordForm):
     """The new SIP password twice, under the password rules; the profile's password confirms."""
 
-    password = PasswordField(_l("New SIP password"),
-                             [DataRequired(REQUIRED), PasswordPolicy(), PrintableAscii()],
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("New SIP password"),
+        [DataRequired(REQUIRED), PasswordPolicy(), PrintableAscii()],
+        render_kw={"autocomplete": "new-password"},
+    )
     current_password = current_password_field(_l("Password of your business profile"))

@@ -39,7 +39,8 @@ class MultifonCallDay(db.Model):
     __tablename__ = "multifon_call_days"
 
     account_id: Mapped[int] = mapped_column(
-        ForeignKey("multifon_accounts.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("multifon_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     calls: Mapped[int] = mapped_column(default=0)
 

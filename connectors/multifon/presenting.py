@@ -15,8 +15,11 @@ from idp.connectors.sdk import (
     Card,
 )
 
-STATUS_TEXTS = {ACTIVE: _l("Service active"), BLOCKED: _l("Service blocked"),
-                DISCONNECTED: _l("Service disconnected")}
+STATUS_TEXTS = {
+    ACTIVE: _l("Service active"),
+    BLOCKED: _l("Service blocked"),
+    DISCONNECTED: _l("Service disconnected"),
+}
 STATUS_BADGES = {ACTIVE: "ok", BLOCKED: "warn", DISCONNECTED: "off"}
 # seed 004 §4: where incoming calls go in each routing mode.
 ROUTING_TEXTS = {
@@ -32,7 +35,7 @@ def money(amount: Decimal, currency: str) -> str:
 
 
 def status_text(status: str) -> str:
-    """"Service active", "Service blocked" or "Service disconnected"."""
+    """ "Service active", "Service blocked" or "Service disconnected"."""
     return str(STATUS_TEXTS.get(status, status))
 
 
@@ -48,9 +51,15 @@ def day(value: date) -> str:
 
 def template_helpers() -> dict:
     """What the cabinet's templates use to show an account."""
-    return {"money": money, "status_text": status_text, "status_badge": status_badge,
-            "tariff_text": tariff_text, "caller_id_text": caller_id_text, "day": day,
-            "display_number": label}
+    return {
+        "money": money,
+        "status_text": status_text,
+        "status_badge": status_badge,
+        "tariff_text": tariff_text,
+        "caller_id_text": caller_id_text,
+        "day": day,
+        "display_number": label,
+    }
 
 
 def tariff_text(overview: Overview) -> str:
@@ -65,10 +74,14 @@ def caller_id_text(overview: Overview) -> str:
 
 def home_card(title: str, link, overview: Overview) -> Card:
     """The account's card on the profile's home: number, balance and status."""
-    return Card(title=title, value=link.label, link_id=link.id,
-                lines=[money(overview.balance, overview.currency)],
-                status=status_badge(overview.status),
-                status_text=status_text(overview.status))
+    return Card(
+        title=title,
+        value=link.label,
+        link_id=link.id,
+        lines=[money(overview.balance, overview.currency)],
+        status=status_badge(overview.status),
+        status_text=status_text(overview.status),
+    )
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,5 @@ def chart(days: list[tuple[date, int]]) -> list[Bar]:
     bars = []
     for index, (day, calls) in enumerate(days):
         height = round(calls * (CHART_HEIGHT - 4) / peak) or (1 if calls else 0)
-        bars.append(Bar(day=day, calls=calls, x=index * BAR_STEP + 1, y=CHART_HEIGHT - height,
-                        height=height))
+        bars.append(Bar(day=day, calls=calls, x=index * BAR_STEP + 1, y=CHART_HEIGHT - height, height=height))
     return bars

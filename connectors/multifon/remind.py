@@ -1,4 +1,4 @@
-""""Remind password": the current SIP password by SMS to the service number, a few times a day."""
+""" "Remind password": the current SIP password by SMS to the service number, a few times a day."""
 
 from __future__ import annotations
 
@@ -35,8 +35,11 @@ def register_message_kind() -> None:
 
 def reminders_left(number: str) -> int:
     """How many more SIP password SMS the account may be sent now."""
-    sent = db.session.scalar(db.select(db.func.count(MultifonReminder.id)).where(
-        MultifonReminder.number == number, MultifonReminder.sent_at > utcnow() - WINDOW))
+    sent = db.session.scalar(
+        db.select(db.func.count(MultifonReminder.id)).where(
+            MultifonReminder.number == number, MultifonReminder.sent_at > utcnow() - WINDOW
+        )
+    )
     return max(0, current_app.config["IDP_MULTIFON_REMIND_PER_DAY"] - sent)
 
 
@@ -56,8 +59,15 @@ def send_sip_password(profile, number: str, service_name: str) -> None:
         raise
     record("multifon.password_reminded", profile.id, account=number)
     db.session.commit()
-    send(MESSAGE_KIND, number, profile.locale, profile_id=profile.id, service=service_name,
-         number=label(number), password=password)
+    send(
+        MESSAGE_KIND,
+        number,
+        profile.locale,
+        profile_id=profile.id,
+        service=service_name,
+        number=label(number),
+        password=password,
+    )
 
 
 def _take_reminder(number: str, profile_id: int) -> MultifonReminder:

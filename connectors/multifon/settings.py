@@ -19,17 +19,31 @@ def _backend(value: str) -> str:
     return parse_factory(value.strip())
 
 
-
 SETTINGS = (
-    Setting("IDP_MULTIFON_KNOWLEDGE_BASE_URL", "https://multifon.example/knowledge-base",
-            "MultiFon Business knowledge base, linked from the cabinet's footer (set it to the "
-            "operator's page).", _url),
-    Setting("IDP_MULTIFON_CONFIGURATOR_URL", "https://multifon.example/configurator",
-            "MultiFon Business configurator of SIP phones, linked from the cabinet's footer.", _url),
-    Setting("IDP_MULTIFON_BACKEND", "", "Where MultiFon accounts live. Empty: the built-in "
-            "provisioning store (`idp multifon provision`); `module:factory`: the operator's own "
-            "backend, `factory()` returning a `connectors.multifon.backend.MultifonBackend`.",
-            _backend),
-    Setting("IDP_MULTIFON_REMIND_PER_DAY", 3, "SMS with the SIP password an account may be sent "
-            "in 24 hours (\"Remind password\").", positive_int),
+    Setting(
+        "IDP_MULTIFON_KNOWLEDGE_BASE_URL",
+        "https://multifon.example/knowledge-base",
+        "MultiFon Business knowledge base, linked from the cabinet's footer (set it to the operator's page).",
+        _url,
+    ),
+    Setting(
+        "IDP_MULTIFON_CONFIGURATOR_URL",
+        "https://multifon.example/configurator",
+        "MultiFon Business configurator of SIP phones, linked from the cabinet's footer.",
+        _url,
+    ),
+    Setting(
+        "IDP_MULTIFON_BACKEND",
+        "",
+        "Where MultiFon accounts live. Empty: the built-in "
+        "provisioning store (`idp multifon provision`); `module:factory`: the operator's own "
+        "backend, `factory()` returning a `connectors.multifon.backend.MultifonBackend`.",
+        _backend,
+    ),
+    Setting(
+        "IDP_MULTIFON_REMIND_PER_DAY",
+        3,
+        'SMS with the SIP password an account may be sent in 24 hours ("Remind password").',
+        positive_int,
+    ),
 )

@@ -61,8 +61,18 @@ def accounts() -> list[MultifonAccount]:
     return list(db.session.scalars(db.select(MultifonAccount).order_by(MultifonAccount.number)))
 
 
-def provision(number: str, sip_password: str, *, balance="0.00", currency="RUB", status="active",
-              tariff_option=None, caller_id=None, routing="SIP", trunk_lines=2) -> MultifonAccount:
+def provision(
+    number: str,
+    sip_password: str,
+    *,
+    balance="0.00",
+    currency="RUB",
+    status="active",
+    tariff_option=None,
+    caller_id=None,
+    routing="SIP",
+    trunk_lines=2,
+) -> MultifonAccount:
     """Create the account, or update it if the number exists; raise ProvisioningError on bad input."""
     e164 = _number(number, "number")
     values = {
@@ -137,10 +147,15 @@ def _trunk_lines(value) -> int:
 
 
 def _check_sip_password(password: str) -> None:
-    if not password or len(password) > SIP_PASSWORD_MAX or not password.isprintable() \
-            or password != password.strip():
-        raise ProvisioningError(f"SIP password: 1..{SIP_PASSWORD_MAX} printable characters, "
-                                "no spaces around it")
+    if (
+        not password
+        or len(password) > SIP_PASSWORD_MAX
+        or not password.isprintable()
+        or password != password.strip()
+    ):
+        raise ProvisioningError(
+            f"SIP password: 1..{SIP_PASSWORD_MAX} printable characters, no spaces around it"
+        )
 
 
 def _today() -> date:
@@ -158,17 +173,26 @@ class ProvisioningStore:
     def verify(self, number: str, password: str) -> bool:
         account = find(number)
         # Unknown numbers open a decoy sealed the same way: the same work, no enumeration.
-        sealed = account.sip_password_sealed if account else seal(
-            secrets.token_urlsafe(16), sealing_context(number))
+        sealed = (
+            account.sip_password_sealed
+            if account
+            else seal(secrets.token_urlsafe(16), sealing_context(number))
+        )
         actual = unseal(sealed, sealing_context(number))
         return hmac.compare_digest(actual.encode(), password.encode()) and account is not None
 
     def overview(self, number: str) -> Overview:
         account = self._account(number)
-        return Overview(number=account.number, balance=Decimal(account.balance_minor) / 100,
-                        currency=account.currency, status=account.status,
-                        tariff_option=account.tariff_option, caller_id=account.caller_id,
-                        routing=account.routing, trunk_lines=account.trunk_lines)
+        return Overview(
+            number=account.number,
+            balance=Decimal(account.balance_minor) / 100,
+            currency=account.currency,
+            status=account.status,
+            tariff_option=account.tariff_option,
+            caller_id=account.caller_id,
+            routing=account.routing,
+            trunk_lines=account.trunk_lines,
+        )
 
     def set_routing(self, number: str, routing: str) -> None:
         self._changeable(number).routing = _one_of(routing, ROUTINGS, "routing")
@@ -193,8 +217,11 @@ class ProvisioningStore:
     def calls_per_day(self, number: str, days: int = 30) -> list[tuple[date, int]]:
         account = self._account(number)
         wanted = _last_days(days)
-        rows = db.session.execute(db.select(MultifonCallDay.day, MultifonCallDay.calls).where(
-            MultifonCallDay.account_id == account.id, MultifonCallDay.day >= wanted[0]))
+        rows = db.session.execute(
+            db.select(MultifonCallDay.day, MultifonCallDay.calls).where(
+                MultifonCallDay.account_id == account.id, MultifonCallDay.day >= wanted[0]
+            )
+        )
         counted = {row.day: row.calls for row in rows}
         return [(day, counted.get(day, 0)) for day in wanted]
 

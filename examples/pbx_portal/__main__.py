@@ -13,8 +13,11 @@ def main() -> None:
     port = urlsplit(settings["base_url"]).port or 80
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(**settings)
-    print(f"Virtual PBX portal: {settings['base_url']}  (signs in with {settings['issuer']}, "
-          f"client {settings['client_id']})", flush=True)
+    print(
+        f"Virtual PBX portal: {settings['base_url']}  (signs in with {settings['issuer']}, "
+        f"client {settings['client_id']})",
+        flush=True,
+    )
     app.run(host="127.0.0.1", port=port, threaded=True)
 
 

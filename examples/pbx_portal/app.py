@@ -43,11 +43,15 @@ LOGOUT_TOKEN_TYPES = ("logout+jwt", "application/logout+jwt")
 LOGOUT_TOKEN_MAX_AGE = 300  # seconds a logout token is accepted after its "iat"
 CLOCK_LEEWAY = 60
 ID_TOKEN_CLAIMS = ("sub", "acr", "amr", "auth_time", "sid")
-DEFAULTS = {"PBX_ISSUER": "http://127.0.0.1:5000", "PBX_URL": "http://127.0.0.1:5001",
-            "PBX_CLIENT_FILE": "instance/pbx-portal-client.json"}
+DEFAULTS = {
+    "PBX_ISSUER": "http://127.0.0.1:5000",
+    "PBX_URL": "http://127.0.0.1:5001",
+    "PBX_CLIENT_FILE": "instance/pbx-portal-client.json",
+}
 
 
 # --- server-side sessions -----------------------------------------------------------------------
+
 
 class PortalSession(CallbackDict, SessionMixin):
     """A session whose data stays on the server; the cookie only names it."""
@@ -125,8 +129,7 @@ class SessionStore:
                 user = entry.data.get("user")
                 if not user or user["iss"] != issuer:
                     continue
-                if (sid is not None and user.get("sid") != sid) or \
-                        (sub is not None and user["sub"] != sub):
+                if (sid is not None and user.get("sid") != sid) or (sub is not None and user["sub"] != sub):
                     continue
                 self._versions += 1
                 entry.data, entry.version = {"notice": "ended_elsewhere"}, self._versions
@@ -166,17 +169,16 @@ class MemorySessionInterface(SessionInterface):
         if not session:
             if session.key:
                 self.store.delete(session.key)
-                response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax",
-                                       secure=self.secure)
+                response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=self.secure)
             return
         key = self.store.save(session.key, dict(session), session.version, session.rotate)
         if key is not None and key != session.key:
-            response.set_cookie(COOKIE, key, path="/", httponly=True, samesite="Lax",
-                                secure=self.secure)
+            response.set_cookie(COOKIE, key, path="/", httponly=True, samesite="Lax", secure=self.secure)
         response.vary.add("Cookie")
 
 
 # --- back-channel logout ------------------------------------------------------------------------
+
 
 class LogoutTokenError(ValueError):
     """A logout token this portal must refuse; the message says why."""
@@ -201,8 +203,11 @@ class LogoutTokenVerifier:
         if not token or len(token) > 8192 or token.count(".") != 2:
             raise LogoutTokenError("no logout token, or not a signed JWT")
         try:
-            algorithms = [a for a in self.metadata().get("id_token_signing_alg_values_supported",
-                                                         ["ES256", "RS256"]) if a != "none"]
+            algorithms = [
+                a
+                for a in self.metadata().get("id_token_signing_alg_values_supported", ["ES256", "RS256"])
+                if a != "none"
+            ]
             keys = KeySet.import_key_set(self.jwks(False))
         except (requests.RequestException, RuntimeError, ValueError) as exc:
             raise ProviderUnavailable(f"cannot fetch the provider's keys: {exc}") from exc
@@ -217,9 +222,13 @@ class LogoutTokenVerifier:
             raise LogoutTokenError("the header's typ is not logout+jwt")
         claims = decoded.claims
         registry = jwt.JWTClaimsRegistry(
-            leeway=CLOCK_LEEWAY, iss={"essential": True, "value": self.issuer},
-            aud={"essential": True, "value": self.client_id}, iat={"essential": True},
-            exp={"essential": True}, jti={"essential": True})
+            leeway=CLOCK_LEEWAY,
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.client_id},
+            iat={"essential": True},
+            exp={"essential": True},
+            jti={"essential": True},
+        )
         try:
             registry.validate(claims)
         except JoseError as exc:
@@ -256,6 +265,7 @@ class LogoutTokenVerifier:
 
 # --- the app ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Portal:
     """What the portal's views share: its addresses, its Business ID client and its sessions."""
@@ -282,21 +292,39 @@ def create_app(issuer: str, base_url: str, client_id: str, client_secret: str) -
 
     oauth = OAuth(app)
     oauth.register(
-        "business_id", client_id=client_id, client_secret=client_secret,
+        "business_id",
+        client_id=client_id,
+        client_secret=client_secret,
         server_metadata_url=issuer + "/.well-known/openid-configuration",
-        client_kwargs={"scope": SCOPE, "code_challenge_method": "S256",
-                       "token_endpoint_auth_method": "client_secret_basic",
-                       "default_timeout": 10})
+        client_kwargs={
+            "scope": SCOPE,
+            "code_challenge_method": "S256",
+            "token_endpoint_auth_method": "client_secret_basic",
+            "default_timeout": 10,
+        },
+    )
     provider = oauth.business_id
-    portal = Portal(issuer, base_url, client_id, store, oauth, LogoutTokenVerifier(
-        issuer, client_id, provider.load_server_metadata,
-        lambda force: provider.fetch_jwk_set(force=force)))
+    portal = Portal(
+        issuer,
+        base_url,
+        client_id,
+        store,
+        oauth,
+        LogoutTokenVerifier(
+            issuer,
+            client_id,
+            provider.load_server_metadata,
+            lambda force: provider.fetch_jwk_set(force=force),
+        ),
+    )
     app.extensions["pbx_portal"] = portal
 
     issuer_origin = "{0.scheme}://{0.netloc}".format(urlsplit(issuer))
-    csp = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-           f"form-action 'self' {issuer_origin}; frame-ancestors 'none'; base-uri 'none'; "
-           "object-src 'none'")
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"form-action 'self' {issuer_origin}; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    )
 
     @app.after_request
     def security_headers(response):
@@ -360,19 +388,20 @@ def _register_views(app: Flask, portal: Portal) -> None:
         if user is None:
             return render_template("home.html", notice=notice)
         claims = user["id_token_claims"]
-        id_rows = [(name, _shown(claims[name]), _when(claims[name]) if name == "auth_time" else "")
-                   for name in ID_TOKEN_CLAIMS if name in claims]
+        id_rows = [
+            (name, _shown(claims[name]), _when(claims[name]) if name == "auth_time" else "")
+            for name in ID_TOKEN_CLAIMS
+            if name in claims
+        ]
         info_rows = [(name, _shown(value)) for name, value in sorted(user["userinfo"].items())]
-        return render_template("account.html", user=user, id_rows=id_rows, info_rows=info_rows,
-                               notice=notice)
+        return render_template("account.html", user=user, id_rows=id_rows, info_rows=info_rows, notice=notice)
 
     @app.get("/login")
     def login():
         if session.get("user"):
             return redirect(url_for("home"))
         language = request.accept_languages.best_match(["uk", "ru", "en"]) or "uk"
-        return portal.provider.authorize_redirect(portal.base_url + "/callback",
-                                                  ui_locales=language)
+        return portal.provider.authorize_redirect(portal.base_url + "/callback", ui_locales=language)
 
     @app.get("/callback")
     def callback():
@@ -381,8 +410,9 @@ def _register_views(app: Flask, portal: Portal) -> None:
             return render_template("message.html", kind="denied"), 403
         # RFC 9207: the answer must name the provider we sent the person to (no mix-up).
         if request.args.get("iss") != provider.load_server_metadata().get("issuer"):
-            return render_template("message.html", kind="error",
-                                   detail="the answer does not name the expected issuer"), 400
+            return render_template(
+                "message.html", kind="error", detail="the answer does not name the expected issuer"
+            ), 400
         try:
             token = provider.authorize_access_token()  # checks state, PKCE, ID token, nonce
             if "id_token" not in token or "userinfo" not in token:
@@ -393,19 +423,24 @@ def _register_views(app: Flask, portal: Portal) -> None:
             return render_template("message.html", kind="error", detail=str(exc)), 400
         claims = dict(token["userinfo"])
         if info.get("sub") != claims["sub"]:
-            return render_template("message.html", kind="error",
-                                   detail="userinfo is about someone else"), 400
+            return render_template("message.html", kind="error", detail="userinfo is about someone else"), 400
         csrf = session.get("csrf")
         session.clear()
         session.regenerate()
         if csrf:
             session["csrf"] = csrf
-        session["user"] = {"iss": claims["iss"], "sub": claims["sub"], "sid": claims.get("sid"),
-                           "name": info.get("name") or claims["sub"],
-                           "id_token_claims": claims, "userinfo": dict(info),
-                           "id_token": token["id_token"]}
-        session["tokens"] = {k: token[k] for k in ("access_token", "refresh_token", "expires_at")
-                             if k in token}
+        session["user"] = {
+            "iss": claims["iss"],
+            "sub": claims["sub"],
+            "sid": claims.get("sid"),
+            "name": info.get("name") or claims["sub"],
+            "id_token_claims": claims,
+            "userinfo": dict(info),
+            "id_token": token["id_token"],
+        }
+        session["tokens"] = {
+            k: token[k] for k in ("access_token", "refresh_token", "expires_at") if k in token
+        }
         return redirect(url_for("home"))
 
     @app.post("/logout")
@@ -416,8 +451,9 @@ def _register_views(app: Flask, portal: Portal) -> None:
         if user is None:
             return redirect(url_for("home"))
         session.regenerate()
-        return portal.provider.logout_redirect(post_logout_redirect_uri=portal.base_url + "/",
-                                               id_token_hint=user["id_token"])
+        return portal.provider.logout_redirect(
+            post_logout_redirect_uri=portal.base_url + "/", id_token_hint=user["id_token"]
+        )
 
     @app.post("/backchannel-logout")
     def backchannel_logout():
@@ -436,6 +472,7 @@ def _register_views(app: Flask, portal: Portal) -> None:
 
 # --- running it ---------------------------------------------------------------------------------
 
+
 def settings_from_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
     """Read PBX_* settings and the client file ``idp demo`` wrote; raise SystemExit if missing."""
     environ = dict(os.environ if environ is None else environ)
@@ -443,8 +480,10 @@ def settings_from_environment(environ: dict[str, str] | None = None) -> dict[str
     try:
         credentials = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"cannot read the portal's client credentials from {path} ({exc}); "
-                         "run `idp demo` first (in development it registers the portal)") from exc
+        raise SystemExit(
+            f"cannot read the portal's client credentials from {path} ({exc}); "
+            "run `idp demo` first (in development it registers the portal)"
+        ) from exc
     return {
         "issuer": environ.get("PBX_ISSUER") or credentials.get("issuer") or DEFAULTS["PBX_ISSUER"],
         "base_url": environ.get("PBX_URL") or DEFAULTS["PBX_URL"],

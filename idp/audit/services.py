@@ -14,15 +14,22 @@ from idp.extensions import db
 log = logging.getLogger("idp.audit")
 
 
-def record(event: str, profile_id: int | None = None, actor_id: int | None = None,
-           **details: Any) -> AuditEvent:
+def record(
+    event: str, profile_id: int | None = None, actor_id: int | None = None, **details: Any
+) -> AuditEvent:
     """Add an audit event for ``profile_id`` to the current transaction."""
     ip = user_agent = None
     if has_request_context():
         ip = request.remote_addr
         user_agent = (request.user_agent.string or "")[:300]
-    entry = AuditEvent(event=event, profile_id=profile_id, actor_profile_id=actor_id, ip=ip,
-                       user_agent=user_agent, details=json.dumps(details, default=str))
+    entry = AuditEvent(
+        event=event,
+        profile_id=profile_id,
+        actor_profile_id=actor_id,
+        ip=ip,
+        user_agent=user_agent,
+        details=json.dumps(details, default=str),
+    )
     db.session.add(entry)
     log.info("audit %s profile=%s ip=%s %s", event, profile_id, ip, entry.details)
     return entry
@@ -30,6 +37,11 @@ def record(event: str, profile_id: int | None = None, actor_id: int | None = Non
 
 def recent_events(profile_id: int, limit: int = 20) -> list[AuditEvent]:
     """Return the newest events about a profile."""
-    return list(db.session.scalars(
-        db.select(AuditEvent).where(AuditEvent.profile_id == profile_id)
-        .order_by(AuditEvent.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            db.select(AuditEvent)
+            .where(AuditEvent.profile_id == profile_id)
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

@@ -12,25 +12,35 @@ from idp.security.passwords import MAX_LENGTH
 
 
 class SignInForm(FlaskForm):
-    identifier = StringField(_l("Phone number or e-mail"), [DataRequired(REQUIRED), Length(max=254)],
-                             render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Password"), [DataRequired(REQUIRED), Length(max=MAX_LENGTH)],
-                             render_kw={"autocomplete": "current-password"})
+    identifier = StringField(
+        _l("Phone number or e-mail"),
+        [DataRequired(REQUIRED), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        [DataRequired(REQUIRED), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class TotpForm(FlaskForm):
-    code = StringField(_l("Code from the authenticator app"),
-                       [DataRequired(REQUIRED),
-                        Regexp(r"^\s*[0-9]{3}\s?[0-9]{3}\s*$", message=_l("The code is 6 digits."))],
-                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    code = StringField(
+        _l("Code from the authenticator app"),
+        [DataRequired(REQUIRED), Regexp(r"^\s*[0-9]{3}\s?[0-9]{3}\s*$", message=_l("The code is 6 digits."))],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
 
 
 class RecoveryCodeForm(FlaskForm):
-    code = StringField(_l("Recovery code"),
-                       [DataRequired(REQUIRED), Length(min=10, max=16,
-                                                       message=_l("A recovery code looks like "
-                                                                  "abcde-fghjk."))],
-                       render_kw={"autocomplete": "off", "spellcheck": "false"})
+    code = StringField(
+        _l("Recovery code"),
+        [
+            DataRequired(REQUIRED),
+            Length(min=10, max=16, message=_l("A recovery code looks like abcde-fghjk.")),
+        ],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
 
 
 class RecoverPhoneForm(FlaskForm):

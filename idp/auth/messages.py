@@ -12,6 +12,5 @@ def credential_error(error: Exception) -> str:
     if isinstance(error, Throttled):
         return _("Too many failed attempts. Try again in %(seconds)d s.", seconds=error.seconds)
     if isinstance(error, Locked):
-        return _("Sign-in is blocked after too many failed attempts. Restore the password to "
-                 "unblock it.")
+        return _("Sign-in is blocked after too many failed attempts. Restore the password to unblock it.")
     return _("The phone number, e-mail or password is wrong.")

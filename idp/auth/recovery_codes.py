@@ -24,15 +24,20 @@ def generate(profile: Profile) -> list[str]:
     for _ in range(COUNT):
         raw = "".join(secrets.choice(_ALPHABET) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
-        db.session.add(RecoveryCode(profile_id=profile.id,
-                                    code_hash=keyed_hash("recovery-code", raw)))
+        db.session.add(RecoveryCode(profile_id=profile.id, code_hash=keyed_hash("recovery-code", raw)))
     return codes
 
 
 def remaining(profile: Profile) -> int:
     """Return how many unused codes the profile has."""
-    return db.session.scalar(db.select(db.func.count()).select_from(RecoveryCode).where(
-        RecoveryCode.profile_id == profile.id, RecoveryCode.used_at.is_(None))) or 0
+    return (
+        db.session.scalar(
+            db.select(db.func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.profile_id == profile.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
 
 
 def use(profile: Profile, code: str) -> bool:
@@ -40,8 +45,14 @@ def use(profile: Profile, code: str) -> bool:
     code used twice at the same moment works once)."""
     raw = _normalise(code)
     wanted = (keyed_hash("recovery-code", raw), legacy_keyed_hash("recovery-code", raw))
-    used = db.session.execute(db.update(RecoveryCode).where(
-        RecoveryCode.profile_id == profile.id, RecoveryCode.code_hash.in_(wanted),
-        RecoveryCode.used_at.is_(None)).values(used_at=utcnow())).rowcount
+    used = db.session.execute(
+        db.update(RecoveryCode)
+        .where(
+            RecoveryCode.profile_id == profile.id,
+            RecoveryCode.code_hash.in_(wanted),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    ).rowcount
     db.session.commit()
     return used >= 1

@@ -55,8 +55,9 @@ class SmsConfirmation:
         """Send the code; return why it could not be sent, or None."""
         profile = current_profile()
         try:
-            challenge = otp.start_challenge(self.purpose, profile.phone, current_locale(),
-                                            profile.id, budget=PROVEN)
+            challenge = otp.start_challenge(
+                self.purpose, profile.phone, current_locale(), profile.id, budget=PROVEN
+            )
         except OtpError as error:
             return otp_error_text(error)
         self.flow.start(challenge=challenge.id, **bound)

@@ -66,8 +66,9 @@ def _state(failures: int, last: datetime | None, now: datetime) -> ThrottleState
 
 
 def _read(key: str) -> tuple[int, datetime | None] | None:
-    row = db.session.execute(db.select(SignInThrottle.failures, SignInThrottle.last_failure_at)
-                             .where(SignInThrottle.key == key)).first()
+    row = db.session.execute(
+        db.select(SignInThrottle.failures, SignInThrottle.last_failure_at).where(SignInThrottle.key == key)
+    ).first()
     return (row.failures, row.last_failure_at) if row else None
 
 
@@ -99,7 +100,8 @@ def _take_one(key: str) -> tuple[int, datetime | None, datetime]:
         counted = db.session.execute(
             db.update(SignInThrottle)
             .where(SignInThrottle.key == key, SignInThrottle.failures == failures)
-            .values(failures=failures + 1, last_failure_at=now)).rowcount
+            .values(failures=failures + 1, last_failure_at=now)
+        ).rowcount
         db.session.commit()
         if counted == 1:
             return failures, last, now
@@ -136,9 +138,12 @@ def _count_towards_lock(key: str) -> tuple[str, int, datetime | None, datetime]:
         return key, 0, None, now
     counted = db.session.execute(
         db.update(SignInThrottle)
-        .where(SignInThrottle.key == key,
-               SignInThrottle.failures < current_app.config["IDP_SIGNIN_LOCK_FAILURES"])
-        .values(failures=SignInThrottle.failures + 1, last_failure_at=now)).rowcount
+        .where(
+            SignInThrottle.key == key,
+            SignInThrottle.failures < current_app.config["IDP_SIGNIN_LOCK_FAILURES"],
+        )
+        .values(failures=SignInThrottle.failures + 1, last_failure_at=now)
+    ).rowcount
     db.session.commit()
     if counted != 1:
         raise Locked()
@@ -151,14 +156,19 @@ def give_back(attempt: Attempt) -> None:
     for key, before, last, taken_at in attempt.taken:
         restored = db.session.execute(
             db.update(SignInThrottle)
-            .where(SignInThrottle.key == key, SignInThrottle.failures == before + 1,
-                   SignInThrottle.last_failure_at == taken_at)
-            .values(failures=before, last_failure_at=last)).rowcount
+            .where(
+                SignInThrottle.key == key,
+                SignInThrottle.failures == before + 1,
+                SignInThrottle.last_failure_at == taken_at,
+            )
+            .values(failures=before, last_failure_at=last)
+        ).rowcount
         if not restored:  # another attempt counted meanwhile: give back ours alone
             db.session.execute(
                 db.update(SignInThrottle)
                 .where(SignInThrottle.key == key, SignInThrottle.failures > 0)
-                .values(failures=SignInThrottle.failures - 1))
+                .values(failures=SignInThrottle.failures - 1)
+            )
     db.session.commit()
 
 

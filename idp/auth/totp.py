@@ -41,7 +41,8 @@ def enrolment_secret(sealed: str | None, profile: Profile) -> str | None:
 def provisioning_uri(secret: str, profile: Profile) -> str:
     """Return the otpauth:// URI an authenticator app reads from the QR code."""
     return pyotp.TOTP(secret).provisioning_uri(
-        name=profile.email or profile.phone, issuer_name=current_app.config["IDP_PRODUCT_NAME"])
+        name=profile.email or profile.phone, issuer_name=current_app.config["IDP_PRODUCT_NAME"]
+    )
 
 
 def qr_data_uri(uri: str) -> str:
@@ -94,9 +95,13 @@ def verify(profile: Profile, code: str) -> str:
     if step is None:
         return WRONG
     won = db.session.execute(
-        db.update(Profile).where(Profile.id == profile.id, db.or_(
-            Profile.totp_last_step.is_(None), Profile.totp_last_step < step))
-        .values(totp_last_step=step).execution_options(synchronize_session=False)).rowcount
+        db.update(Profile)
+        .where(
+            Profile.id == profile.id, db.or_(Profile.totp_last_step.is_(None), Profile.totp_last_step < step)
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     db.session.expire(profile, ["totp_last_step"])
     return VALID if won == 1 else REUSED

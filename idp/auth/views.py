@@ -77,8 +77,9 @@ def signin():
             # The second factor is still to come: failures before it stay counted until it passes.
             second_step(checked)
             method = "totp" if profile.totp_enabled else "sms"
-            SIGNIN.start(profile_id=profile.id, method=method, next=next_url, failures=0,
-                         identifier=checked.identifier)
+            SIGNIN.start(
+                profile_id=profile.id, method=method, next=next_url, failures=0, identifier=checked.identifier
+            )
             if method == "sms":
                 return _send_sms_step(profile)
             return redirect(url_for("auth.verify"))
@@ -92,8 +93,7 @@ def _pending_profile() -> Profile | None:
 
 def _send_sms_step(profile: Profile):
     try:
-        challenge = otp.start_challenge("signin", profile.phone, current_locale(), profile.id,
-                                        budget=PROVEN)
+        challenge = otp.start_challenge("signin", profile.phone, current_locale(), profile.id, budget=PROVEN)
     except OtpError as error:
         flash(otp_error_text(error), "error")
     else:
@@ -116,14 +116,19 @@ def verify():
         outcome = _check_second_factor(profile, method, form)
         if outcome == PASSED:
             SIGNIN.end()
-            return _complete(profile, ["pwd", "sms" if method == "sms" else "otp"],
-                             pending["next"])
+            return _complete(profile, ["pwd", "sms" if method == "sms" else "otp"], pending["next"])
         if outcome == ENDED:
             return redirect(url_for("auth.signin"))
     wait = otp.seconds_until_resend(pending.get("challenge")) if method == "sms" else 0
-    return render_template("auth/verify.html", form=form, method=method, profile=profile,
-                           sms_flow="signin",
-                           resend_wait=wait, resend_form=EmptyForm())
+    return render_template(
+        "auth/verify.html",
+        form=form,
+        method=method,
+        profile=profile,
+        sms_flow="signin",
+        resend_wait=wait,
+        resend_form=EmptyForm(),
+    )
 
 
 PASSED, RETRY, ENDED = "passed", "retry", "ended"
@@ -155,8 +160,12 @@ def _check_second_factor(profile: Profile, method: str, form) -> str:
         return PASSED
     if result == totp.REUSED:  # a right code, only too early again: not a guess
         throttle.give_back(attempt)
-        form.code.errors.append(_("This code was already used. Wait for the next code in your "
-                                  "authenticator app (it changes every 30 seconds)."))
+        form.code.errors.append(
+            _(
+                "This code was already used. Wait for the next code in your "
+                "authenticator app (it changes every 30 seconds)."
+            )
+        )
         return RETRY
     failures = pending["failures"] + 1
     SIGNIN.update(failures=failures)
@@ -238,10 +247,15 @@ def recover():
         try:
             # An unknown number gets a notice instead of a code: one SMS either way, so the
             # pages, the budgets and the delivery state look the same.
-            challenge = otp.start_challenge("recover", phone, current_locale(),
-                                            profile.id if profile else None,
-                                            send_code=profile is not None,
-                                            notice_kind="sms_no_profile", proof=pow.submitted())
+            challenge = otp.start_challenge(
+                "recover",
+                phone,
+                current_locale(),
+                profile.id if profile else None,
+                send_code=profile is not None,
+                notice_kind="sms_no_profile",
+                proof=pow.submitted(),
+            )
         except OtpError as error:
             refuse_on_field(form.phone, error)
         else:
@@ -268,11 +282,17 @@ def recover_code():
         else:
             RECOVERY.start(profile_id=challenge.profile_id)  # ten minutes for the new password
             return redirect(url_for("auth.recover_password"))
-    return render_template("auth/code.html", form=form, phone=state["phone"], sms_flow="recovery",
-                           title=_("Restore the password"),
-                           resend_url=url_for("auth.recover_resend"),
-                           resend_wait=otp.seconds_until_resend(state["challenge"]),
-                           resend_form=EmptyForm(), restart_url=url_for("auth.recover"))
+    return render_template(
+        "auth/code.html",
+        form=form,
+        phone=state["phone"],
+        sms_flow="recovery",
+        title=_("Restore the password"),
+        resend_url=url_for("auth.recover_resend"),
+        resend_wait=otp.seconds_until_resend(state["challenge"]),
+        resend_form=EmptyForm(),
+        restart_url=url_for("auth.recover"),
+    )
 
 
 @bp.post("/recover/resend")
@@ -294,8 +314,13 @@ def recover_password():
         return redirect(url_for("auth.recover"))
     form = NewPasswordForm()
     if form.validate_on_submit():
-        set_password(profile, form.password.data, keep_session_id=None,
-                     event="password.restored", notice_kind="password_restored")
+        set_password(
+            profile,
+            form.password.data,
+            keep_session_id=None,
+            event="password.restored",
+            notice_kind="password_restored",
+        )
         # Someone else may have had the password: applications lose their access too.
         revoke_all(profile.id, "password_restored")
         db.session.commit()

@@ -63,9 +63,16 @@ def cabinet_view(view):
             _tell_if_unlinked(connector)
             return redirect(url_for("services.entry", connector_id=connector.id))
         if request.method == "POST" and request.form.get(ACCOUNT_FIELD) != link.account:
-            flash(_("This page was opened for another account of %(service)s. Account %(account)s "
+            flash(
+                _(
+                    "This page was opened for another account of %(service)s. Account %(account)s "
                     "is now active in this browser; nothing was changed. Check the page and try "
-                    "again.", service=connector.name(_locale()), account=link.label), "error")
+                    "again.",
+                    service=connector.name(_locale()),
+                    account=link.label,
+                ),
+                "error",
+            )
             return redirect(url_for(f"{connector.id}.cabinet"))
         g.service_link = link
         return view(link, *args, **kwargs)
@@ -81,11 +88,15 @@ def _tell_if_unlinked(connector) -> None:
         return
     label = connector.account_label(account)
     if request.method == "POST":
-        flash(_("Account %(account)s is no longer linked to your business profile, so nothing was "
-                "changed.", account=label), "error")
+        flash(
+            _(
+                "Account %(account)s is no longer linked to your business profile, so nothing was changed.",
+                account=label,
+            ),
+            "error",
+        )
     else:
-        flash(_("Account %(account)s is no longer linked to your business profile.",
-                account=label), "error")
+        flash(_("Account %(account)s is no longer linked to your business profile.", account=label), "error")
 
 
 def service_account_field() -> Markup:

@@ -38,8 +38,7 @@ def list_links(connector_id, account):
     if account:
         query = query.where(ServiceLink.account == account)
     for link, profile in db.session.execute(query.order_by(ServiceLink.id)):
-        click.echo(f"{link.connector:10} {link.account:16} {link.role:6} {profile.phone} "
-                   f"{profile.full_name}")
+        click.echo(f"{link.connector:10} {link.account:16} {link.role:6} {profile.phone} {profile.full_name}")
 
 
 def _connector_or_fail(connector_id: str):
@@ -64,8 +63,9 @@ def unlink_command(connector_id, account, phone):
 
     connector = _connector_or_fail(connector_id)
     account = connector.normalise_login(account) or account
-    query = db.select(ServiceLink).where(ServiceLink.connector == connector.id,
-                                         ServiceLink.account == account)
+    query = db.select(ServiceLink).where(
+        ServiceLink.connector == connector.id, ServiceLink.account == account
+    )
     if phone:
         profile = find_by_phone(phone)
         if profile is None:
@@ -95,7 +95,12 @@ def disconnect_command(connector_id, account):
     except LookupError as exc:
         raise click.ClickException(f"{connector.id} has no account {account}") from exc
     owner = owner_of(connector.id, account)
-    record("service.disconnected", owner.profile_id if owner else None, connector=connector.id,
-           account=account, by="operator")
+    record(
+        "service.disconnected",
+        owner.profile_id if owner else None,
+        connector=connector.id,
+        account=account,
+        by="operator",
+    )
     db.session.commit()
     click.echo(f"{connector.id} {account}: disconnected")

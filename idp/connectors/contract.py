@@ -76,7 +76,7 @@ class Connector(ABC):
 
     def init_app(self, app: Flask) -> None:
         """Set the connector up on ``app`` (settings, CLI commands); the blueprint is mounted for you."""
-        return None  # optional: nothing to set up by default
+        return  # optional: nothing to set up by default
 
     def name(self, locale: str) -> str:
         """The service's name in ``locale`` (English when missing)."""
@@ -122,7 +122,7 @@ class Connector(ABC):
 
     def link_revoked(self, link: ServiceLink) -> None:
         """A link ended (unlinked by the profile, an administrator, or a disconnection)."""
-        return None  # optional: most services keep nothing per link
+        return  # optional: most services keep nothing per link
 
     @abstractmethod
     def disconnect(self, account: str) -> None:

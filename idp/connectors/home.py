@@ -36,8 +36,15 @@ def service_sections(profile: Profile) -> list[ServiceSection]:
         except Exception:  # noqa: BLE001  (one connector's failure never breaks the home page)
             log.warning("home cards of %s failed", connector.id, exc_info=True)
             name = connector.name(current_locale())
-            cards = [Card(title=name, value=row.label, link_id=row.id, degraded=True,
-                          lines=[_("The data of %(service)s is unavailable right now.", service=name)])
-                     for row in mine]
+            cards = [
+                Card(
+                    title=name,
+                    value=row.label,
+                    link_id=row.id,
+                    degraded=True,
+                    lines=[_("The data of %(service)s is unavailable right now.", service=name)],
+                )
+                for row in mine
+            ]
         sections.append(ServiceSection(connector, cards))
     return sections

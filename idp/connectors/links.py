@@ -48,34 +48,46 @@ def links_of(profile_id: int, connector_id: str | None = None) -> list[ServiceLi
 
 def find_link(profile_id: int, connector_id: str, account: str) -> ServiceLink | None:
     """The profile's link to this account, or None."""
-    return db.session.scalar(db.select(ServiceLink).where(
-        ServiceLink.profile_id == profile_id, ServiceLink.connector == connector_id,
-        ServiceLink.account == account))
+    return db.session.scalar(
+        db.select(ServiceLink).where(
+            ServiceLink.profile_id == profile_id,
+            ServiceLink.connector == connector_id,
+            ServiceLink.account == account,
+        )
+    )
 
 
-def posted_link(profile_id: int, link_id: str | None, connector_id: str | None = None
-                ) -> ServiceLink | None:
+def posted_link(profile_id: int, link_id: str | None, connector_id: str | None = None) -> ServiceLink | None:
     """The profile's own link whose id a form posted (of ``connector_id``, if given), or None."""
     valid = link_id is not None and link_id.isdigit() and len(link_id) <= 9  # fits an INTEGER
     row = db.session.get(ServiceLink, int(link_id)) if valid else None
-    if row is None or row.profile_id != profile_id \
-            or (connector_id is not None and row.connector != connector_id):
+    if (
+        row is None
+        or row.profile_id != profile_id
+        or (connector_id is not None and row.connector != connector_id)
+    ):
         return None
     return row
 
 
 def account_links(connector_id: str, account: str) -> list[ServiceLink]:
     """Every profile's link to this account, oldest first."""
-    return list(db.session.scalars(db.select(ServiceLink).where(
-        ServiceLink.connector == connector_id, ServiceLink.account == account)
-        .order_by(ServiceLink.id)))
+    return list(
+        db.session.scalars(
+            db.select(ServiceLink)
+            .where(ServiceLink.connector == connector_id, ServiceLink.account == account)
+            .order_by(ServiceLink.id)
+        )
+    )
 
 
 def owner_of(connector_id: str, account: str) -> ServiceLink | None:
     """The owner's link to this account, or None when nobody has linked it."""
-    return db.session.scalar(db.select(ServiceLink).where(
-        ServiceLink.connector == connector_id, ServiceLink.account == account,
-        ServiceLink.role == OWNER))
+    return db.session.scalar(
+        db.select(ServiceLink).where(
+            ServiceLink.connector == connector_id, ServiceLink.account == account, ServiceLink.role == OWNER
+        )
+    )
 
 
 def link(profile: Profile, connector_id: str, verified: VerifiedAccount) -> ServiceLink:
@@ -84,12 +96,16 @@ def link(profile: Profile, connector_id: str, verified: VerifiedAccount) -> Serv
     if existing is not None:
         return existing
     if owner_of(connector_id, verified.account) is not None:
-        record("service.link_refused", profile.id, connector=connector_id,
-               account=verified.account)
+        record("service.link_refused", profile.id, connector=connector_id, account=verified.account)
         db.session.commit()
         raise LinkRefused
-    created = ServiceLink(profile_id=profile.id, connector=connector_id,
-                          account=verified.account, label=verified.label, role=OWNER)
+    created = ServiceLink(
+        profile_id=profile.id,
+        connector=connector_id,
+        account=verified.account,
+        label=verified.label,
+        role=OWNER,
+    )
     db.session.add(created)
     record("service.linked", profile.id, connector=connector_id, account=verified.account)
     db.session.commit()
@@ -101,8 +117,14 @@ def unlink(link_row: ServiceLink, actor_id: int | None, reason: str) -> None:
     connector = registry.get(link_row.connector)
     if connector is not None:
         connector.link_revoked(link_row)
-    record("service.unlinked", link_row.profile_id, actor_id, connector=link_row.connector,
-           account=link_row.account, reason=reason)
+    record(
+        "service.unlinked",
+        link_row.profile_id,
+        actor_id,
+        connector=link_row.connector,
+        account=link_row.account,
+        reason=reason,
+    )
     db.session.delete(link_row)
     db.session.commit()
 
@@ -111,16 +133,20 @@ def hold_pending(connector_id: str, verified: VerifiedAccount, holder_id: int | 
     """Remember an account proven by its own credentials until the person has a profile; return
     the id of the flow it belongs to. ``holder_id`` is the profile signed in at the time, if any."""
     flow = secrets.token_urlsafe(16)
-    PENDING.start(connector=connector_id, account=verified.account, label=verified.label,
-                  flow=flow, holder=holder_id)
+    PENDING.start(
+        connector=connector_id, account=verified.account, label=verified.label, flow=flow, holder=holder_id
+    )
     return flow
 
 
 def pending(connector_id: str | None = None, flow: str | None = None) -> VerifiedAccount | None:
     """The account waiting to be linked (of ``connector_id`` and in ``flow``, if given), or None."""
     held = PENDING.get()
-    if held is None or (connector_id is not None and held["connector"] != connector_id) \
-            or (flow is not None and held.get("flow") != flow):
+    if (
+        held is None
+        or (connector_id is not None and held["connector"] != connector_id)
+        or (flow is not None and held.get("flow") != flow)
+    ):
         return None
     return VerifiedAccount(held["account"], held["label"])
 
@@ -218,12 +244,16 @@ def _after_registration(app, profile: Profile, next_url: str | None, link_accoun
     try:
         linked = link_pending(profile, flow_of(next_url))
     except LinkRefused:
-        flash(_("The service account you signed in with already belongs to another business "
-                "profile; it was not linked."), "error")
+        flash(
+            _(
+                "The service account you signed in with already belongs to another business "
+                "profile; it was not linked."
+            ),
+            "error",
+        )
         return
     if linked is not None:
-        flash(_("Account %(account)s is linked to your new profile.", account=linked.label),
-              "success")
+        flash(_("Account %(account)s is linked to your new profile.", account=linked.label), "success")
 
 
 def init_app(app: Flask) -> None:

@@ -19,8 +19,14 @@ class ServiceLink(db.Model):
     __tablename__ = "service_links"
     __table_args__ = (
         UniqueConstraint("connector", "account", "profile_id", name="uq_service_links_account_profile"),
-        Index("uq_service_links_owner", "connector", "account", unique=True,
-              sqlite_where=text("role = 'owner'"), postgresql_where=text("role = 'owner'")),
+        Index(
+            "uq_service_links_owner",
+            "connector",
+            "account",
+            unique=True,
+            sqlite_where=text("role = 'owner'"),
+            postgresql_where=text("role = 'owner'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

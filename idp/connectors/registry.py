@@ -35,8 +35,7 @@ def discover(enabled: list[str] | None = None) -> dict[str, Connector]:
         found[connector.id] = connector
     unknown = sorted(set(enabled or ()) - set(found))
     if unknown:
-        raise ConnectorError(f"IDP_CONNECTORS names connectors that are not installed: "
-                             f"{', '.join(unknown)}")
+        raise ConnectorError(f"IDP_CONNECTORS names connectors that are not installed: {', '.join(unknown)}")
     return found
 
 
@@ -44,11 +43,12 @@ def _check(name: str, connector: object) -> None:
     if not isinstance(connector, Connector):
         raise ConnectorError(f"entry point {name!r} is not an idp.connectors.contract.Connector")
     if connector.id != name:
-        raise ConnectorError(f"entry point {name!r} must be named after its connector's id "
-                             f"{connector.id!r}")
+        raise ConnectorError(f"entry point {name!r} must be named after its connector's id {connector.id!r}")
     if not ID_PATTERN.match(connector.id) or connector.id in RESERVED_IDS:
-        raise ConnectorError(f"connector {name!r}: id {connector.id!r} must match "
-                             f"{ID_PATTERN.pattern} and not be one of {sorted(RESERVED_IDS)}")
+        raise ConnectorError(
+            f"connector {name!r}: id {connector.id!r} must match "
+            f"{ID_PATTERN.pattern} and not be one of {sorted(RESERVED_IDS)}"
+        )
     missing = [code for code in ("uk", "ru", "en") if not connector.names.get(code)]
     if missing:
         raise ConnectorError(f"connector {connector.id!r} has no name in {', '.join(missing)}")

@@ -45,10 +45,16 @@ bp = Blueprint("services", __name__, url_prefix="/services")
 
 
 class ServiceLoginForm(FlaskForm):
-    login = StringField(_l("Account"), [DataRequired(REQUIRED), Length(max=64)],
-                        render_kw={"autocomplete": "username", "spellcheck": "false"})
-    password = PasswordField(_l("Password"), [DataRequired(REQUIRED), Length(max=128)],
-                             render_kw={"autocomplete": "current-password"})
+    login = StringField(
+        _l("Account"),
+        [DataRequired(REQUIRED), Length(max=64)],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        [DataRequired(REQUIRED), Length(max=128)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 def _connector(connector_id: str) -> Connector:
@@ -91,8 +97,14 @@ def verify_service_login(connector: Connector, login: str, password: str) -> Ver
     key = login_throttle_key(connector.id, normalised or login.strip().lower())
     attempt = throttle.take(key)
     try:
-        verified = read_backend(lambda: connector.verify_credentials(normalised, password),
-                                f"{connector.id}.verify_credentials") if normalised else None
+        verified = (
+            read_backend(
+                lambda: connector.verify_credentials(normalised, password),
+                f"{connector.id}.verify_credentials",
+            )
+            if normalised
+            else None
+        )
     except BackendUnavailable:
         throttle.give_back(attempt)
         raise
@@ -136,14 +148,23 @@ def login(connector_id: str):
         except (WrongCredentials, Throttled, Locked) as error:
             form.password.errors.append(_service_credential_error(error))
         except BackendUnavailable:
-            form.password.errors.append(_("%(service)s cannot check the password right now. Try "
-                                          "again in a few minutes.", service=connector.name(locale)))
+            form.password.errors.append(
+                _(
+                    "%(service)s cannot check the password right now. Try again in a few minutes.",
+                    service=connector.name(locale),
+                )
+            )
         else:
             step = connector.after_login(verified)
             return redirect(step) if step else continue_service_login(connector, verified)
-    return render_template("services/login.html", connector=connector, form=form,
-                           hint=connector.login_hints.get(locale), profile=current_profile(),
-                           forgot_url=connector.forgot_password_url())
+    return render_template(
+        "services/login.html",
+        connector=connector,
+        form=form,
+        hint=connector.login_hints.get(locale),
+        profile=current_profile(),
+        forgot_url=connector.forgot_password_url(),
+    )
 
 
 def _service_credential_error(error: Exception) -> str:
@@ -171,13 +192,16 @@ def link(connector_id: str):
     verified = pending(connector.id)
     if verified is None:
         return _to_login(connector)
-    complete = url_for("services.link_complete", connector_id=connector.id,
-                       flow=pending_flow(connector.id))
+    complete = url_for("services.link_complete", connector_id=connector.id, flow=pending_flow(connector.id))
     phone = _as_phone(verified.account)
     return render_template(
-        "services/link.html", connector=connector, account=verified, profile=current_profile(),
+        "services/link.html",
+        connector=connector,
+        account=verified,
+        profile=current_profile(),
         signin_url=url_for("auth.signin", next=complete, reauth="1"),
-        register_url=url_for("registration.phone", next=complete, phone=phone))
+        register_url=url_for("registration.phone", next=complete, phone=phone),
+    )
 
 
 def _as_phone(account: str) -> str | None:
@@ -208,8 +232,9 @@ def link_complete(connector_id: str):
         link_pending(profile, flow)  # already this profile's: it only becomes the active one
         return _cabinet(connector)
     if not form.validate_on_submit():
-        return render_template("services/link_confirm.html", connector=connector, account=waiting,
-                               profile=profile, form=form)
+        return render_template(
+            "services/link_confirm.html", connector=connector, account=waiting, profile=profile, form=form
+        )
     if request.form.get("decision") != "link":
         drop_pending()
         flash(_("Account %(account)s was not linked.", account=waiting.label), "info")
@@ -217,10 +242,8 @@ def link_complete(connector_id: str):
     try:
         link_pending(profile, flow)
     except LinkRefused:
-        return render_template("services/link_refused.html", connector=connector,
-                               account=waiting), 409
-    flash(_("Account %(account)s is now linked to your business profile.",
-            account=waiting.label), "success")
+        return render_template("services/link_refused.html", connector=connector, account=waiting), 409
+    flash(_("Account %(account)s is now linked to your business profile.", account=waiting.label), "success")
     return _cabinet(connector)
 
 
@@ -242,8 +265,9 @@ def choose(connector_id: str):
     if not links:
         return _to_login(connector)
     current = active_link(profile.id, connector.id)
-    return render_template("services/choose.html", connector=connector, links=links, form=form,
-                           current=current)
+    return render_template(
+        "services/choose.html", connector=connector, links=links, form=form, current=current
+    )
 
 
 @bp.post("/<connector_id>/open")

@@ -46,9 +46,16 @@ def enqueue(kind: str, payload: dict[str, Any]) -> Message:
         raise KeyError(f"unknown job kind {kind!r}")
     now = utcnow()
     give_up = timedelta(minutes=current_app.config["IDP_DELIVERY_GIVE_UP_MINUTES"])
-    job = Message(channel=CHANNEL, kind=kind, locale="", recipient="-",
-                  body_encrypted=encrypt(json.dumps(payload)), state=QUEUED,
-                  next_attempt_at=now, expires_at=now + give_up)
+    job = Message(
+        channel=CHANNEL,
+        kind=kind,
+        locale="",
+        recipient="-",
+        body_encrypted=encrypt(json.dumps(payload)),
+        state=QUEUED,
+        next_attempt_at=now,
+        expires_at=now + give_up,
+    )
     db.session.add(job)
     db.session.commit()
     return job

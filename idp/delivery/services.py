@@ -20,8 +20,14 @@ from idp.timeutil import utcnow
 log = logging.getLogger("idp.delivery")
 
 
-def send(kind: str, to: str, locale: str, profile_id: int | None = None,
-         expires_at: datetime | None = None, **context: Any) -> Message:
+def send(
+    kind: str,
+    to: str,
+    locale: str,
+    profile_id: int | None = None,
+    expires_at: datetime | None = None,
+    **context: Any,
+) -> Message:
     """Render message ``kind`` for ``to`` in ``locale`` and store it, encrypted, for delivery.
 
     The message is committed before any transport sees it, so nothing is lost when a transport
@@ -35,22 +41,34 @@ def send(kind: str, to: str, locale: str, profile_id: int | None = None,
     context.setdefault("operator", config["IDP_OPERATOR_NAME"])
     with force_locale(locale):
         text = render_template(f"messages/{kind}.txt", **context).strip()
-        html = render_template(f"messages/{kind}.html", **context) if spec.channel == "email" \
-            else None
+        html = render_template(f"messages/{kind}.html", **context) if spec.channel == "email" else None
         subject = str(spec.subject) if spec.subject else None
     now = utcnow()
     inline = is_inline(spec.channel, config)
     message = Message(
-        channel=spec.channel, kind=kind, locale=locale, recipient=to, profile_id=profile_id,
-        subject=subject, body_encrypted=encrypt(text),
+        channel=spec.channel,
+        kind=kind,
+        locale=locale,
+        recipient=to,
+        profile_id=profile_id,
+        subject=subject,
+        body_encrypted=encrypt(text),
         html_encrypted=encrypt(html) if html else None,
-        state=DELIVERED if inline else QUEUED, transport="outbox" if inline else None,
-        sent_at=now if inline else None, next_attempt_at=now,
-        expires_at=expires_at or now + timedelta(minutes=config["IDP_DELIVERY_GIVE_UP_MINUTES"]))
+        state=DELIVERED if inline else QUEUED,
+        transport="outbox" if inline else None,
+        sent_at=now if inline else None,
+        next_attempt_at=now,
+        expires_at=expires_at or now + timedelta(minutes=config["IDP_DELIVERY_GIVE_UP_MINUTES"]),
+    )
     db.session.add(message)
     db.session.commit()
-    log.info("message %s (%s, %s) stored for %s", message.id, kind, spec.channel,
-             "the outbox" if inline else "the worker")
+    log.info(
+        "message %s (%s, %s) stored for %s",
+        message.id,
+        kind,
+        spec.channel,
+        "the outbox" if inline else "the worker",
+    )
     return message
 
 
@@ -85,14 +103,28 @@ class OutboxEntry:
 
 def outbox(limit: int = 50, recipient: str | None = None) -> list[OutboxEntry]:
     """Return the newest stored messages, decrypted, newest first."""
-    query = db.select(Message).where(Message.channel.in_(("sms", "email"))) \
-        .order_by(Message.id.desc()).limit(limit)
+    query = (
+        db.select(Message)
+        .where(Message.channel.in_(("sms", "email")))
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
     if recipient:
         query = query.where(Message.recipient == recipient)
     return [
-        OutboxEntry(id=m.id, channel=m.channel, kind=m.kind, recipient=m.recipient, locale=m.locale,
-                    subject=m.subject, text=decrypt(m.body_encrypted),
-                    html=decrypt(m.html_encrypted) if m.html_encrypted else None, state=m.state,
-                    attempts=m.attempts, last_error=m.last_error, created_at=m.created_at)
+        OutboxEntry(
+            id=m.id,
+            channel=m.channel,
+            kind=m.kind,
+            recipient=m.recipient,
+            locale=m.locale,
+            subject=m.subject,
+            text=decrypt(m.body_encrypted),
+            html=decrypt(m.html_encrypted) if m.html_encrypted else None,
+            state=m.state,
+            attempts=m.attempts,
+            last_error=m.last_error,
+            created_at=m.created_at,
+        )
         for m in db.session.scalars(query)
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import smpplib.client
@@ -32,8 +33,14 @@ logging.getLogger(WIRE_LOGGER).setLevel(logging.INFO)
 
 THROTTLING = {c.SMPP_ESME_RTHROTTLED, c.SMPP_ESME_RMSGQFUL}
 TEMPORARY = THROTTLING | {c.SMPP_ESME_RSYSERR, c.SMPP_ESME_RSUBMITFAIL}
-RECEIPT_STATUS = {"DELIVRD": DELIVERED, "UNDELIV": UNDELIVERABLE, "EXPIRED": EXPIRED,
-                  "REJECTD": REJECTED, "DELETED": FAILED, "UNKNOWN": FAILED}
+RECEIPT_STATUS = {
+    "DELIVRD": DELIVERED,
+    "UNDELIV": UNDELIVERABLE,
+    "EXPIRED": EXPIRED,
+    "REJECTD": REJECTED,
+    "DELETED": FAILED,
+    "UNKNOWN": FAILED,
+}
 # message_state TLV values of SMPP 3.4 §5.2.28.
 MESSAGE_STATE = {2: DELIVERED, 3: EXPIRED, 4: FAILED, 5: UNDELIVERABLE, 8: REJECTED}
 # esm_class of deliver_sm, bits 2-5: 0001 marks an SMSC delivery receipt (SMPP 3.4 §5.2.12).
@@ -65,8 +72,11 @@ def parse_receipt(pdu) -> tuple[str, str] | None:
     """Return (SMSC message id, state) of a delivery receipt PDU, or None for other PDUs."""
     if (getattr(pdu, "esm_class", 0) or 0) & MESSAGE_TYPE_MASK != SMSC_DELIVERY_RECEIPT:
         return None
-    text = pdu.short_message.decode("latin-1") if isinstance(pdu.short_message, bytes) \
+    text = (
+        pdu.short_message.decode("latin-1")
+        if isinstance(pdu.short_message, bytes)
         else str(pdu.short_message or "")
+    )
     receipted = getattr(pdu, "receipted_message_id", None)
     smsc_id = receipted.decode() if isinstance(receipted, bytes) else receipted
     if not smsc_id:
@@ -103,11 +113,15 @@ class SmppTransport:
 
     @classmethod
     def from_config(cls, config) -> SmppTransport:
-        return cls(host=config["IDP_SMPP_HOST"], port=config["IDP_SMPP_PORT"],
-                   system_id=config["IDP_SMPP_SYSTEM_ID"], password=config["IDP_SMPP_PASSWORD"],
-                   sender=config["IDP_SMS_SENDER"],
-                   enquire_seconds=config["IDP_SMPP_ENQUIRE_SECONDS"],
-                   max_bind_backoff=min(MAX_BIND_BACKOFF, config["IDP_DELIVERY_MAX_RETRY_SECONDS"]))
+        return cls(
+            host=config["IDP_SMPP_HOST"],
+            port=config["IDP_SMPP_PORT"],
+            system_id=config["IDP_SMPP_SYSTEM_ID"],
+            password=config["IDP_SMPP_PASSWORD"],
+            sender=config["IDP_SMS_SENDER"],
+            enquire_seconds=config["IDP_SMPP_ENQUIRE_SECONDS"],
+            max_bind_backoff=min(MAX_BIND_BACKOFF, config["IDP_DELIVERY_MAX_RETRY_SECONDS"]),
+        )
 
     # -- connection -------------------------------------------------------------------------
 
@@ -118,8 +132,9 @@ class SmppTransport:
         wait = self.next_bind_at - time.monotonic()
         if wait > 0:
             raise TransportError(f"SMSC unavailable; next bind in {wait:.0f} s", retry_after=wait)
-        client = smpplib.client.Client(self.host, self.port, timeout=self.timeout,
-                                       logger_name=WIRE_LOGGER, allow_unknown_opt_params=True)
+        client = smpplib.client.Client(
+            self.host, self.port, timeout=self.timeout, logger_name=WIRE_LOGGER, allow_unknown_opt_params=True
+        )
         client.set_message_sent_handler(self._on_response)
         client.set_error_pdu_handler(self._on_error_pdu)
         client.set_message_received_handler(self._on_deliver)
@@ -131,8 +146,7 @@ class SmppTransport:
             self.bind_failures += 1
             wait = backoff(self.bind_failures, self.max_bind_backoff)
             self.next_bind_at = time.monotonic() + wait
-            log.warning("SMPP bind to %s:%s failed (%s); retrying in %.0f s",
-                        self.host, self.port, exc, wait)
+            log.warning("SMPP bind to %s:%s failed (%s); retrying in %.0f s", self.host, self.port, exc, wait)
             raise TransportError(f"SMPP bind failed: {exc}", retry_after=wait) from exc
         log.info("SMPP bound to %s:%s as %s", self.host, self.port, self.system_id)
         self.client, self.bind_failures, self.was_bound = client, 0, True
@@ -148,10 +162,8 @@ class SmppTransport:
 
     @staticmethod
     def _disconnect(client: smpplib.client.Client) -> None:
-        try:
+        with suppress(smpp_errors.ConnectionError, OSError):
             client.disconnect()
-        except (smpp_errors.ConnectionError, OSError):
-            pass
 
     # -- PDU handlers (called by smpplib while reading) ---------------------------------------
 
@@ -176,13 +188,19 @@ class SmppTransport:
         client = self._bind()
         parts, data_coding, esm_class = smpplib.gsm.make_parts(text)
         ton, npi, source = sender_address(self.sender)
-        remaining = (message.expires_at - utcnow()).total_seconds() if message.expires_at \
-            else 86400
-        fields = dict(source_addr_ton=ton, source_addr_npi=npi, source_addr=source,
-                      dest_addr_ton=c.SMPP_TON_INTL, dest_addr_npi=c.SMPP_NPI_ISDN,
-                      destination_addr=message.recipient.lstrip("+"), data_coding=data_coding,
-                      esm_class=esm_class, registered_delivery=c.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
-                      validity_period=relative_validity(remaining))
+        remaining = (message.expires_at - utcnow()).total_seconds() if message.expires_at else 86400
+        fields = dict(
+            source_addr_ton=ton,
+            source_addr_npi=npi,
+            source_addr=source,
+            dest_addr_ton=c.SMPP_TON_INTL,
+            dest_addr_npi=c.SMPP_NPI_ISDN,
+            destination_addr=message.recipient.lstrip("+"),
+            data_coding=data_coding,
+            esm_class=esm_class,
+            registered_delivery=c.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
+            validity_period=relative_validity(remaining),
+        )
         try:
             return [self._submit(client, part, fields) for part in parts]
         except (smpp_errors.ConnectionError, smpp_errors.PDUError, OSError) as exc:
@@ -204,9 +222,11 @@ class SmppTransport:
                 time.sleep(delay)
                 delay = doubled(delay, longest=5.0)
                 continue
-            raise TransportError(f"SMSC refused the message: {description}",
-                                 temporary=status in TEMPORARY,
-                                 retry_after=5.0 if status in THROTTLING else 0)
+            raise TransportError(
+                f"SMSC refused the message: {description}",
+                temporary=status in TEMPORARY,
+                retry_after=5.0 if status in THROTTLING else 0,
+            )
 
     def _response(self, client, sequence: int) -> tuple[int, str | None]:
         deadline = time.monotonic() + self.timeout
@@ -243,9 +263,7 @@ class SmppTransport:
         """Unbind politely and disconnect."""
         if self.client is None:
             return
-        try:
+        with suppress(smpp_errors.ConnectionError, smpp_errors.PDUError, OSError):
             self.client.unbind()
-        except (smpp_errors.ConnectionError, smpp_errors.PDUError, OSError):
-            pass
         self._disconnect(self.client)
         self.client = None

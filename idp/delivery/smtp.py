@@ -22,19 +22,24 @@ class SmtpTransport:
     inline = False
 
     def deliver(self, message: Message, text: str, html: str | None) -> list[str]:
-        mail_message = MailMessage(subject=message.subject or "", recipients=[message.recipient],
-                                   body=text, html=html,
-                                   extra_headers={"Auto-Submitted": "auto-generated",
-                                                  "Content-Language": message.locale})
+        mail_message = MailMessage(
+            subject=message.subject or "",
+            recipients=[message.recipient],
+            body=text,
+            html=html,
+            extra_headers={"Auto-Submitted": "auto-generated", "Content-Language": message.locale},
+        )
         try:
             mail.send(mail_message)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
-            raise TransportError(f"recipient refused: {codes}",
-                                 temporary=not all(_is_permanent(c) for c in codes)) from exc
+            raise TransportError(
+                f"recipient refused: {codes}", temporary=not all(_is_permanent(c) for c in codes)
+            ) from exc
         except smtplib.SMTPResponseException as exc:
-            raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
-                                 temporary=not _is_permanent(exc.smtp_code)) from exc
+            raise TransportError(
+                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", temporary=not _is_permanent(exc.smtp_code)
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise TransportError(f"SMTP relay unavailable: {exc.__class__.__name__}: {exc}") from exc
         return [mail_message.msgId]

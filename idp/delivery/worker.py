@@ -39,8 +39,7 @@ def retry_delay(attempts: int, longest: float) -> float:
 class Worker:
     """Deliver due messages; see the module docstring."""
 
-    def __init__(self, app: Flask, name: str | None = None, batch: int = 20,
-                 idle_seconds: float = 0.5):
+    def __init__(self, app: Flask, name: str | None = None, batch: int = 20, idle_seconds: float = 0.5):
         self.app = app
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.batch = batch
@@ -65,8 +64,12 @@ class Worker:
                     except SQLAlchemyError as exc:
                         db.session.rollback()
                         pause = doubled(pause, longest=30.0, least=1.0)
-                        log.warning("delivery worker %s: database unavailable (%s); retrying in "
-                                    "%.0f s", self.name, exc.__class__.__name__, pause)
+                        log.warning(
+                            "delivery worker %s: database unavailable (%s); retrying in %.0f s",
+                            self.name,
+                            exc.__class__.__name__,
+                            pause,
+                        )
                         tried = 0
                     if not tried:
                         stop.wait(pause)
@@ -104,8 +107,10 @@ class Worker:
 
     def _claim(self, message_id: int) -> bool:
         claimed = db.session.execute(
-            db.update(Message).where(Message.id == message_id, Message.state == QUEUED)
-            .values(state=SENDING, claimed_by=self.name, claimed_at=utcnow())).rowcount
+            db.update(Message)
+            .where(Message.id == message_id, Message.state == QUEUED)
+            .values(state=SENDING, claimed_by=self.name, claimed_at=utcnow())
+        ).rowcount
         db.session.commit()
         return claimed == 1
 
@@ -125,7 +130,7 @@ class Worker:
             self._failed_try(message, exc)
             return
         message.sent_at = utcnow()
-        message.external_id = (external_ids[0] if external_ids else None)
+        message.external_id = external_ids[0] if external_ids else None
         for smsc_id in external_ids if message.channel == "sms" else []:
             db.session.add(MessagePart(message_id=message.id, smsc_id=smsc_id, state=SENT))
         self._finish(message, DELIVERED if transport.inline else SENT, None)
@@ -141,8 +146,14 @@ class Worker:
         delay = min(max(retry_delay(message.attempts, longest), error.retry_after), longest)
         message.next_attempt_at = utcnow() + timedelta(seconds=delay)
         self._finish(message, QUEUED, message.last_error)
-        log.warning("message %s (%s) not sent (try %s): %s; next try in %.0f s",
-                    message.id, message.kind, message.attempts, error, delay)
+        log.warning(
+            "message %s (%s) not sent (try %s): %s; next try in %.0f s",
+            message.id,
+            message.kind,
+            message.attempts,
+            error,
+            delay,
+        )
 
     @staticmethod
     def _finish(message: Message, state: str, error: str | None) -> None:
@@ -153,15 +164,18 @@ class Worker:
 
     def _on_receipt(self, smsc_id: str, state: str) -> None:
         """Record a delivery receipt on the part it names and on its message."""
-        part = db.session.scalar(db.select(MessagePart).where(MessagePart.smsc_id == smsc_id)
-                                 .order_by(MessagePart.id.desc()))
+        part = db.session.scalar(
+            db.select(MessagePart).where(MessagePart.smsc_id == smsc_id).order_by(MessagePart.id.desc())
+        )
         if part is None:
             log.info("receipt for unknown SMSC id %s (%s)", smsc_id, state)
             return
         part.state = state
         message = db.session.get(Message, part.message_id)
-        states = [p.state for p in db.session.scalars(
-            db.select(MessagePart).where(MessagePart.message_id == message.id))]
+        states = [
+            p.state
+            for p in db.session.scalars(db.select(MessagePart).where(MessagePart.message_id == message.id))
+        ]
         failed = [s for s in states if s in FINAL_STATES and s != DELIVERED]
         if failed:
             message.state = failed[0]
@@ -173,10 +187,15 @@ class Worker:
     def _fail_interrupted(self) -> None:
         stale = utcnow() - STALE_CLAIM
         db.session.execute(
-            db.update(Message).where(Message.state == SENDING, Message.claimed_at < stale)
-            .values(state=FAILED, claimed_by=None, claimed_at=None,
-                    last_error="the worker stopped while sending; not retried, so it is never "
-                               "sent twice"))
+            db.update(Message)
+            .where(Message.state == SENDING, Message.claimed_at < stale)
+            .values(
+                state=FAILED,
+                claimed_by=None,
+                claimed_at=None,
+                last_error="the worker stopped while sending; not retried, so it is never sent twice",
+            )
+        )
         db.session.commit()
 
 
@@ -184,6 +203,5 @@ def start_background_worker(app: Flask) -> threading.Event:
     """Run a worker in a daemon thread of this process; set the returned event to stop it."""
     stop = threading.Event()
     worker = Worker(app)
-    threading.Thread(target=worker.run, args=(stop,), name="idp-delivery-worker",
-                     daemon=True).start()
+    threading.Thread(target=worker.run, args=(stop,), name="idp-delivery-worker", daemon=True).start()
     return stop

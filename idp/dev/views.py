@@ -11,5 +11,4 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 def outbox():
     """Show the newest messages, as a developer's phone and mailbox would."""
     recipient = (request.args.get("to") or "").strip() or None
-    return render_template("dev/outbox.html", messages=stored_messages(100, recipient),
-                           recipient=recipient)
+    return render_template("dev/outbox.html", messages=stored_messages(100, recipient), recipient=recipient)

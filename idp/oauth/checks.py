@@ -25,13 +25,13 @@ def check_parameter_characters(params: Mapping[str, str]) -> OAuth2Error | None:
     for name in QUOTED_IN_ERRORS:
         value = params.get(name) or ""
         if len(value) > MAX_LENGTH or invalid_error_characters(value):
-            return InvalidRequestError(f"The {name} parameter contains characters that are not "
-                                       "allowed.")
+            return InvalidRequestError(f"The {name} parameter contains characters that are not allowed.")
     return None
 
 
-def check_request_objects(params: Mapping[str, str], redirect_uri: str, state: str | None
-                          ) -> OAuth2Error | None:
+def check_request_objects(
+    params: Mapping[str, str], redirect_uri: str, state: str | None
+) -> OAuth2Error | None:
     """Request objects are not supported, and discovery says so (OpenID Connect Core §6)."""
     if "request" in params:
         return RequestNotSupportedError(redirect_uri=redirect_uri, state=state)
@@ -40,19 +40,19 @@ def check_request_objects(params: Mapping[str, str], redirect_uri: str, state: s
     return None
 
 
-def check_max_age(params: Mapping[str, str], redirect_uri: str, state: str | None
-                  ) -> OAuth2Error | None:
+def check_max_age(params: Mapping[str, str], redirect_uri: str, state: str | None) -> OAuth2Error | None:
     """``max_age`` is a number of seconds (Core §3.1.2.1): anything else is an invalid request."""
     value = params.get("max_age")
     if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 10):
-        return InvalidRequestError("max_age must be a non-negative integer number of seconds.",
-                                   redirect_uri=redirect_uri, state=state)
+        return InvalidRequestError(
+            "max_age must be a non-negative integer number of seconds.",
+            redirect_uri=redirect_uri,
+            state=state,
+        )
     return None
 
 
-RAW_CHECKS: tuple[Callable[[Mapping[str, str]], OAuth2Error | None], ...] = (
-    check_parameter_characters,
-)
+RAW_CHECKS: tuple[Callable[[Mapping[str, str]], OAuth2Error | None], ...] = (check_parameter_characters,)
 GRANT_CHECKS: tuple[Callable[[Mapping[str, str], str, str | None], OAuth2Error | None], ...] = (
     check_request_objects,
     check_max_age,

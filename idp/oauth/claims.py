@@ -36,9 +36,13 @@ def userinfo(profile: Profile, scope: str) -> UserInfo:
     scopes = set(scope.split())
     info = UserInfo(sub=profile.subject)
     if "profile" in scopes:
-        info.update(name=profile.full_name, given_name=profile.first_name,
-                    family_name=profile.last_name, locale=profile.locale,
-                    updated_at=epoch(profile.updated_at))
+        info.update(
+            name=profile.full_name,
+            given_name=profile.first_name,
+            family_name=profile.last_name,
+            locale=profile.locale,
+            updated_at=epoch(profile.updated_at),
+        )
     if "email" in scopes:
         info.update(email=profile.email, email_verified=profile.email_verified)
     if "phone" in scopes:

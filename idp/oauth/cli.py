@@ -47,29 +47,58 @@ def _client_or_fail(client_id: str):
 @clients_group.command("create")
 @click.option("--name", required=True, help="Shown to people on the consent page.")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Exact redirect URI (repeat).")
-@click.option("--post-logout-redirect-uri", "logout_uris", multiple=True,
-              help="Exact URI to return to after RP-initiated logout (repeat).")
+@click.option(
+    "--post-logout-redirect-uri",
+    "logout_uris",
+    multiple=True,
+    help="Exact URI to return to after RP-initiated logout (repeat).",
+)
 @click.option("--public", is_flag=True, help="A client without a secret (browser or mobile app).")
 @click.option("--first-party", is_flag=True, help="The operator's own service: no consent page.")
-@click.option("--grant", "grants", multiple=True, type=click.Choice(GRANT_TYPES),
-              help="Allowed grant (repeat); default authorization_code and refresh_token.")
+@click.option(
+    "--grant",
+    "grants",
+    multiple=True,
+    type=click.Choice(GRANT_TYPES),
+    help="Allowed grant (repeat); default authorization_code and refresh_token.",
+)
 @click.option("--scope", help="Scopes the client may ask for (space-separated).")
 @click.option("--backchannel-logout-uri", help="Where logout tokens are POSTed.")
 @click.option("--client-id", help="A chosen client id (default: random).")
-@click.option("--id-token-alg", type=click.Choice(ALGORITHMS),
-              help="How its ID tokens are signed (default: IDP_SIGNING_ALG).")
+@click.option(
+    "--id-token-alg",
+    type=click.Choice(ALGORITHMS),
+    help="How its ID tokens are signed (default: IDP_SIGNING_ALG).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with the secret, once).")
 @with_appcontext
-def create_command(name, redirect_uris, logout_uris, public, first_party, grants, scope,
-                   backchannel_logout_uri, client_id, id_token_alg, as_json):
+def create_command(
+    name,
+    redirect_uris,
+    logout_uris,
+    public,
+    first_party,
+    grants,
+    scope,
+    backchannel_logout_uri,
+    client_id,
+    id_token_alg,
+    as_json,
+):
     """Register a client and print its id and (once) its secret."""
     try:
         registered = create_client(
-            name, list(redirect_uris), public=public, first_party=first_party,
-            grant_types=list(grants) or None, scope=scope,
+            name,
+            list(redirect_uris),
+            public=public,
+            first_party=first_party,
+            grant_types=list(grants) or None,
+            scope=scope,
             post_logout_redirect_uris=list(logout_uris),
-            backchannel_logout_uri=backchannel_logout_uri, client_id=client_id,
-            id_token_alg=id_token_alg)
+            backchannel_logout_uri=backchannel_logout_uri,
+            client_id=client_id,
+            id_token_alg=id_token_alg,
+        )
     except ClientError as exc:
         raise click.ClickException(str(exc)) from exc
     _print(describe(registered.client, registered.secret), as_json)
@@ -85,8 +114,9 @@ def list_command(as_json):
         click.echo(json.dumps(clients, indent=2))
         return
     for c in clients:
-        click.echo(f"{c['client_id']:26} {c['type']:13} {'first-party' if c['first_party'] else '':12} "
-                   f"{c['name']}")
+        click.echo(
+            f"{c['client_id']:26} {c['type']:13} {'first-party' if c['first_party'] else '':12} {c['name']}"
+        )
 
 
 @clients_group.command("show")
@@ -120,7 +150,6 @@ def delete_command(client_id, yes):
     """Delete a client with its grants and tokens."""
     client = _client_or_fail(client_id)
     if not yes:
-        click.confirm(f"Delete {client.name} ({client.client_id}) and every token issued to it?",
-                      abort=True)
+        click.confirm(f"Delete {client.name} ({client.client_id}) and every token issued to it?", abort=True)
     delete_client(client)
     click.echo(f"deleted {client_id}")

@@ -75,11 +75,19 @@ def _new_client_id() -> str:
             return client_id
 
 
-def create_client(name: str, redirect_uris: list[str], *, public: bool = False,
-                  first_party: bool = False, grant_types: list[str] | None = None,
-                  scope: str | None = None, post_logout_redirect_uris: list[str] | None = None,
-                  backchannel_logout_uri: str | None = None,
-                  client_id: str | None = None, id_token_alg: str | None = None) -> Registered:
+def create_client(
+    name: str,
+    redirect_uris: list[str],
+    *,
+    public: bool = False,
+    first_party: bool = False,
+    grant_types: list[str] | None = None,
+    scope: str | None = None,
+    post_logout_redirect_uris: list[str] | None = None,
+    backchannel_logout_uri: str | None = None,
+    client_id: str | None = None,
+    id_token_alg: str | None = None,
+) -> Registered:
     """Register a client; a confidential client gets a secret, returned here and never again."""
     grant_types = list(dict.fromkeys(grant_types or ["authorization_code", "refresh_token"]))
     unknown = set(grant_types) - set(GRANT_TYPES)
@@ -98,15 +106,21 @@ def create_client(name: str, redirect_uris: list[str], *, public: bool = False,
         raise ClientError(f"client id {client_id!r} is taken or too long")
     secret = None if public else secrets.token_urlsafe(32)
     client = Client(
-        client_id=client_id, name=name.strip(),
+        client_id=client_id,
+        name=name.strip(),
         secret_hash=token_digest(secret) if secret else None,
         redirect_uris_json=json.dumps([check_uri(u, public, "redirect URI") for u in redirect_uris]),
         post_logout_redirect_uris_json=json.dumps(
-            [check_uri(u, public, "post-logout redirect URI") for u in post_logout_redirect_uris or []]),
-        grant_types_json=json.dumps(grant_types), scope=" ".join((scope or DEFAULT_SCOPE).split()),
+            [check_uri(u, public, "post-logout redirect URI") for u in post_logout_redirect_uris or []]
+        ),
+        grant_types_json=json.dumps(grant_types),
+        scope=" ".join((scope or DEFAULT_SCOPE).split()),
         first_party=first_party,
         backchannel_logout_uri=check_uri(backchannel_logout_uri, False, "back-channel logout URI")
-        if backchannel_logout_uri else None, id_token_signed_response_alg=id_token_alg)
+        if backchannel_logout_uri
+        else None,
+        id_token_signed_response_alg=id_token_alg,
+    )
     db.session.add(client)
     db.session.commit()
     if id_token_alg is not None:
@@ -152,11 +166,14 @@ def delete_client(client: Client) -> None:
 def describe(client: Client, secret: str | None = None) -> dict:
     """The client as ``--json`` prints it (the secret only when just created or rotated)."""
     data = {
-        "client_id": client.client_id, "name": client.name,
+        "client_id": client.client_id,
+        "name": client.name,
         "type": "public" if client.public else "confidential",
-        "first_party": client.first_party, "redirect_uris": client.redirect_uris,
+        "first_party": client.first_party,
+        "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
-        "grant_types": client.grant_types, "scope": client.scope,
+        "grant_types": client.grant_types,
+        "scope": client.scope,
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "id_token_signed_response_alg": id_token_alg(client),
         "token_endpoint_auth_method": "none" if client.public else "client_secret_basic",

@@ -80,13 +80,36 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
     def introspect_token(self, token) -> dict:
         if isinstance(token, IssuedRefreshToken):
             grant = token.row.grant
-            return {"active": True, "token_type": "refresh_token", "iss": issuer(),
-                    "client_id": grant.client_id, "scope": token.row.scope,
-                    "sub": grant.profile.subject, "exp": epoch(token.row.expires_at),
-                    "iat": epoch(token.row.created_at)}
+            return {
+                "active": True,
+                "token_type": "refresh_token",
+                "iss": issuer(),
+                "client_id": grant.client_id,
+                "scope": token.row.scope,
+                "sub": grant.profile.subject,
+                "exp": epoch(token.row.expires_at),
+                "iat": epoch(token.row.created_at),
+            }
         claims = token.claims
         payload = {"active": True, "token_type": "Bearer"}
-        payload.update({key: claims[key] for key in
-                        ("iss", "sub", "aud", "client_id", "scope", "exp", "iat", "jti",
-                         "auth_time", "acr", "amr", "sid") if key in claims})
+        payload.update(
+            {
+                key: claims[key]
+                for key in (
+                    "iss",
+                    "sub",
+                    "aud",
+                    "client_id",
+                    "scope",
+                    "exp",
+                    "iat",
+                    "jti",
+                    "auth_time",
+                    "acr",
+                    "amr",
+                    "sid",
+                )
+                if key in claims
+            }
+        )
         return payload

@@ -25,13 +25,17 @@ ALGORITHMS = ("ES256", "RS256")
 
 def _generate(alg: str) -> SigningKey:
     key = ECKey.generate_key("P-256") if alg == "ES256" else RSAKey.generate_key(2048)
-    return SigningKey(kid=key.thumbprint(), alg=alg,
-                      private_pem_encrypted=encrypt(key.as_pem(private=True).decode()))
+    return SigningKey(
+        kid=key.thumbprint(), alg=alg, private_pem_encrypted=encrypt(key.as_pem(private=True).decode())
+    )
 
 
 def _in_state(alg: str, state: str) -> SigningKey | None:
-    return db.session.scalar(db.select(SigningKey).where(
-        SigningKey.alg == alg, SigningKey.state == state).order_by(SigningKey.created_at.desc()))
+    return db.session.scalar(
+        db.select(SigningKey)
+        .where(SigningKey.alg == alg, SigningKey.state == state)
+        .order_by(SigningKey.created_at.desc())
+    )
 
 
 def ensure_keys(alg: str) -> SigningKey:
@@ -114,15 +118,18 @@ def signing_key(alg: str | None = None) -> tuple[str, str, ECKey | RSAKey]:
     def build():
         key = ensure_keys(alg)
         return key.kid, key.alg, private_key(key)
+
     return _cached(f"signing-{alg}", build)
 
 
 def public_jwks() -> dict:
     """Return the published JWKS, cached for a few seconds per process: IDP_SIGNING_ALG's keys,
     and the other algorithm's once a client asked for it (``idp keys ensure`` makes both)."""
+
     def build():
         ensure_keys(current_app.config["IDP_SIGNING_ALG"])
         return jwks()
+
     return _cached("jwks", build)
 
 
@@ -134,9 +141,13 @@ def verification_keys() -> KeySet:
 def published_keys() -> list[SigningKey]:
     """Return the keys a verifier may meet: next, current, and retired ones still in use."""
     now = utcnow()
-    return list(db.session.scalars(db.select(SigningKey).where(
-        db.or_(SigningKey.state.in_((NEXT, CURRENT)), SigningKey.unpublish_at > now))
-        .order_by(SigningKey.alg, SigningKey.created_at)))
+    return list(
+        db.session.scalars(
+            db.select(SigningKey)
+            .where(db.or_(SigningKey.state.in_((NEXT, CURRENT)), SigningKey.unpublish_at > now))
+            .order_by(SigningKey.alg, SigningKey.created_at)
+        )
+    )
 
 
 def jwks() -> dict:
@@ -150,5 +161,6 @@ def jwks() -> dict:
 
 def prune_unpublished() -> int:
     """Delete retired keys that are no longer published."""
-    return db.session.execute(db.delete(SigningKey).where(
-        SigningKey.state == RETIRED, SigningKey.unpublish_at <= utcnow())).rowcount
+    return db.session.execute(
+        db.delete(SigningKey).where(SigningKey.state == RETIRED, SigningKey.unpublish_at <= utcnow())
+    ).rowcount

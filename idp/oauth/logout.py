@@ -37,13 +37,17 @@ KIND = "backchannel_logout"
 def connect(app: Flask) -> None:
     """Listen for ended sessions of ``app`` and deliver the notices on the ``http`` channel."""
     sessions_ended.connect(_on_sessions_ended, sender=app, weak=False)
-    register_transport(CHANNEL, lambda config: BackchannelTransport(
-        timeout=config["IDP_BACKCHANNEL_TIMEOUT_SECONDS"]))
+    register_transport(
+        CHANNEL, lambda config: BackchannelTransport(timeout=config["IDP_BACKCHANNEL_TIMEOUT_SECONDS"])
+    )
 
 
 def _on_sessions_ended(app: Flask, session_ids: list[int]) -> None:
-    grants = list(db.session.scalars(db.select(Grant).where(
-        Grant.web_session_id.in_(session_ids), Grant.revoked_at.is_(None))))
+    grants = list(
+        db.session.scalars(
+            db.select(Grant).where(Grant.web_session_id.in_(session_ids), Grant.revoked_at.is_(None))
+        )
+    )
     for grant in grants:
         if not grant.offline:
             revoke_grant(grant.id, "logout")
@@ -52,8 +56,9 @@ def _on_sessions_ended(app: Flask, session_ids: list[int]) -> None:
 
 def revoke_all(profile_id: int, reason: str) -> None:
     """Revoke every grant of a profile (offline ones too) and tell the clients."""
-    grants = list(db.session.scalars(db.select(Grant).where(
-        Grant.profile_id == profile_id, Grant.revoked_at.is_(None))))
+    grants = list(
+        db.session.scalars(db.select(Grant).where(Grant.profile_id == profile_id, Grant.revoked_at.is_(None)))
+    )
     for grant in grants:
         revoke_grant(grant.id, reason)
     notify_clients(grants)
@@ -70,10 +75,19 @@ def notify_clients(grants: list[Grant]) -> None:
             continue
         seen.add((grant.client_id, grant.sid))
         notice = {"client_id": grant.client_id, "sub": grant.profile.subject, "sid": grant.sid}
-        db.session.add(Message(
-            channel=CHANNEL, kind=KIND, locale="", recipient=uri, profile_id=grant.profile_id,
-            body_encrypted=encrypt(json.dumps(notice)), state=QUEUED, next_attempt_at=now,
-            expires_at=now + give_up))
+        db.session.add(
+            Message(
+                channel=CHANNEL,
+                kind=KIND,
+                locale="",
+                recipient=uri,
+                profile_id=grant.profile_id,
+                body_encrypted=encrypt(json.dumps(notice)),
+                state=QUEUED,
+                next_attempt_at=now,
+                expires_at=now + give_up,
+            )
+        )
 
 
 class BackchannelTransport:
@@ -90,16 +104,19 @@ class BackchannelTransport:
         token = new_logout_token(notice["client_id"], notice["sub"], notice.get("sid"))
         body = urllib.parse.urlencode({"logout_token": token}).encode()
         request = urllib.request.Request(  # noqa: S310 - the URI was checked to be http(s) at registration
-            message.recipient, data=body, method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded",
-                     "Cache-Control": "no-store"})
+            message.recipient,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-store"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 response.read(1024)
         except urllib.error.HTTPError as exc:
             # 400 means the client could not log the session out: a retry would not change that.
-            raise TransportError(f"client answered HTTP {exc.code}",
-                                 temporary=exc.code >= 500 or exc.code == 429) from exc
+            raise TransportError(
+                f"client answered HTTP {exc.code}", temporary=exc.code >= 500 or exc.code == 429
+            ) from exc
         except (urllib.error.URLError, OSError) as exc:
             raise TransportError(f"client unreachable: {exc}") from exc
         log.info("back-channel logout delivered to client %s", notice["client_id"])

@@ -116,8 +116,9 @@ class Client(db.Model):
         return redirect_uri in self.redirect_uris  # exact string match, RFC 9700 §2.1
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return self.secret_hash is not None and \
-            hmac.compare_digest(token_digest(client_secret), self.secret_hash)
+        return self.secret_hash is not None and hmac.compare_digest(
+            token_digest(client_secret), self.secret_hash
+        )
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.public:
@@ -131,8 +132,6 @@ class Client(db.Model):
         return grant_type in self.grant_types
 
 
-
-
 class AuthorizationCode(db.Model):
     """A code handed to a client's redirect URI; only its hash is kept."""
 
@@ -142,8 +141,7 @@ class AuthorizationCode(db.Model):
     grant_id: Mapped[str] = mapped_column(String(32), index=True)  # the grant it will open
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.client_id", ondelete="CASCADE"))
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
-    web_session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("web_sessions.id", ondelete="SET NULL"))
+    web_session_id: Mapped[int | None] = mapped_column(ForeignKey("web_sessions.id", ondelete="SET NULL"))
     sid: Mapped[str | None] = mapped_column(String(32))
     redirect_uri: Mapped[str] = mapped_column(String(500))
     scope: Mapped[str] = mapped_column(String(500))
@@ -183,10 +181,12 @@ class Grant(db.Model):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     client_id: Mapped[str] = mapped_column(
-        ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), index=True)
+        ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), index=True
+    )
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
     web_session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("web_sessions.id", ondelete="SET NULL"), index=True)
+        ForeignKey("web_sessions.id", ondelete="SET NULL"), index=True
+    )
     sid: Mapped[str | None] = mapped_column(String(32))
     scope: Mapped[str] = mapped_column(String(500))
     auth_time: Mapped[datetime]
@@ -241,10 +241,10 @@ class Consent(db.Model):
 
     __tablename__ = "oauth_consents"
 
-    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
     client_id: Mapped[str] = mapped_column(
-        ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), primary_key=True
+    )
     scope: Mapped[str] = mapped_column(String(500))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -253,5 +253,8 @@ class Consent(db.Model):
 
 def revoke_grant(grant_id: str, reason: str) -> None:
     """Revoke a grant: its refresh tokens and the access tokens minted from it stop working."""
-    db.session.execute(db.update(Grant).where(Grant.id == grant_id, Grant.revoked_at.is_(None))
-                       .values(revoked_at=utcnow(), revoked_reason=reason))
+    db.session.execute(
+        db.update(Grant)
+        .where(Grant.id == grant_id, Grant.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )

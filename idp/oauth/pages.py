@@ -43,8 +43,9 @@ SCOPE_TEXTS = {
     "email": _l("Your e-mail address"),
     "phone": _l("Your phone number"),
     "services": _l("Your linked service accounts and your role in them"),
-    "offline_access": _l("Access to your profile while you are not using the application "
-                         "(renewed without asking you)"),
+    "offline_access": _l(
+        "Access to your profile while you are not using the application (renewed without asking you)"
+    ),
 }
 
 
@@ -89,18 +90,23 @@ def authorize():  # still proves its CSRF token (``_answered_consent``)
     reason = _why_sign_in_again(profile, params, prompts)
     if reason is not None:
         if "none" in prompts:
-            return _error_response(LoginRequiredError(redirect_uri=grant.redirect_uri,
-                                                      state=params.get("state")))
+            return _error_response(
+                LoginRequiredError(redirect_uri=grant.redirect_uri, state=params.get("state"))
+            )
         return _to_sign_in(params, step_up=reason == "step_up")
 
     if "select_account" in prompts and decision is None:
         continue_url = _authorize_url(params, drop_prompts={"select_account"})
         scopes = (grant.request.scope or "").split()
-        return render_template("oauth/select_account.html", client=client, profile=profile,
-                               continue_url=continue_url,
-                               other_url=url_for("authorize.switch_account", next=continue_url),
-                               service_links=links_of(profile.id) if "services" in scopes else [],
-                               form=EmptyForm())
+        return render_template(
+            "oauth/select_account.html",
+            client=client,
+            profile=profile,
+            continue_url=continue_url,
+            other_url=url_for("authorize.switch_account", next=continue_url),
+            service_links=links_of(profile.id) if "services" in scopes else [],
+            form=EmptyForm(),
+        )
 
     scopes = (grant.request.scope or "").split()
     if decision is not None:
@@ -108,18 +114,24 @@ def authorize():  # still proves its CSRF token (``_answered_consent``)
         if decision != "allow":  # a denial is always one, whatever was agreed before
             record("oauth.consent_denied", profile.id, client=client.client_id)
             db.session.commit()
-            return _error_response(AccessDeniedError(redirect_uri=grant.redirect_uri,
-                                                     state=params.get("state")))
+            return _error_response(
+                AccessDeniedError(redirect_uri=grant.redirect_uri, state=params.get("state"))
+            )
         if not client.first_party:
             _save_consent(profile.id, client, scopes)
     elif not _consented(profile, client, scopes, prompts):
         if "none" in prompts:
-            return _error_response(ConsentRequiredError(redirect_uri=grant.redirect_uri,
-                                                        state=params.get("state")))
-        return render_template("oauth/consent.html", client=client, profile=profile,
-                               scopes=[(s, SCOPE_TEXTS[s]) for s in scopes if s in SCOPE_TEXTS],
-                               form=EmptyForm(),
-                               action=_authorize_url(params, drop_prompts={"consent"}))
+            return _error_response(
+                ConsentRequiredError(redirect_uri=grant.redirect_uri, state=params.get("state"))
+            )
+        return render_template(
+            "oauth/consent.html",
+            client=client,
+            profile=profile,
+            scopes=[(s, SCOPE_TEXTS[s]) for s in scopes if s in SCOPE_TEXTS],
+            form=EmptyForm(),
+            action=_authorize_url(params, drop_prompts={"consent"}),
+        )
 
     row = current_session_row()
     if row.sid is None:
@@ -127,8 +139,7 @@ def authorize():  # still proves its CSRF token (``_answered_consent``)
         db.session.commit()
     record("oauth.authorized", profile.id, client=client.client_id, scope=" ".join(scopes))
     db.session.commit()
-    response = server.create_authorization_response(grant=grant,
-                                                    grant_user=Authorization(profile, row))
+    response = server.create_authorization_response(grant=grant, grant_user=Authorization(profile, row))
     return _with_issuer(response)
 
 
@@ -152,16 +163,16 @@ def _why_sign_in_again(profile, params, prompts) -> str | None:
         claims = read(hint)
         if claims is None or claims.get("sub") != profile.subject:
             return "login"
-    if ACR_MULTI_FACTOR in params.get("acr_values", "").split() and \
-            len((row.amr or "").split()) < 2:
+    if ACR_MULTI_FACTOR in params.get("acr_values", "").split() and len((row.amr or "").split()) < 2:
         return "step_up"
     return None
 
 
 def _authorize_url(params, drop_prompts: set[str], drop: tuple[str, ...] = ()) -> str:
     """This authorization request again, without the prompts (and ``drop``) already satisfied."""
-    query = [(k, v) for k, v in params.items(multi=True) if k not in ("prompt", "csrf_token",
-                                                                      "decision", *drop)]
+    query = [
+        (k, v) for k, v in params.items(multi=True) if k not in ("prompt", "csrf_token", "decision", *drop)
+    ]
     prompts = [p for p in params.get("prompt", "").split() if p not in drop_prompts]
     if prompts:
         query.append(("prompt", " ".join(prompts)))
@@ -174,9 +185,10 @@ def _to_sign_in(params, step_up: bool) -> Response:
     Signing in satisfies ``prompt=login``, ``max_age`` (else ``max_age=0`` would ask forever) and
     ``prompt=select_account`` (the person just chose the profile): none is asked again on the way back.
     """
-    arguments = {"next": _authorize_url(params, drop_prompts={"login", "select_account"},
-                                        drop=("max_age",)),
-                 "reauth": "1"}
+    arguments = {
+        "next": _authorize_url(params, drop_prompts={"login", "select_account"}, drop=("max_age",)),
+        "reauth": "1",
+    }
     hint = params.get("login_hint", "")
     if hint and len(hint) <= 254:
         arguments["login_hint"] = hint
@@ -231,7 +243,7 @@ def choose_service_account():
 
 @bp.post("/authorize/switch")
 def switch_account():
-    """"Use another profile": sign this browser out and sign in again for the same request."""
+    """ "Use another profile": sign this browser out and sign in again for the same request."""
     if EmptyForm().validate_on_submit() and current_profile() is not None:
         sign_out()
     next_url = request.args.get("next", "")
@@ -241,6 +253,7 @@ def switch_account():
 
 
 # --- RP-initiated logout ----------------------------------------------------------------------
+
 
 class EndSession(EndSessionEndpoint):
     def get_server_jwks(self):
@@ -252,8 +265,7 @@ class EndSession(EndSessionEndpoint):
     def end_session(self, end_session_request) -> None:
         profile = current_profile()
         if profile is not None:
-            record("signout", profile.id, client=getattr(end_session_request.client, "client_id",
-                                                          None))
+            record("signout", profile.id, client=getattr(end_session_request.client, "client_id", None))
             db.session.commit()
             sign_out()
 
@@ -281,8 +293,7 @@ def end_session():
     # No proof that the client asks on this person's behalf: ask them.
     target = _confirmable_redirect(ended.client, request.values)
     LOGOUT.start(redirect=target)
-    return render_template("oauth/logout.html", profile=profile, client=ended.client,
-                           form=EmptyForm())
+    return render_template("oauth/logout.html", profile=profile, client=ended.client, form=EmptyForm())
 
 
 def _confirmable_redirect(client: Client | None, params) -> str | None:

@@ -18,16 +18,25 @@ def prune_tokens(cutoff: datetime) -> dict[str, int]:
     """
     revoked_grants = db.select(Grant.id).where(Grant.revoked_at < cutoff)
     counts = {
-        "authorization codes": db.session.execute(db.delete(AuthorizationCode).where(
-            AuthorizationCode.expires_at < cutoff)).rowcount,
-        "refresh tokens": db.session.execute(db.delete(RefreshToken).where(db.or_(
-            RefreshToken.expires_at < cutoff, RefreshToken.used_at < cutoff,
-            RefreshToken.grant_id.in_(revoked_grants)))).rowcount,
-        "revoked access tokens": db.session.execute(db.delete(RevokedAccessToken).where(
-            RevokedAccessToken.expires_at < utcnow())).rowcount,
+        "authorization codes": db.session.execute(
+            db.delete(AuthorizationCode).where(AuthorizationCode.expires_at < cutoff)
+        ).rowcount,
+        "refresh tokens": db.session.execute(
+            db.delete(RefreshToken).where(
+                db.or_(
+                    RefreshToken.expires_at < cutoff,
+                    RefreshToken.used_at < cutoff,
+                    RefreshToken.grant_id.in_(revoked_grants),
+                )
+            )
+        ).rowcount,
+        "revoked access tokens": db.session.execute(
+            db.delete(RevokedAccessToken).where(RevokedAccessToken.expires_at < utcnow())
+        ).rowcount,
         "signing keys": prune_unpublished(),
     }
     live_refresh = db.select(RefreshToken.grant_id)
-    counts["grants"] = db.session.execute(db.delete(Grant).where(
-        Grant.revoked_at < cutoff, Grant.id.not_in(live_refresh))).rowcount
+    counts["grants"] = db.session.execute(
+        db.delete(Grant).where(Grant.revoked_at < cutoff, Grant.id.not_in(live_refresh))
+    ).rowcount
     return counts

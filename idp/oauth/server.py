@@ -49,6 +49,8 @@ from idp.timeutil import utcnow
 
 # Scopes that describe a person: they need a signed-in profile, never client_credentials.
 IDENTITY_SCOPES = ("openid", "profile", "email", "phone", "offline_access", "services")
+
+
 @dataclass
 class AuthorizedProfile:
     """A profile as a token sees it: which grant, when and how it signed in, in which session."""
@@ -66,13 +68,27 @@ class AuthorizedProfile:
 
     @classmethod
     def of_code(cls, code: AuthorizationCode, profile: Profile) -> AuthorizedProfile:
-        return cls(profile, code.grant_id, epoch(code.auth_time), amr_claim(code.amr),
-                   acr_claim(code.amr), code.sid, code.web_session_id)
+        return cls(
+            profile,
+            code.grant_id,
+            epoch(code.auth_time),
+            amr_claim(code.amr),
+            acr_claim(code.amr),
+            code.sid,
+            code.web_session_id,
+        )
 
     @classmethod
     def of_grant(cls, grant: Grant) -> AuthorizedProfile:
-        return cls(grant.profile, grant.id, epoch(grant.auth_time), amr_claim(grant.amr),
-                   acr_claim(grant.amr), grant.sid, grant.web_session_id)
+        return cls(
+            grant.profile,
+            grant.id,
+            epoch(grant.auth_time),
+            amr_claim(grant.amr),
+            acr_claim(grant.amr),
+            grant.sid,
+            grant.web_session_id,
+        )
 
 
 @dataclass
@@ -84,6 +100,7 @@ class Authorization:
 
 
 # --- grants ---------------------------------------------------------------------------------
+
 
 class S256CodeChallenge(CodeChallenge):
     """PKCE with S256 only, required in every authorization request (RFC 9700 §2.1.1)."""
@@ -106,16 +123,25 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         approval: Authorization = request.user
         now = utcnow()
         payload = request.payload
-        db.session.add(AuthorizationCode(
-            code_hash=token_digest(code), grant_id=secrets.token_urlsafe(18),
-            client_id=request.client.client_id, profile_id=approval.profile.id,
-            web_session_id=approval.session.id, sid=approval.session.sid,
-            redirect_uri=payload.redirect_uri, scope=request.scope or "",
-            nonce=payload.data.get("nonce"), code_challenge=payload.data["code_challenge"],
-            code_challenge_method=payload.data["code_challenge_method"],
-            auth_time=approval.session.authenticated_at, amr=approval.session.amr or "pwd",
-            created_at=now,
-            expires_at=now + timedelta(seconds=current_app.config["IDP_AUTH_CODE_SECONDS"])))
+        db.session.add(
+            AuthorizationCode(
+                code_hash=token_digest(code),
+                grant_id=secrets.token_urlsafe(18),
+                client_id=request.client.client_id,
+                profile_id=approval.profile.id,
+                web_session_id=approval.session.id,
+                sid=approval.session.sid,
+                redirect_uri=payload.redirect_uri,
+                scope=request.scope or "",
+                nonce=payload.data.get("nonce"),
+                code_challenge=payload.data["code_challenge"],
+                code_challenge_method=payload.data["code_challenge_method"],
+                auth_time=approval.session.authenticated_at,
+                amr=approval.session.amr or "pwd",
+                created_at=now,
+                expires_at=now + timedelta(seconds=current_app.config["IDP_AUTH_CODE_SECONDS"]),
+            )
+        )
         db.session.commit()
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
@@ -137,8 +163,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> AuthorizedProfile | None:
         """Use the code up (after every check passed); of two simultaneous uses one wins."""
-        if not _use_once(AuthorizationCode, AuthorizationCode.code_hash,
-                         authorization_code.code_hash, authorization_code.grant_id, "code_reuse"):
+        if not _use_once(
+            AuthorizationCode,
+            AuthorizationCode.code_hash,
+            authorization_code.code_hash,
+            authorization_code.grant_id,
+            "code_reuse",
+        ):
             return None
         profile = db.session.get(Profile, authorization_code.profile_id)
         return AuthorizedProfile.of_code(authorization_code, profile) if profile else None
@@ -158,14 +189,20 @@ class OpenIDConnect(OpenIDCode):
         return {"alg": alg, "kid": kid, "typ": ID_TOKEN_TYPE}
 
     def get_client_claims(self, client: Client) -> dict:
-        return {"iss": issuer(), "aud": client.client_id,
-                "exp": int(time.time()) + access_token_seconds()}
+        return {"iss": issuer(), "aud": client.client_id, "exp": int(time.time()) + access_token_seconds()}
 
     def exists_nonce(self, nonce: str, request) -> bool:
         # A nonce already bound to an earlier code of this client is a replay.
-        return db.session.scalar(db.select(AuthorizationCode.code_hash).where(
-            AuthorizationCode.client_id == request.payload.client_id,
-            AuthorizationCode.nonce == nonce).limit(1)) is not None
+        return (
+            db.session.scalar(
+                db.select(AuthorizationCode.code_hash)
+                .where(
+                    AuthorizationCode.client_id == request.payload.client_id, AuthorizationCode.nonce == nonce
+                )
+                .limit(1)
+            )
+            is not None
+        )
 
     def generate_user_info(self, user: AuthorizedProfile, scope: str) -> UserInfo:
         info = UserInfo(sub=user.profile.subject)
@@ -198,16 +235,25 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return AuthorizedProfile.of_grant(refresh_token.grant)
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
-        if not _use_once(RefreshToken, RefreshToken.token_hash, refresh_token.token_hash,
-                         refresh_token.grant_id, "refresh_reuse"):
+        if not _use_once(
+            RefreshToken,
+            RefreshToken.token_hash,
+            refresh_token.token_hash,
+            refresh_token.grant_id,
+            "refresh_reuse",
+        ):
             raise InvalidGrantError()
 
 
 def _use_once(model, key_column, key: str, grant_id: str, reuse_reason: str) -> bool:
     """Mark a code or refresh token used in one atomic step, so of two concurrent uses only one
     wins; the loser's grant is revoked (``reuse_reason``). Return whether this use won."""
-    won = db.session.execute(db.update(model).where(key_column == key, model.used_at.is_(None))
-                             .values(used_at=utcnow())).rowcount == 1
+    won = (
+        db.session.execute(
+            db.update(model).where(key_column == key, model.used_at.is_(None)).values(used_at=utcnow())
+        ).rowcount
+        == 1
+    )
     if not won:
         revoke_grant(grant_id, reuse_reason)
     db.session.commit()
@@ -239,9 +285,11 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
 # --- the server -----------------------------------------------------------------------------
 
+
 def _query_client(client_id: str) -> Client | None:
-    if not isinstance(client_id, str) or not client_id or len(client_id) > 64 \
-            or "\x00" in client_id:  # e.g. from Basic credentials; PostgreSQL refuses NUL
+    if (
+        not isinstance(client_id, str) or not client_id or len(client_id) > 64 or "\x00" in client_id
+    ):  # e.g. from Basic credentials; PostgreSQL refuses NUL
         return None
     return db.session.scalar(db.select(Client).where(Client.client_id == client_id))
 
@@ -253,16 +301,31 @@ def _save_token(token: dict, request) -> None:
     grant = db.session.get(Grant, user.grant_id)
     if grant is None:
         code: AuthorizationCode = request.authorization_code
-        grant = Grant(id=user.grant_id, client_id=request.client.client_id,
-                      profile_id=user.profile.id, web_session_id=user.web_session_id,
-                      sid=user.sid, scope=code.scope, auth_time=code.auth_time, amr=code.amr)
+        grant = Grant(
+            id=user.grant_id,
+            client_id=request.client.client_id,
+            profile_id=user.profile.id,
+            web_session_id=user.web_session_id,
+            sid=user.sid,
+            scope=code.scope,
+            auth_time=code.auth_time,
+            amr=code.amr,
+        )
         db.session.add(grant)
     if token.get("refresh_token"):
-        lifetime = timedelta(days=current_app.config["IDP_REFRESH_TOKEN_DAYS"]) if grant.offline \
+        lifetime = (
+            timedelta(days=current_app.config["IDP_REFRESH_TOKEN_DAYS"])
+            if grant.offline
             else timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
-        db.session.add(RefreshToken(token_hash=token_digest(token["refresh_token"]),
-                                    grant_id=grant.id, scope=token.get("scope", grant.scope),
-                                    expires_at=utcnow() + lifetime))
+        )
+        db.session.add(
+            RefreshToken(
+                token_hash=token_digest(token["refresh_token"]),
+                grant_id=grant.id,
+                scope=token.get("scope", grant.scope),
+                expires_at=utcnow() + lifetime,
+            )
+        )
     db.session.commit()
 
 
@@ -293,11 +356,17 @@ def init_app(app) -> None:
     """Set up the authorization server of ``app`` with its grants and endpoints."""
     authorization = AuthorizationServer(app, query_client=_query_client, save_token=_save_token)
     require_token = ResourceProtector()
-    authorization.register_token_generator("default", BearerTokenGenerator(
-        access_token_generator=_access_token, refresh_token_generator=_refresh_token,
-        expires_generator=lambda client, grant_type: access_token_seconds()))
-    authorization.register_grant(AuthorizationCodeGrant,
-                                 [S256CodeChallenge(required=True), OpenIDConnect(require_nonce=False)])
+    authorization.register_token_generator(
+        "default",
+        BearerTokenGenerator(
+            access_token_generator=_access_token,
+            refresh_token_generator=_refresh_token,
+            expires_generator=lambda client, grant_type: access_token_seconds(),
+        ),
+    )
+    authorization.register_grant(
+        AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDConnect(require_nonce=False)]
+    )
     authorization.register_grant(RefreshTokenGrant)
     authorization.register_grant(ClientCredentialsGrant)
     require_token.register_token_validator(AccessTokenValidator())

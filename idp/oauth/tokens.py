@@ -61,13 +61,23 @@ def new_access_token(client: Client, scope: str, subject: Any | None) -> str:
     """Mint an RFC 9068 access token for ``client``; ``subject`` is an AuthorizedProfile or None."""
     now = int(time.time())
     claims = {
-        "iss": issuer(), "iat": now, "exp": now + access_token_seconds(),
-        "jti": secrets.token_urlsafe(16), "client_id": client.client_id, "aud": client.client_id,
-        "scope": scope, "sub": client.client_id,
+        "iss": issuer(),
+        "iat": now,
+        "exp": now + access_token_seconds(),
+        "jti": secrets.token_urlsafe(16),
+        "client_id": client.client_id,
+        "aud": client.client_id,
+        "scope": scope,
+        "sub": client.client_id,
     }
     if subject is not None:
-        claims.update(sub=subject.profile.subject, gid=subject.grant_id,
-                      auth_time=subject.auth_time, acr=subject.acr, amr=subject.amr)
+        claims.update(
+            sub=subject.profile.subject,
+            gid=subject.grant_id,
+            auth_time=subject.auth_time,
+            acr=subject.acr,
+            amr=subject.amr,
+        )
         if subject.sid:
             claims["sid"] = subject.sid
     return sign(claims, ACCESS_TOKEN_TYPE)
@@ -122,10 +132,14 @@ def load_access_token(token: str) -> AccessToken | None:
     if claims is None or not isinstance(claims.get("exp"), int):
         return None
     # A user's token: its grant, client and profile in one query. A client's own token: the client.
-    grant = db.session.get(Grant, claims["gid"], options=[joinedload(Grant.profile)]) \
-        if "gid" in claims else None
-    client = grant.client if grant is not None else db.session.scalar(
-        db.select(Client).where(Client.client_id == claims.get("client_id")))
+    grant = (
+        db.session.get(Grant, claims["gid"], options=[joinedload(Grant.profile)]) if "gid" in claims else None
+    )
+    client = (
+        grant.client
+        if grant is not None
+        else db.session.scalar(db.select(Client).where(Client.client_id == claims.get("client_id")))
+    )
     if client is None or client.client_id != claims.get("client_id"):
         return None
     revoked = db.session.get(RevokedAccessToken, claims.get("jti", "")) is not None
@@ -146,9 +160,15 @@ def revoke_access_token(token: AccessToken) -> None:
 def new_logout_token(client_id: str, subject: str, sid: str | None) -> str:
     """Sign an OpenID back-channel logout token for one client."""
     now = int(time.time())
-    claims = {"iss": issuer(), "aud": client_id, "iat": now, "exp": now + 120,
-              "jti": secrets.token_urlsafe(16), "sub": subject,
-              "events": {BACKCHANNEL_EVENT: {}}}
+    claims = {
+        "iss": issuer(),
+        "aud": client_id,
+        "iat": now,
+        "exp": now + 120,
+        "jti": secrets.token_urlsafe(16),
+        "sub": subject,
+        "events": {BACKCHANNEL_EVENT: {}},
+    }
     if sid:
         claims["sid"] = sid
     return sign(claims, LOGOUT_TOKEN_TYPE)

@@ -18,9 +18,28 @@ from idp.oauth.tokens import issuer
 bp = Blueprint("oauth", __name__)
 
 SCOPES = ["openid", "profile", "email", "phone", "offline_access", "services"]
-CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name",
-          "given_name", "family_name", "locale", "updated_at", "email", "email_verified",
-          "phone_number", "phone_number_verified", "services"]
+CLAIMS = [
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "sid",
+    "name",
+    "given_name",
+    "family_name",
+    "locale",
+    "updated_at",
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_number_verified",
+    "services",
+]
 
 
 @bp.get("/.well-known/openid-configuration")

@@ -47,8 +47,9 @@ def code_limit() -> str:
 def init_app(app: Flask) -> None:
     """Give ``app`` its budget limiter over the rate-limit storage. It raises when the storage is
     unreachable: Flask-Limiter's own limiter falls back to memory instead, which budgets must not."""
-    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"], wrap_exceptions=True,
-                                  **app.config["RATELIMIT_STORAGE_OPTIONS"])
+    storage = storage_from_string(
+        app.config["RATELIMIT_STORAGE_URI"], wrap_exceptions=True, **app.config["RATELIMIT_STORAGE_OPTIONS"]
+    )
     app.extensions["idp_budgets"] = FixedWindowRateLimiter(storage)
 
 
@@ -59,18 +60,25 @@ def budget_limiter() -> FixedWindowRateLimiter:
 
 def _budgets(specs: Iterable[tuple[str, str, str]]) -> list[Budget]:
     config = current_app.config
-    return [(item, scope, key) for setting, scope, key in specs
-            for item in parse_many(config[setting])]
+    return [(item, scope, key) for setting, scope, key in specs for item in parse_many(config[setting])]
 
 
 def _stranger_budgets(phone: str) -> tuple[list[Budget], list[Budget]]:
     """(ceilings, budgets that a proof of work may pass) of a stranger's SMS to ``phone``."""
     prefix = number_prefix(phone, current_app.config["IDP_SMS_PREFIX_DIGITS"])
-    ceilings = _budgets([("IDP_SMS_LIMIT_NUMBER", "sms-number-max", phone),
-                         ("IDP_SMS_LIMIT_PREFIX", "sms-prefix-max", prefix)])
-    soft = _budgets([("IDP_SMS_BUDGET_IP", "sms-ip", client_ip()),
-                     ("IDP_SMS_BUDGET_NUMBER", "sms-number", phone),
-                     ("IDP_SMS_BUDGET_PREFIX", "sms-prefix", prefix)])
+    ceilings = _budgets(
+        [
+            ("IDP_SMS_LIMIT_NUMBER", "sms-number-max", phone),
+            ("IDP_SMS_LIMIT_PREFIX", "sms-prefix-max", prefix),
+        ]
+    )
+    soft = _budgets(
+        [
+            ("IDP_SMS_BUDGET_IP", "sms-ip", client_ip()),
+            ("IDP_SMS_BUDGET_NUMBER", "sms-number", phone),
+            ("IDP_SMS_BUDGET_PREFIX", "sms-prefix", prefix),
+        ]
+    )
     return ceilings, soft
 
 

@@ -22,20 +22,26 @@ from idp.otp.errors import (
 def otp_error_text(error: OtpError) -> str:
     """Return what to tell the user about ``error``."""
     if isinstance(error, CodeInvalid):
-        return ngettext("The code is wrong. %(num)d try left.",
-                        "The code is wrong. %(num)d tries left.", error.remaining)
+        return ngettext(
+            "The code is wrong. %(num)d try left.", "The code is wrong. %(num)d tries left.", error.remaining
+        )
     if isinstance(error, CodeExpired):
         return _("The code has expired. Ask for a new one.")
     if isinstance(error, AttemptsExhausted):
         return _("Too many wrong codes. Start again to get a new code.")
     if isinstance(error, ResendTooSoon):
-        return ngettext("A new code can be sent in %(num)d second.",
-                        "A new code can be sent in %(num)d seconds.", error.seconds)
+        return ngettext(
+            "A new code can be sent in %(num)d second.",
+            "A new code can be sent in %(num)d seconds.",
+            error.seconds,
+        )
     if isinstance(error, BudgetExceeded):
         return _("Too many SMS were sent to this number or from your network. Try again later.")
     if isinstance(error, ProofRequired):
-        return _("Many codes were asked for from your network or for this number lately. Your "
-                 "browser makes a short check first; the code is sent when it is done.")
+        return _(
+            "Many codes were asked for from your network or for this number lately. Your "
+            "browser makes a short check first; the code is sent when it is done."
+        )
     if isinstance(error, BudgetUnavailable):
         return _("We cannot send SMS right now. Try again in a few minutes.")
     if isinstance(error, FlowUnknown):

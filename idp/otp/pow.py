@@ -55,8 +55,10 @@ def challenge() -> str | None:
     if not has_request_context() or not (g.get("proof_asked") or ASKED.get()):
         return None
     created = altcha.create_challenge_v1(
-        hmac_key=_key(), max_number=current_app.config["IDP_POW_MAX_NUMBER"],
-        expires=datetime.now(UTC) + LIFETIME)
+        hmac_key=_key(),
+        max_number=current_app.config["IDP_POW_MAX_NUMBER"],
+        expires=datetime.now(UTC) + LIFETIME,
+    )
     return json.dumps(created.to_dict())
 
 
@@ -86,5 +88,4 @@ def redeem(solution: str | None) -> bool:
 
 def prune() -> int:
     """Delete the solutions that can no longer be replayed (expired)."""
-    return db.session.execute(db.delete(ProofSolution).where(
-        ProofSolution.expires_at < utcnow())).rowcount
+    return db.session.execute(db.delete(ProofSolution).where(ProofSolution.expires_at < utcnow())).rowcount

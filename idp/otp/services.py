@@ -37,9 +37,16 @@ def _code_hash(challenge_id: str, code: str) -> str:
     return keyed_hash("sms-code", f"{challenge_id}:{code}")
 
 
-def start_challenge(purpose: str, phone: str, locale: str, profile_id: int | None = None,
-                    send_code: bool = True, notice_kind: str | None = None,
-                    budget: str = STRANGER, proof: str | None = None) -> SmsChallenge:
+def start_challenge(
+    purpose: str,
+    phone: str,
+    locale: str,
+    profile_id: int | None = None,
+    send_code: bool = True,
+    notice_kind: str | None = None,
+    budget: str = STRANGER,
+    proof: str | None = None,
+) -> SmsChallenge:
     """Start a challenge for ``phone`` and send its SMS.
 
     With ``send_code=False`` the SMS is ``notice_kind`` instead of a code (or none at all when
@@ -52,22 +59,29 @@ def start_challenge(purpose: str, phone: str, locale: str, profile_id: int | Non
     spend(phone, budget, profile_id, proof)
     ttl = timedelta(seconds=current_app.config["IDP_OTP_TTL_SECONDS"])
     now = utcnow()
-    challenge = SmsChallenge(id=secrets.token_urlsafe(32), purpose=purpose, phone=phone,
-                             profile_id=profile_id, created_at=now, last_sent_at=now,
-                             expires_at=now + ttl, sends=1, failed_attempts=0,
-                             sends_code=send_code, notice_kind=None if send_code else notice_kind,
-                             budget=budget)
+    challenge = SmsChallenge(
+        id=secrets.token_urlsafe(32),
+        purpose=purpose,
+        phone=phone,
+        profile_id=profile_id,
+        created_at=now,
+        last_sent_at=now,
+        expires_at=now + ttl,
+        sends=1,
+        failed_attempts=0,
+        sends_code=send_code,
+        notice_kind=None if send_code else notice_kind,
+        budget=budget,
+    )
     db.session.add(challenge)
     _send(challenge, locale, send_code, notice_kind)
     return challenge
 
 
-def resend(challenge_id: str | None, purpose: str, locale: str, proof: str | None = None
-           ) -> SmsChallenge:
+def resend(challenge_id: str | None, purpose: str, locale: str, proof: str | None = None) -> SmsChallenge:
     """Send a new code for a live challenge; the old code stops working, the tries stay counted."""
     challenge = _live(challenge_id, purpose)
-    wait = current_app.config["IDP_OTP_RESEND_SECONDS"] - (
-        utcnow() - challenge.last_sent_at).total_seconds()
+    wait = current_app.config["IDP_OTP_RESEND_SECONDS"] - (utcnow() - challenge.last_sent_at).total_seconds()
     if wait > 0:
         raise ResendTooSoon(math.ceil(wait))
     spend(challenge.phone, challenge.budget, challenge.profile_id, proof)
@@ -91,13 +105,24 @@ def verify(challenge_id: str | None, purpose: str, code: str) -> SmsChallenge:
         raise CodeExpired()
     most = current_app.config["IDP_OTP_MAX_ATTEMPTS"]
     live = (SmsChallenge.id == challenge.id, SmsChallenge.verified_at.is_(None))
-    taken = db.session.execute(db.update(SmsChallenge).where(
-        *live, SmsChallenge.failed_attempts < most)
-        .values(failed_attempts=SmsChallenge.failed_attempts + 1)).rowcount
-    used = taken == 1 and db.session.execute(db.update(SmsChallenge).where(
-        *live, SmsChallenge.code_hash == _code_hash(challenge.id, code.strip()))
-        .values(verified_at=utcnow(), code_hash=None,  # single use; the right code costs no try
-                failed_attempts=SmsChallenge.failed_attempts - 1)).rowcount == 1
+    taken = db.session.execute(
+        db.update(SmsChallenge)
+        .where(*live, SmsChallenge.failed_attempts < most)
+        .values(failed_attempts=SmsChallenge.failed_attempts + 1)
+    ).rowcount
+    used = (
+        taken == 1
+        and db.session.execute(
+            db.update(SmsChallenge)
+            .where(*live, SmsChallenge.code_hash == _code_hash(challenge.id, code.strip()))
+            .values(
+                verified_at=utcnow(),
+                code_hash=None,  # single use; the right code costs no try
+                failed_attempts=SmsChallenge.failed_attempts - 1,
+            )
+        ).rowcount
+        == 1
+    )
     if used:
         record("sms_code.accepted", challenge.profile_id, purpose=purpose)
     db.session.commit()
@@ -136,9 +161,16 @@ def _send(challenge: SmsChallenge, locale: str, send_code: bool, notice_kind: st
         challenge.code_hash = _code_hash(challenge.id, code)
         db.session.commit()
         minutes = current_app.config["IDP_OTP_TTL_SECONDS"] // 60
-        message = send("sms_code", challenge.phone, locale, profile_id=challenge.profile_id,
-                       expires_at=challenge.expires_at, code=code, minutes=minutes,
-                       purpose=challenge.purpose)
+        message = send(
+            "sms_code",
+            challenge.phone,
+            locale,
+            profile_id=challenge.profile_id,
+            expires_at=challenge.expires_at,
+            code=code,
+            minutes=minutes,
+            purpose=challenge.purpose,
+        )
     else:
         challenge.code_hash = None
         db.session.commit()

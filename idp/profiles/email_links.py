@@ -14,6 +14,10 @@ def _lifetime(purpose: str) -> timedelta:
     return timedelta(hours=current_app.config["IDP_EMAIL_LINK_HOURS"])
 
 
-LINKS = SingleUseLinks(EmailLink, "profile_id", salt="idp.email-link",
-                       endpoints={"confirm": "profiles.confirm_email",
-                                  "change": "profiles.confirm_email"}, lifetime=_lifetime)
+LINKS = SingleUseLinks(
+    EmailLink,
+    "profile_id",
+    salt="idp.email-link",
+    endpoints={"confirm": "profiles.confirm_email", "change": "profiles.confirm_email"},
+    lifetime=_lifetime,
+)

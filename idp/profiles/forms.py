@@ -26,13 +26,15 @@ class PersonName:
 
     def __call__(self, form, field) -> None:
         if not _NAME.match((field.data or "").strip()):
-            raise ValidationError(_l("Use letters only; hyphens, apostrophes and spaces may "
-                                     "join them."))
+            raise ValidationError(_l("Use letters only; hyphens, apostrophes and spaces may join them."))
 
 
 def name_field(label) -> StringField:
-    return StringField(label, [DataRequired(REQUIRED), Length(max=100), PersonName()],
-                       filters=[lambda value: value.strip() if value else value])
+    return StringField(
+        label,
+        [DataRequired(REQUIRED), Length(max=100), PersonName()],
+        filters=[lambda value: value.strip() if value else value],
+    )
 
 
 class PhoneForm(FlaskForm):
@@ -43,8 +45,10 @@ class DetailsForm(FlaskForm):
     last_name = name_field(_l("Last name"))
     first_name = name_field(_l("First name"))
     email = email_field()
-    accept_offer = BooleanField(_l("I accept the terms of the offer"),
-                                [DataRequired(_l("Accept the terms of the offer to continue."))])
+    accept_offer = BooleanField(
+        _l("I accept the terms of the offer"),
+        [DataRequired(_l("Accept the terms of the offer to continue."))],
+    )
 
 
 class EmailForm(FlaskForm):

@@ -22,9 +22,13 @@ class Profile(db.Model):
     __table_args__ = (
         # An address is unique only once somebody has proved they own it, so registering with
         # an address already in use reveals nothing about other profiles.
-        Index("uq_profiles_verified_email", "email", unique=True,
-              sqlite_where=text("email_verified_at IS NOT NULL"),
-              postgresql_where=text("email_verified_at IS NOT NULL")),
+        Index(
+            "uq_profiles_verified_email",
+            "email",
+            unique=True,
+            sqlite_where=text("email_verified_at IS NOT NULL"),
+            postgresql_where=text("email_verified_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -55,8 +55,9 @@ def _save(**values) -> None:
 
 
 def _page(template: str, step: str, **context):
-    return render_template(f"registration/{template}.html", step=STEPS.index(step) + 1,
-                           steps=len(STEPS), **context)
+    return render_template(
+        f"registration/{template}.html", step=STEPS.index(step) + 1, steps=len(STEPS), **context
+    )
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -71,15 +72,18 @@ def phone():
         number = form.phone.e164
         registered = find_by_phone(number) is not None
         try:
-            challenge = otp.start_challenge("register", number, current_locale(),
-                                            send_code=not registered,
-                                            notice_kind="sms_already_registered",
-                                            proof=pow.submitted())
+            challenge = otp.start_challenge(
+                "register",
+                number,
+                current_locale(),
+                send_code=not registered,
+                notice_kind="sms_already_registered",
+                proof=pow.submitted(),
+            )
         except OtpError as error:
             refuse_on_field(form.phone, error)
         else:
-            STATE.start(phone=number, challenge=challenge.id,
-                        next=safe_next(request.args.get("next")))
+            STATE.start(phone=number, challenge=challenge.id, next=safe_next(request.args.get("next")))
             return redirect(url_for("registration.code"))
     return _page("phone", "phone", form=form)
 
@@ -100,9 +104,15 @@ def code():
         else:
             _save(phone_verified=True)
             return redirect(url_for("registration.details"))
-    return _page("code", "code", form=form, phone=state["phone"], sms_flow="registration",
-                 resend_wait=otp.seconds_until_resend(state["challenge"]),
-                 resend_form=EmptyForm())
+    return _page(
+        "code",
+        "code",
+        form=form,
+        phone=state["phone"],
+        sms_flow="registration",
+        resend_wait=otp.seconds_until_resend(state["challenge"]),
+        resend_form=EmptyForm(),
+    )
 
 
 @bp.post("/code/resend")
@@ -122,8 +132,13 @@ def details():
         return redirect(url_for("registration.phone"))
     form = DetailsForm(data=state.get("details"))
     if form.validate_on_submit():
-        _save(details={"last_name": form.last_name.data, "first_name": form.first_name.data,
-                       "email": form.email.data.strip().lower()})
+        _save(
+            details={
+                "last_name": form.last_name.data,
+                "first_name": form.first_name.data,
+                "email": form.email.data.strip().lower(),
+            }
+        )
         return redirect(url_for("registration.password"))
     return _page("details", "details", form=form)
 
@@ -138,20 +153,27 @@ def password():
     if form.validate_on_submit():
         details = state["details"]
         try:
-            profile = create_profile(state["phone"], details["email"], details["first_name"],
-                                     details["last_name"], form.password.data, current_locale())
+            profile = create_profile(
+                state["phone"],
+                details["email"],
+                details["first_name"],
+                details["last_name"],
+                form.password.data,
+                current_locale(),
+            )
         except PhoneTaken:
             STATE.end()
-            flash(_("A profile with this number already exists. Sign in or restore the "
-                    "password."), "error")
+            flash(_("A profile with this number already exists. Sign in or restore the password."), "error")
             return redirect(url_for("auth.signin"))
         send_confirmation(profile)
         # Registration started at a service's login (seed 004 §1.7): its account may be linked.
-        profile_registered.send(current_app._get_current_object(), profile=profile,
-                                next_url=state.get("next"),
-                                link_account=request.form.get("link_account") == "y")
-        STATE.start(profile_id=profile.id, next=state.get("next", "/"),
-                    email_sent_at=utcnow().timestamp())
+        profile_registered.send(
+            current_app._get_current_object(),
+            profile=profile,
+            next_url=state.get("next"),
+            link_account=request.form.get("link_account") == "y",
+        )
+        STATE.start(profile_id=profile.id, next=state.get("next", "/"), email_sent_at=utcnow().timestamp())
         return redirect(url_for("registration.email_sent"))
     return _page("password", "password", form=form, next_url=state.get("next"))
 
@@ -168,8 +190,14 @@ def email_sent():
     profile = _new_profile()
     if profile is None:
         return redirect(url_for("registration.phone"))
-    return _page("email_sent", "email", profile=profile, form=EmailForm(),
-                 resend_form=EmptyForm(), resend_wait=_email_wait())
+    return _page(
+        "email_sent",
+        "email",
+        profile=profile,
+        form=EmailForm(),
+        resend_form=EmptyForm(),
+        resend_wait=_email_wait(),
+    )
 
 
 def _email_wait() -> int:
@@ -211,5 +239,6 @@ def change_email():
         _save(email_sent_at=utcnow().timestamp())
         flash(_("We sent the letter to %(email)s.", email=profile.email), "info")
         return redirect(url_for("registration.email_sent"))
-    return _page("email_sent", "email", profile=profile, form=form, resend_form=EmptyForm(),
-                 resend_wait=_email_wait()), 400
+    return _page(
+        "email_sent", "email", profile=profile, form=form, resend_form=EmptyForm(), resend_wait=_email_wait()
+    ), 400

@@ -23,12 +23,20 @@ def find_by_phone(phone: str) -> Profile | None:
 
 def find_by_verified_email(email: str) -> Profile | None:
     """Return the profile that has confirmed ``email`` (case-insensitive)."""
-    return db.session.scalar(db.select(Profile).where(
-        Profile.email == email.lower(), Profile.email_verified_at.is_not(None)))
+    return db.session.scalar(
+        db.select(Profile).where(Profile.email == email.lower(), Profile.email_verified_at.is_not(None))
+    )
 
 
-def create_profile(phone: str, email: str, first_name: str, last_name: str, password: str,
-                   locale: str, email_verified: bool = False) -> Profile:
+def create_profile(
+    phone: str,
+    email: str,
+    first_name: str,
+    last_name: str,
+    password: str,
+    locale: str,
+    email_verified: bool = False,
+) -> Profile:
     """Create a profile; raise PhoneTaken (or EmailInUse for a verified address) on conflict."""
     if find_by_phone(phone):
         raise PhoneTaken()
@@ -36,10 +44,17 @@ def create_profile(phone: str, email: str, first_name: str, last_name: str, pass
     if email_verified and find_by_verified_email(email):
         raise EmailInUse()
     now = utcnow()
-    profile = Profile(phone=phone, email=email, first_name=first_name, last_name=last_name,
-                      password_hash=hash_password(password), locale=locale,
-                      offer_version=current_app.config["IDP_OFFER_VERSION"], offer_accepted_at=now,
-                      email_verified_at=now if email_verified else None)
+    profile = Profile(
+        phone=phone,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        password_hash=hash_password(password),
+        locale=locale,
+        offer_version=current_app.config["IDP_OFFER_VERSION"],
+        offer_accepted_at=now,
+        email_verified_at=now if email_verified else None,
+    )
     db.session.add(profile)
     db.session.flush()
     record("profile.created", profile.id, offer_version=profile.offer_version)
@@ -50,8 +65,15 @@ def create_profile(phone: str, email: str, first_name: str, last_name: str, pass
 def send_confirmation(profile: Profile) -> None:
     """E-mail a link that confirms the profile's (unconfirmed) address."""
     url = LINKS.issue(profile.id, "confirm", profile.email)
-    send("email_confirm", profile.email, profile.locale, profile.id, profile=profile, url=url,
-         hours=current_app.config["IDP_EMAIL_LINK_HOURS"])
+    send(
+        "email_confirm",
+        profile.email,
+        profile.locale,
+        profile.id,
+        profile=profile,
+        url=url,
+        hours=current_app.config["IDP_EMAIL_LINK_HOURS"],
+    )
 
 
 def replace_unconfirmed_email(profile: Profile, email: str) -> None:
@@ -66,8 +88,15 @@ def request_email_change(profile: Profile, new_email: str) -> None:
     """Send a confirmation link to ``new_email``; the address changes when it is followed."""
     new_email = new_email.lower()
     url = LINKS.issue(profile.id, "change", new_email)
-    send("email_change_confirm", new_email, profile.locale, profile.id, profile=profile, url=url,
-         hours=current_app.config["IDP_EMAIL_LINK_HOURS"])
+    send(
+        "email_change_confirm",
+        new_email,
+        profile.locale,
+        profile.id,
+        profile=profile,
+        url=url,
+        hours=current_app.config["IDP_EMAIL_LINK_HOURS"],
+    )
     record("profile.email_change_requested", profile.id)
     db.session.commit()
 
@@ -85,18 +114,19 @@ def confirm_email(token: str) -> tuple[Profile, EmailLink]:
     old_email = profile.email
     profile.email = link.email
     profile.email_verified_at = utcnow()
-    record("profile.email_confirmed" if link.purpose == "confirm" else "profile.email_changed",
-           profile.id)
+    record("profile.email_confirmed" if link.purpose == "confirm" else "profile.email_changed", profile.id)
     db.session.commit()
     if link.purpose == "change" and old_email != link.email:
-        send("email_changed_old", old_email, profile.locale, profile.id, profile=profile,
-             new_email=link.email)
+        send(
+            "email_changed_old", old_email, profile.locale, profile.id, profile=profile, new_email=link.email
+        )
         send("email_changed_new", link.email, profile.locale, profile.id, profile=profile)
     return profile, link
 
 
-def set_password(profile: Profile, password: str, keep_session_id: int | None,
-                 event: str, notice_kind: str) -> None:
+def set_password(
+    profile: Profile, password: str, keep_session_id: int | None, event: str, notice_kind: str
+) -> None:
     """Replace the password, end the profile's other sessions and notify it by e-mail."""
     profile.password_hash = hash_password(password)
     profile.password_changed_at = utcnow()
@@ -114,7 +144,12 @@ def change_phone(profile: Profile, new_phone: str) -> None:
     profile.phone = new_phone
     record("profile.phone_changed", profile.id)
     db.session.commit()
-    send("sms_phone_changed", old_phone, profile.locale, profile.id,
-         new_phone=mask_phone(new_phone))
-    send("phone_changed", profile.email, profile.locale, profile.id, profile=profile,
-         new_phone=mask_phone(new_phone))
+    send("sms_phone_changed", old_phone, profile.locale, profile.id, new_phone=mask_phone(new_phone))
+    send(
+        "phone_changed",
+        profile.email,
+        profile.locale,
+        profile.id,
+        profile=profile,
+        new_phone=mask_phone(new_phone),
+    )

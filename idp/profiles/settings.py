@@ -56,13 +56,16 @@ def index():
     """The security page: every setting with its state, the sessions and recent events."""
     profile = current_profile()
     row = current_session_row()
-    return render_template("settings/index.html", profile=profile,
-                           sessions=active_sessions(profile.id),
-                           current_session_id=row.id if row else None,
-                           events=recent_events(profile.id, 10),
-                           recovery_left=recovery_codes.remaining(profile),
-                           applications=applications(profile.id),
-                           form=EmptyForm())
+    return render_template(
+        "settings/index.html",
+        profile=profile,
+        sessions=active_sessions(profile.id),
+        current_session_id=row.id if row else None,
+        events=recent_events(profile.id, 10),
+        recovery_left=recovery_codes.remaining(profile),
+        applications=applications(profile.id),
+        form=EmptyForm(),
+    )
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -72,8 +75,13 @@ def password():
     form = ChangePasswordForm()
     if form.validate_on_submit() and password_confirmed(form):
         row = current_session_row()
-        set_password(current_profile(), form.password.data, keep_session_id=row.id if row else None,
-                     event="password.changed", notice_kind="password_changed")
+        set_password(
+            current_profile(),
+            form.password.data,
+            keep_session_id=row.id if row else None,
+            event="password.changed",
+            notice_kind="password_changed",
+        )
         flash(_("Your password has been changed. Your other sessions were ended."), "success")
         return redirect(url_for("settings.index"))
     return render_template("settings/password.html", form=form)
@@ -90,8 +98,13 @@ def email():
             form.email.errors.append(refusal)
         else:
             request_email_change(current_profile(), form.email.data.strip())
-            flash(_("We sent a confirmation link to %(email)s. The address changes when you "
-                    "follow it.", email=form.email.data.strip().lower()), "info")
+            flash(
+                _(
+                    "We sent a confirmation link to %(email)s. The address changes when you follow it.",
+                    email=form.email.data.strip().lower(),
+                ),
+                "info",
+            )
             return redirect(url_for("settings.index"))
     return render_template("settings/email.html", form=form)
 
@@ -109,10 +122,15 @@ def phone():
         else:
             taken = find_by_phone(new_phone) is not None
             try:
-                challenge = otp.start_challenge("change_phone", new_phone, current_locale(),
-                                                profile.id, send_code=not taken,
-                                                notice_kind="sms_already_registered",
-                                                proof=pow.submitted())
+                challenge = otp.start_challenge(
+                    "change_phone",
+                    new_phone,
+                    current_locale(),
+                    profile.id,
+                    send_code=not taken,
+                    notice_kind="sms_already_registered",
+                    proof=pow.submitted(),
+                )
             except OtpError as error:
                 refuse_on_field(form.phone, error)
             else:
@@ -142,11 +160,17 @@ def phone_code():
             PHONE_CHANGE.end()
             flash(_("The phone number of your profile has been changed."), "success")
             return redirect(url_for("settings.index"))
-    return render_template("auth/code.html", form=form, phone=state["phone"], sms_flow="phone",
-                           title=_("Confirm the new number"),
-                           resend_url=url_for("settings.phone_resend"),
-                           resend_wait=otp.seconds_until_resend(state["challenge"]),
-                           resend_form=EmptyForm(), restart_url=url_for("settings.phone"))
+    return render_template(
+        "auth/code.html",
+        form=form,
+        phone=state["phone"],
+        sms_flow="phone",
+        title=_("Confirm the new number"),
+        resend_url=url_for("settings.phone_resend"),
+        resend_wait=otp.seconds_until_resend(state["challenge"]),
+        resend_form=EmptyForm(),
+        restart_url=url_for("settings.phone"),
+    )
 
 
 @bp.post("/phone/resend")
@@ -167,8 +191,7 @@ def _factor_changed(event: str):
     if profile.two_factor_enabled and recovery_codes.remaining(profile) == 0:
         first_codes = recovery_codes.generate(profile)
     db.session.commit()
-    send("two_factor_changed", profile.email, profile.locale, profile.id, profile=profile,
-         event=event)
+    send("two_factor_changed", profile.email, profile.locale, profile.id, profile=profile, event=event)
     if first_codes:
         return render_template("settings/recovery_codes.html", codes=first_codes)
     return redirect(url_for("settings.index"))
@@ -182,10 +205,15 @@ def sms_factor():
     profile = current_profile()
     if form.validate_on_submit() and password_confirmed(form):
         profile.sms_2fa_enabled = not profile.sms_2fa_enabled
-        flash(_("SMS codes at sign-in are on.") if profile.sms_2fa_enabled
-              else _("SMS codes at sign-in are off."), "success")
-        return _factor_changed("two_factor.sms_enabled" if profile.sms_2fa_enabled
-                               else "two_factor.sms_disabled")
+        flash(
+            _("SMS codes at sign-in are on.")
+            if profile.sms_2fa_enabled
+            else _("SMS codes at sign-in are off."),
+            "success",
+        )
+        return _factor_changed(
+            "two_factor.sms_enabled" if profile.sms_2fa_enabled else "two_factor.sms_disabled"
+        )
     return render_template("settings/sms.html", form=form, profile=profile)
 
 
@@ -205,16 +233,16 @@ def totp_enrol():
     if form.validate_on_submit() and password_confirmed(form):
         step = totp.matching_step(secret, form.code.data)
         if step is None:
-            form.code.errors.append(_("The code does not match. Check the time on your phone "
-                                      "and enter the newest code."))
+            form.code.errors.append(
+                _("The code does not match. Check the time on your phone and enter the newest code.")
+            )
         else:
             totp.enable(profile, secret, step)
             TOTP_ENROL.end()
             flash(_("The authenticator app is on."), "success")
             return _factor_changed("two_factor.totp_enabled")
     uri = totp.provisioning_uri(secret, profile)
-    return render_template("settings/totp.html", form=form, secret=secret,
-                           qr=totp.qr_data_uri(uri))
+    return render_template("settings/totp.html", form=form, secret=secret, qr=totp.qr_data_uri(uri))
 
 
 @bp.route("/totp/disable", methods=["GET", "POST"])

@@ -22,10 +22,13 @@ bp = Blueprint("profiles", __name__)
 def home():
     """The profile's home: who I am, how I am protected, my services."""
     profile = current_profile()
-    return render_template("profiles/home.html", profile=profile,
-                           sessions=len(active_sessions(profile.id)),
-                           open_form=EmptyForm(),
-                           recovery_left=recovery_codes.remaining(profile))
+    return render_template(
+        "profiles/home.html",
+        profile=profile,
+        sessions=len(active_sessions(profile.id)),
+        open_form=EmptyForm(),
+        recovery_left=recovery_codes.remaining(profile),
+    )
 
 
 @bp.get("/offer")
@@ -63,6 +66,11 @@ def confirm_email_post(token: str):
         return redirect(url_for("auth.signin", next=next_url))
     if signed_in is None or signed_in.id != profile.id:
         sign_in(profile, ["email"])
-    flash(_("Your e-mail is confirmed. Welcome to %(product)s!",
-            product=current_app.config["IDP_PRODUCT_NAME"]), "success")
+    flash(
+        _(
+            "Your e-mail is confirmed. Welcome to %(product)s!",
+            product=current_app.config["IDP_PRODUCT_NAME"],
+        ),
+        "success",
+    )
     return redirect(next_url)

@@ -45,8 +45,7 @@ def rotate(token: str) -> str:
 def keyed_hash(purpose: str, value: str) -> str:
     """Return a hex HMAC of ``value`` under a key derived for ``purpose`` (HKDF), so hashes never
     cross uses."""
-    return hmac.new(derived_key(f"keyed hash {purpose}"), value.encode(),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(derived_key(f"keyed hash {purpose}"), value.encode(), hashlib.sha256).hexdigest()
 
 
 def legacy_keyed_hash(purpose: str, value: str) -> str:
@@ -64,9 +63,9 @@ def token_digest(token: str) -> str:
 
 def derived_key(purpose: str) -> bytes:
     """Return a 32-byte key for ``purpose``, derived from ``IDP_SECRET_KEY`` with HKDF."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=f"business-id {purpose}".encode()).derive(
-        current_app.config["SECRET_KEY"].encode())
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=f"business-id {purpose}".encode()
+    ).derive(current_app.config["SECRET_KEY"].encode())
 
 
 def same_hash(a: str | None, b: str) -> bool:
@@ -86,8 +85,9 @@ def _sealing_keys() -> list[tuple[str, AESGCM]]:
     keys = []
     for entry in current_app.config["IDP_SECRETS_KEY"].split(","):
         material = base64.urlsafe_b64decode(entry.strip())
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                       info=b"business-id sealed values v1").derive(material)
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"business-id sealed values v1"
+        ).derive(material)
         keys.append((hashlib.sha256(derived).hexdigest()[:8], AESGCM(derived)))
     return keys
 

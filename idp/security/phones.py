@@ -51,7 +51,7 @@ def display_phone(e164: str) -> str:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region) if region else None
     prefix = metadata.national_prefix if metadata else None
     if prefix and national.startswith(prefix):
-        national = national[len(prefix):].lstrip()
+        national = national[len(prefix) :].lstrip()
     return f"+{number.country_code} {national}"
 
 

@@ -30,8 +30,7 @@ FLOWS: dict[str, Flow] = {}
 class Flow:
     """One flow kept under ``key`` for ``lifetime`` after it started (see the module docstring)."""
 
-    def __init__(self, key: str, *, minutes: float = 0, seconds: float = 0,
-                 sms_status: str | None = None):
+    def __init__(self, key: str, *, minutes: float = 0, seconds: float = 0, sms_status: str | None = None):
         """``sms_status`` names the flow at ``/sms/status/<name>`` when its SMS may be watched."""
         self.key = key
         self.lifetime = timedelta(minutes=minutes, seconds=seconds)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
@@ -35,8 +35,6 @@ log = logging.getLogger("idp.sessions")
 TOUCH_EVERY = timedelta(seconds=60)  # how stale last_seen_at may get before it is written
 CSRF_KEY = "csrf_token"  # where Flask-WTF keeps the secret of a session's CSRF tokens
 CSRF_SALT = "idp.csrf-secret"
-
-
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -86,8 +84,11 @@ class DatabaseSessionInterface(SessionInterface):
         if not token or len(token) > 100:
             return self._without_row(app, request)
         try:
-            row = db.session.scalar(db.select(WebSession).where(
-                WebSession.token_hash == token_digest(token), WebSession.ended_at.is_(None)))
+            row = db.session.scalar(
+                db.select(WebSession).where(
+                    WebSession.token_hash == token_digest(token), WebSession.ended_at.is_(None)
+                )
+            )
         except SQLAlchemyError as exc:
             # The database is away: the request is answered 503 (idp.errors), the session kept.
             db.session.rollback()
@@ -104,34 +105,14 @@ class DatabaseSessionInterface(SessionInterface):
         return ServerSession(data, row=row)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
-        name, domain, path = (self.get_cookie_name(app), self.get_cookie_domain(app),
-                              self.get_cookie_path(app))
         if session.unreadable:
             return
         now = utcnow()
-        row = session.row
         try:
-            if session.regenerate and row is not None and not session.ended \
-                    and row.profile_id is not None and row.profile_id == session.profile_id:
-                # The same person signed in again (a relying service asked for a fresh sign-in):
-                # the session goes on under a new token, so its sid and what it granted stay.
-                token = secrets.token_urlsafe(32)
-                row.token_hash = token_digest(token)
-                session.regenerate = False
-            else:
-                token = None
-            if session.ended or (session.regenerate and row is not None):
-                if row is not None:
-                    row.ended_at = now
-                    if row.profile_id is not None:
-                        sessions_ended.send(app, session_ids=[row.id])
-                if session.ended and not session:
-                    db.session.commit()
-                    response.delete_cookie(name, domain=domain, path=path)
-                    return
-                # Data stored after the end (the "signed out" message) goes to a new anonymous
-                # session with a new token.
-                row = None
+            token = self._renewed_token(session)
+            row, finished = self._end_if_asked(app, session, response, now)
+            if finished:
+                return
             if row is None and not session.modified:
                 return
             if row is None and set(session) <= {CSRF_KEY} and session.profile_id is None:
@@ -139,30 +120,86 @@ class DatabaseSessionInterface(SessionInterface):
                 self._keep_csrf_secret_only(app, session, response)
                 return
             if row is None:
-                if self._csrf_cookie_name(app) in request.cookies:
-                    response.delete_cookie(self._csrf_cookie_name(app), path=path)
-                token = secrets.token_urlsafe(32)
-                row = WebSession(token_hash=token_digest(token), created_at=now,
-                                 ip=self._ip(), user_agent=self._user_agent())
-                db.session.add(row)
-            if session.modified or token:
-                row.data = json.dumps(dict(session))
-                row.profile_id = session.profile_id
-                row.authenticated_at = session.authenticated_at
-                row.amr = " ".join(session.amr) or None
-            if token or session.modified or now - row.last_seen_at > TOUCH_EVERY:
-                row.last_seen_at = now
-                row.ip = self._ip()
-                db.session.commit()
+                token, row = self._new_row(app, now, response)
+            self._write(session, row, token, now)
         except SQLAlchemyError:
             db.session.rollback()
             log.exception("could not save the session")
             return
         if token:
-            response.set_cookie(name, token, domain=domain, path=path,
-                                secure=self.get_cookie_secure(app),
-                                httponly=True, samesite=self.get_cookie_samesite(app))
+            response.set_cookie(
+                self.get_cookie_name(app),
+                token,
+                domain=self.get_cookie_domain(app),
+                path=self.get_cookie_path(app),
+                secure=self.get_cookie_secure(app),
+                httponly=True,
+                samesite=self.get_cookie_samesite(app),
+            )
         response.vary.add("Cookie")
+
+    @staticmethod
+    def _renewed_token(session: ServerSession) -> str | None:
+        """The same person signed in again (a relying service asked for a fresh sign-in): the
+        session goes on under a new token, so its sid and what it granted stay."""
+        row = session.row
+        if not (
+            session.regenerate
+            and row is not None
+            and not session.ended
+            and row.profile_id is not None
+            and row.profile_id == session.profile_id
+        ):
+            return None
+        token = secrets.token_urlsafe(32)
+        row.token_hash = token_digest(token)
+        session.regenerate = False
+        return token
+
+    def _end_if_asked(
+        self, app: Flask, session: ServerSession, response: Response, now: datetime
+    ) -> tuple[WebSession | None, bool]:
+        """End the row of a session signed out (or signed in anew as somebody else); return the
+        row that goes on (None: a new one if anything is stored) and whether saving is over."""
+        row = session.row
+        if not (session.ended or (session.regenerate and row is not None)):
+            return row, False
+        if row is not None:
+            row.ended_at = now
+            if row.profile_id is not None:
+                sessions_ended.send(app, session_ids=[row.id])
+        if session.ended and not session:
+            db.session.commit()
+            response.delete_cookie(
+                self.get_cookie_name(app), domain=self.get_cookie_domain(app), path=self.get_cookie_path(app)
+            )
+            return None, True
+        # Data stored after the end (the "signed out" message) goes to a new anonymous session
+        # with a new token.
+        return None, False
+
+    def _new_row(self, app: Flask, now: datetime, response: Response) -> tuple[str, WebSession]:
+        """A new row under a new token; the CSRF-only cookie it replaces goes."""
+        if self._csrf_cookie_name(app) in request.cookies:
+            response.delete_cookie(self._csrf_cookie_name(app), path=self.get_cookie_path(app))
+        token = secrets.token_urlsafe(32)
+        row = WebSession(
+            token_hash=token_digest(token), created_at=now, ip=self._ip(), user_agent=self._user_agent()
+        )
+        db.session.add(row)
+        return token, row
+
+    def _write(self, session: ServerSession, row: WebSession, token: str | None, now: datetime) -> None:
+        """Store what changed, and the last activity at most every few minutes."""
+        if session.modified or token:
+            row.data = json.dumps(dict(session))
+            row.profile_id = session.profile_id
+            row.authenticated_at = session.authenticated_at
+            row.amr = " ".join(session.amr) or None
+        if token or session.modified or now - row.last_seen_at > TOUCH_EVERY:
+            row.last_seen_at = now
+            row.ip = self._ip()
+            db.session.commit()
 
     def _without_row(self, app: Flask, request: Request) -> ServerSession:
         """A session with no row (yet): only the CSRF secret of its signed cookie, if any."""
@@ -173,18 +210,22 @@ class DatabaseSessionInterface(SessionInterface):
             secret = None
         return ServerSession({CSRF_KEY: secret} if isinstance(secret, str) else None)
 
-    def _keep_csrf_secret_only(self, app: Flask, session: ServerSession, response: Response
-                               ) -> None:
+    def _keep_csrf_secret_only(self, app: Flask, session: ServerSession, response: Response) -> None:
         """Nothing but the CSRF secret was written: a signed cookie holds it, no row is stored."""
         if session.ended:
-            response.delete_cookie(self.get_cookie_name(app), domain=self.get_cookie_domain(app),
-                                   path=self.get_cookie_path(app))
+            response.delete_cookie(
+                self.get_cookie_name(app), domain=self.get_cookie_domain(app), path=self.get_cookie_path(app)
+            )
         secret = session.get(CSRF_KEY)
         if secret:
-            response.set_cookie(self._csrf_cookie_name(app),
-                                URLSafeSerializer(app.secret_key, salt=CSRF_SALT).dumps(secret),
-                                path=self.get_cookie_path(app), secure=self.get_cookie_secure(app),
-                                httponly=True, samesite=self.get_cookie_samesite(app))
+            response.set_cookie(
+                self._csrf_cookie_name(app),
+                URLSafeSerializer(app.secret_key, salt=CSRF_SALT).dumps(secret),
+                path=self.get_cookie_path(app),
+                secure=self.get_cookie_secure(app),
+                httponly=True,
+                samesite=self.get_cookie_samesite(app),
+            )
         response.vary.add("Cookie")
 
     def _csrf_cookie_name(self, app: Flask) -> str:

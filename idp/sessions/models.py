@@ -18,11 +18,11 @@ class WebSession(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The public session id relying services see as the ``sid`` claim.
-    sid: Mapped[str | None] = mapped_column(String(32), unique=True,
-                                            default=lambda: secrets.token_urlsafe(16))
+    sid: Mapped[str | None] = mapped_column(
+        String(32), unique=True, default=lambda: secrets.token_urlsafe(16)
+    )
     data: Mapped[str] = mapped_column(Text, default="{}")
-    profile_id: Mapped[int | None] = mapped_column(
-        ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
     authenticated_at: Mapped[datetime | None]
     amr: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -57,15 +57,20 @@ def current_session_row() -> WebSession | None:
 def _limits() -> tuple[datetime, datetime]:
     """Return (last use, sign-in) times before which a session is over (idle, absolute limit)."""
     now = utcnow()
-    return (now - timedelta(minutes=current_app.config["IDP_SESSION_IDLE_MINUTES"]),
-            now - timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"]))
+    return (
+        now - timedelta(minutes=current_app.config["IDP_SESSION_IDLE_MINUTES"]),
+        now - timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"]),
+    )
 
 
 def _live(query):
     """Restrict a query to sessions neither ended nor past their idle or absolute limit."""
     idle_since, signed_in_since = _limits()
-    return query.where(WebSession.ended_at.is_(None), WebSession.last_seen_at > idle_since,
-                       WebSession.authenticated_at > signed_in_since)
+    return query.where(
+        WebSession.ended_at.is_(None),
+        WebSession.last_seen_at > idle_since,
+        WebSession.authenticated_at > signed_in_since,
+    )
 
 
 def is_past_its_limits(row: WebSession) -> bool:
@@ -82,16 +87,22 @@ def is_live(row: WebSession) -> bool:
 
 def active_sessions(profile_id: int) -> list[WebSession]:
     """Return the profile's live sessions, most recently used first."""
-    return list(db.session.scalars(
-        _live(db.select(WebSession).where(WebSession.profile_id == profile_id))
-        .order_by(WebSession.last_seen_at.desc())))
+    return list(
+        db.session.scalars(
+            _live(db.select(WebSession).where(WebSession.profile_id == profile_id)).order_by(
+                WebSession.last_seen_at.desc()
+            )
+        )
+    )
 
 
 def end_session(profile_id: int, session_id: int) -> bool:
     """End one of the profile's sessions; return False when there is no such live session."""
-    row = db.session.scalar(db.select(WebSession).where(
-        WebSession.id == session_id, WebSession.profile_id == profile_id,
-        WebSession.ended_at.is_(None)))
+    row = db.session.scalar(
+        db.select(WebSession).where(
+            WebSession.id == session_id, WebSession.profile_id == profile_id, WebSession.ended_at.is_(None)
+        )
+    )
     if row is None:
         return False
     row.ended_at = utcnow()
@@ -101,14 +112,12 @@ def end_session(profile_id: int, session_id: int) -> bool:
 
 def end_sessions(profile_id: int, keep_id: int | None = None) -> int:
     """End every session of a profile except ``keep_id``; return how many ended."""
-    query = db.select(WebSession.id).where(WebSession.profile_id == profile_id,
-                                           WebSession.ended_at.is_(None))
+    query = db.select(WebSession.id).where(WebSession.profile_id == profile_id, WebSession.ended_at.is_(None))
     if keep_id is not None:
         query = query.where(WebSession.id != keep_id)
     ids = list(db.session.scalars(query))
     if ids:
-        db.session.execute(db.update(WebSession).where(WebSession.id.in_(ids))
-                           .values(ended_at=utcnow()))
+        db.session.execute(db.update(WebSession).where(WebSession.id.in_(ids)).values(ended_at=utcnow()))
         sessions_ended.send(current_app._get_current_object(), session_ids=ids)
     return len(ids)
 
@@ -116,5 +125,6 @@ def end_sessions(profile_id: int, keep_id: int | None = None) -> int:
 def prune_sessions(older_than: timedelta) -> int:
     """Delete session rows that ended or went idle more than ``older_than`` ago."""
     cutoff = utcnow() - older_than
-    return db.session.execute(db.delete(WebSession).where(
-        db.or_(WebSession.ended_at < cutoff, WebSession.last_seen_at < cutoff))).rowcount
+    return db.session.execute(
+        db.delete(WebSession).where(db.or_(WebSession.ended_at < cutoff, WebSession.last_seen_at < cutoff))
+    ).rowcount

@@ -14,8 +14,7 @@ NEW_PASSWORD = "Fresh-Passw0rd"
 UNKNOWN = "+380671119999"
 
 
-def test_an_unknown_number_gets_the_same_pages_and_a_notice_without_code(app, users, outbox,
-                                                                         time_machine):
+def test_an_unknown_number_gets_the_same_pages_and_a_notice_without_code(app, users, outbox, time_machine):
     time_machine.move_to(datetime.now(UTC), tick=False)  # the same resend countdown on both
     known = users.create(phone="+380671234567").phone
     known_pages = code_flow_pages(app, "recovery", "/recover", known)
@@ -45,15 +44,15 @@ def test_recovery_sets_the_new_password_and_ends_every_session(app, client, user
     elsewhere = app.test_client()
     sign_in(elsewhere, profile.phone)
     assert submit(client, "/recover", {"phone": profile.phone}).location == "/recover/code"
-    assert submit(client, "/recover/code", {"code": outbox.code(profile.phone)}).location == \
-        "/recover/password"
-    page = submit(client, "/recover/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                  follow=True)
-    assert ("success", "Your password has been changed. Sign in with the new password.") in \
-        page.flashes
+    assert (
+        submit(client, "/recover/code", {"code": outbox.code(profile.phone)}).location == "/recover/password"
+    )
+    page = submit(
+        client, "/recover/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, follow=True
+    )
+    assert ("success", "Your password has been changed. Sign in with the new password.") in page.flashes
     assert not is_signed_in(elsewhere)
-    assert sign_in(client, profile.phone).errors == [
-        "The phone number, e-mail or password is wrong."]
+    assert sign_in(client, profile.phone).errors == ["The phone number, e-mail or password is wrong."]
     assert sign_in(client, profile.phone, NEW_PASSWORD).location == "/"
 
 
@@ -71,8 +70,9 @@ def test_the_new_password_step_needs_the_code(client, users):
     profile = users.create()
     submit(client, "/recover", {"phone": profile.phone})
     assert client.get("/recover/password").location == "/recover"
-    page = submit(client, "/recover/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                  page="/recover")
+    page = submit(
+        client, "/recover/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, page="/recover"
+    )
     assert page.location == "/recover"
     assert sign_in(client, profile.phone).location == "/"
 
@@ -81,8 +81,7 @@ def test_the_code_step_needs_a_number_first(client):
     assert client.get("/recover/code").location == "/recover"
 
 
-def test_the_new_password_step_expires_ten_minutes_after_the_code(client, users, outbox,
-                                                                   time_machine):
+def test_the_new_password_step_expires_ten_minutes_after_the_code(client, users, outbox, time_machine):
 
     profile = users.create()
     submit(client, "/recover", {"phone": profile.phone})

@@ -14,8 +14,7 @@ from idp.auth.errors import Locked
 from tests.helpers import PASSWORD, is_signed_in, sign_in, submit, translated
 
 WRONG = "The phone number, e-mail or password is wrong."
-LOCKED = ("Sign-in is blocked after too many failed attempts. Restore the password to "
-          "unblock it.")
+LOCKED = "Sign-in is blocked after too many failed attempts. Restore the password to unblock it."
 
 
 def wait(seconds: int) -> str:
@@ -93,8 +92,9 @@ def test_the_locked_message_is_localised(app, client, users):
     phone = users.create().phone
     for _ in range(3):
         attempt(client, phone)
-    page = submit(client, "/signin", {"identifier": phone, "password": PASSWORD},
-                  headers={"Accept-Language": "uk"})
+    page = submit(
+        client, "/signin", {"identifier": phone, "password": PASSWORD}, headers={"Accept-Language": "uk"}
+    )
     assert page.errors == [translated(app, "uk", LOCKED)] != [LOCKED]
 
 
@@ -121,8 +121,7 @@ def test_restoring_the_password_unlocks_the_account(client, users, outbox):
         assert attempt(client, identifier, PASSWORD) == [LOCKED]
     submit(client, "/recover", {"phone": profile.phone})
     submit(client, "/recover/code", {"code": outbox.code(profile.phone)})
-    page = submit(client, "/recover/password", {"password": "Fresh-Passw0rd",
-                                                  "confirm": "Fresh-Passw0rd"})
+    page = submit(client, "/recover/password", {"password": "Fresh-Passw0rd", "confirm": "Fresh-Passw0rd"})
     assert page.location == "/signin"
     assert sign_in(client, profile.email, "Fresh-Passw0rd").location == "/"
 
@@ -151,7 +150,14 @@ def test_an_unknown_identifier_gets_the_same_answers_and_throttling(app, users, 
 
     known_pages, unknown_pages = sequence(known), sequence(unknown)
     assert [errors for _, errors, _ in known_pages] == [
-        [WRONG], [WRONG], [WRONG], [wait(1)], [WRONG], [wait(2)], [WRONG]]
+        [WRONG],
+        [WRONG],
+        [WRONG],
+        [wait(1)],
+        [WRONG],
+        [wait(2)],
+        [WRONG],
+    ]
     assert unknown_pages == known_pages
 
 
@@ -186,8 +192,9 @@ def test_too_many_sign_ins_from_one_address_get_429(app, client, users):
     page = submit(client, "/signin", {"identifier": phone, "password": PASSWORD})
     assert page.status == 429
     assert "Too many attempts" in page.text and "Traceback" not in page.text
-    ukrainian = submit(client, "/signin", {"identifier": phone, "password": PASSWORD},
-                       headers={"Accept-Language": "uk"})
+    ukrainian = submit(
+        client, "/signin", {"identifier": phone, "password": PASSWORD}, headers={"Accept-Language": "uk"}
+    )
     assert ukrainian.status == 429
     assert translated(app, "uk", "Too many attempts") != "Too many attempts"
     assert translated(app, "uk", "Too many attempts") in ukrainian.text

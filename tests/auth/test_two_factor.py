@@ -19,8 +19,10 @@ from tests.helpers import (
 )
 
 USED = "The code is wrong or was already used."
-REUSED = ("This code was already used. Wait for the next code in your authenticator app (it "
-          "changes every 30 seconds).")
+REUSED = (
+    "This code was already used. Wait for the next code in your authenticator app (it "
+    "changes every 30 seconds)."
+)
 
 
 def turn_on_sms(client) -> list[str]:
@@ -31,8 +33,7 @@ def turn_on_sms(client) -> list[str]:
 
 def turn_on_totp(client) -> tuple[str, list[str]]:
     secret = totp_secret(client)
-    page = submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(),
-                                             "current_password": PASSWORD})
+    page = submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(), "current_password": PASSWORD})
     assert page.status == 200, page.errors
     return secret, recovery_codes_in(page.text)
 
@@ -61,8 +62,7 @@ def test_a_wrong_sms_code_at_sign_in_counts_down(client, users, outbox):
     sign_in(client, profile.phone)
     code = outbox.code(profile.phone)
     bad = f"{(int(code) + 1) % 10**6:06d}"
-    assert submit(client, "/signin/verify", {"code": bad}).errors == [
-        "The code is wrong. 4 tries left."]
+    assert submit(client, "/signin/verify", {"code": bad}).errors == ["The code is wrong. 4 tries left."]
     for _ in range(3):
         submit(client, "/signin/verify", {"code": bad})
     page = submit(client, "/signin/verify", {"code": bad}, follow=True)
@@ -75,8 +75,7 @@ def test_the_second_step_must_follow_within_ten_minutes(client, users, outbox, t
     profile = users.create(sms_2fa_enabled=True)
     sign_in(client, profile.phone)
     time_machine.move_to(datetime.now(UTC) + timedelta(minutes=10, seconds=5))
-    page = submit(client, "/signin/verify", {"code": outbox.code(profile.phone)},
-                  page="/signin", follow=True)
+    page = submit(client, "/signin/verify", {"code": outbox.code(profile.phone)}, page="/signin", follow=True)
     assert ("error", "Sign in again: the second step was not completed in time.") in page.flashes
     assert not is_signed_in(client)
 
@@ -123,8 +122,7 @@ def test_each_recovery_code_signs_in_once(app, client, users, outbox):
     def sign_in_with_recovery_code(code):
         browser = app.test_client()
         assert sign_in(browser, profile.phone).location == "/signin/verify"
-        switched = submit(browser, "/signin/verify/method", {"method": "recovery"},
-                          page="/signin/verify")
+        switched = submit(browser, "/signin/verify/method", {"method": "recovery"}, page="/signin/verify")
         assert switched.location == "/signin/verify"
         return browser, submit(browser, "/signin/verify", {"code": code})
 
@@ -209,7 +207,8 @@ def test_second_factor_guesses_reach_the_lock(app, users):
         submit(second, "/signin/verify", {"code": wrong})
     third = app.test_client()
     assert sign_in(third, profile.phone).errors == [
-        "Sign-in is blocked after too many failed attempts. Restore the password to unblock it."]
+        "Sign-in is blocked after too many failed attempts. Restore the password to unblock it."
+    ]
 
 
 def test_the_secret_of_an_enrolment_in_progress_is_sealed_in_the_session(app, client, users):
@@ -224,6 +223,5 @@ def test_the_secret_of_an_enrolment_in_progress_is_sealed_in_the_session(app, cl
     assert "totp_enrol" in stored and secret not in stored
     # The same secret is shown again while the enrolment goes on, and it turns the app on.
     assert totp_secret(client) == secret
-    page = submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(),
-                                             "current_password": PASSWORD})
+    page = submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(), "current_password": PASSWORD})
     assert page.status == 200 and recovery_codes_in(page.text)

@@ -97,12 +97,18 @@ def register_from_the_link_page(client, outbox, link_account: bool = True) -> Pa
     assert f'value="{NUMBER_A}"' in client.get(start).get_data(as_text=True)  # offered as the phone
     assert submit(client, start, {"phone": NUMBER_A}).location == "/register/code"
     submit(client, "/register/code", {"code": outbox.code(NUMBER_A)})
-    submit(client, "/register/details", {"last_name": "Koval", "first_name": "Olena",
-                                         "email": "fresh@example.com", "accept_offer": "y"})
+    submit(
+        client,
+        "/register/details",
+        {"last_name": "Koval", "first_name": "Olena", "email": "fresh@example.com", "accept_offer": "y"},
+    )
     text = client.get("/register/password").get_data(as_text=True)
     assert "Link account +7 (926) 025-07-30 of MultiFon Business" in text  # named before linking
-    return submit(client, "/register/password", {"password": PASSWORD, "confirm": PASSWORD,
-                                                 **({"link_account": "y"} if link_account else {})})
+    return submit(
+        client,
+        "/register/password",
+        {"password": PASSWORD, "confirm": PASSWORD, **({"link_account": "y"} if link_account else {})},
+    )
 
 
 def test_registering_from_the_service_login_links_the_account(app, client, outbox, accounts):
@@ -121,8 +127,7 @@ def test_registering_from_the_service_login_links_the_account(app, client, outbo
 
 def test_a_registration_that_declines_the_account_links_nothing(app, client, outbox, accounts):
     service_login(client, NUMBER_A)
-    assert register_from_the_link_page(client, outbox, link_account=False).location == \
-        "/register/email"
+    assert register_from_the_link_page(client, outbox, link_account=False).location == "/register/email"
     assert links(app) == []
 
 
@@ -137,16 +142,13 @@ def test_a_sign_in_begun_elsewhere_drops_the_waiting_account(app, client, users,
     assert stranger_proved.location == "/services/multifon/link"
     flow_url = parse_qs(urlsplit(offers(client)["signin"]).query)["next"][0]
     profile = users.create()  # somebody else signs in at the usual page, in the same browser
-    assert submit(client, "/signin", {"identifier": profile.phone,
-                                      "password": PASSWORD}).location == "/"
+    assert submit(client, "/signin", {"identifier": profile.phone, "password": PASSWORD}).location == "/"
     assert client.get(flow_url).headers["Location"] == "/services/multifon/"
-    assert submit(client, flow_url, {"decision": "link"}, page="/security").location == \
-        "/services/multifon/"
+    assert submit(client, flow_url, {"decision": "link"}, page="/security").location == "/services/multifon/"
     assert links(app) == []
 
 
-def test_somebody_else_signing_in_drops_an_account_proven_by_a_signed_in_person(
-        app, client, users, accounts):
+def test_somebody_else_signing_in_drops_an_account_proven_by_a_signed_in_person(app, client, users, accounts):
     holder, other = users.create(), users.create()
     submit(client, "/signin", {"identifier": holder.phone, "password": PASSWORD})
     service_login(client, NUMBER_A)  # proven while the holder is signed in
@@ -159,8 +161,7 @@ def test_somebody_else_signing_in_drops_an_account_proven_by_a_signed_in_person(
 def test_the_confirmation_names_the_account_and_may_be_declined(app, client, users, accounts):
     profile = users.create()
     service_login(client, NUMBER_A)
-    page = submit(client, offers(client)["signin"], {"identifier": profile.phone,
-                                                     "password": PASSWORD})
+    page = submit(client, offers(client)["signin"], {"identifier": profile.phone, "password": PASSWORD})
     text = client.get(page.location).get_data(as_text=True)
     heading = re.search(r"<h1>(.*?)</h1>", text, re.S).group(1)
     assert re.sub(r"<[^>]+>", "", heading).strip() == "Link account +7 (926) 025-07-30?"
@@ -235,8 +236,7 @@ def test_the_services_claim_lists_the_linked_accounts(app, client, users, accoun
     link_by_signing_in(client, profile.phone, NUMBER_A)
     with app.app_context():
         entries = service_accounts(db.session.get(Profile, profile.id))
-    assert [(e["connector"], e["account"], e["role"]) for e in entries] == \
-        [("multifon", NUMBER_A, "owner")]
+    assert [(e["connector"], e["account"], e["role"]) for e in entries] == [("multifon", NUMBER_A, "owner")]
 
 
 def test_operators_list_unlink_and_disconnect(app, client, users, accounts):
@@ -267,13 +267,13 @@ def test_prompt_select_account_offers_the_service_accounts(app, client, users, a
         rows = [link(owner, "multifon", VerifiedAccount(n, n)) for n in (NUMBER_A, NUMBER_B)]
         second = rows[1].id
     sign_in(client, profile.phone)
-    request = AuthorizationRequest(register_client(app), scope="openid services",
-                                   extra={"prompt": "select_account"})
+    request = AuthorizationRequest(
+        register_client(app), scope="openid services", extra={"prompt": "select_account"}
+    )
     page = unescape(client.get(request.url).get_data(as_text=True))
     assert f'data-choose="{NUMBER_A}"' in page and f'data-choose="{NUMBER_B}"' in page
     action = re.search(r'action="(/authorize/service-account\?[^"]+)"', page).group(1)
-    answer = client.post(action, data={"csrf_token": csrf_token(client, request.url),
-                                       "link": str(second)})
+    answer = client.post(action, data={"csrf_token": csrf_token(client, request.url), "link": str(second)})
     assert answer.headers["Location"].startswith("/authorize?")
     assert "select_account" not in answer.headers["Location"]
     # The chosen account is the browser's active one: the cabinet opens in it.
@@ -283,8 +283,7 @@ def test_prompt_select_account_offers_the_service_accounts(app, client, users, a
 
 
 @pytest.mark.parametrize("posted", ["", "abc", "99999999999999999999", "-1"])
-def test_the_chooser_refuses_what_is_not_one_of_the_profiles_links(app, client, users, accounts,
-                                                                   posted):
+def test_the_chooser_refuses_what_is_not_one_of_the_profiles_links(app, client, users, accounts, posted):
     from idp.connectors.contract import VerifiedAccount
     from idp.connectors.links import link
     from idp.profiles.models import Profile
@@ -293,16 +292,17 @@ def test_the_chooser_refuses_what_is_not_one_of_the_profiles_links(app, client, 
     with app.app_context():
         for owner, number in ((profile, NUMBER_A), (stranger, NUMBER_B)):
             link(db.session.get(Profile, owner.id), "multifon", VerifiedAccount(number, number))
-        strangers_link = db.session.scalar(db.select(ServiceLink.id).where(
-            ServiceLink.account == NUMBER_B))
+        strangers_link = db.session.scalar(db.select(ServiceLink.id).where(ServiceLink.account == NUMBER_B))
     submit(client, "/signin", {"identifier": profile.phone, "password": PASSWORD})
     for value in (posted, str(strangers_link)):
         page = submit(client, "/services/multifon/choose", {"link": value}, follow=True)
         assert page.status == 200
         assert ("error", "Choose one of your accounts.") in page.flashes
     with app.app_context():
-        assert db.session.scalar(db.select(ServiceLink.last_used_at).where(
-            ServiceLink.account == NUMBER_B)) is None
+        assert (
+            db.session.scalar(db.select(ServiceLink.last_used_at).where(ServiceLink.account == NUMBER_B))
+            is None
+        )
 
 
 def test_a_form_sent_for_an_account_unlinked_meanwhile_says_so(app, client, users, accounts):
@@ -315,10 +315,13 @@ def test_a_form_sent_for_an_account_unlinked_meanwhile_says_so(app, client, user
     assert 'name="service_account"' in token_page
     with app.app_context():  # the operator unlinks it while the form is open
         unlink(account_links("multifon", NUMBER_A)[0], None, "operator")
-    page = submit(client, form_page, {"service_account": NUMBER_A, "trunk_lines": "7"},
-                  page="/security", follow=True)
-    assert ("error", "Account +7 (926) 025-07-30 is no longer linked to your business profile, "
-                     "so nothing was changed.") in page.flashes
+    page = submit(
+        client, form_page, {"service_account": NUMBER_A, "trunk_lines": "7"}, page="/security", follow=True
+    )
+    assert (
+        "error",
+        "Account +7 (926) 025-07-30 is no longer linked to your business profile, so nothing was changed.",
+    ) in page.flashes
     with app.app_context():
         from connectors.multifon.store import ProvisioningStore
 

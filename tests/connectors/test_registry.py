@@ -15,8 +15,9 @@ from idp.connectors.registry import ConnectorError, discover
 NAMES = {"uk": "Сервіс", "ru": "Сервис", "en": "Service"}
 
 
-def make_connector(connector_id: str, names: dict | None = None,
-                   blueprint_name: str | None = None) -> Connector:
+def make_connector(
+    connector_id: str, names: dict | None = None, blueprint_name: str | None = None
+) -> Connector:
     blueprint = Blueprint(blueprint_name or connector_id, __name__)
     blueprint.add_url_rule("/cabinet", "cabinet", lambda: "cabinet")
 
@@ -66,8 +67,7 @@ def installed(monkeypatch):
 
 
 def test_every_installed_connector_is_found_by_its_id(installed):
-    installed(FakeEntryPoint("voice", make_connector("voice")),
-              FakeEntryPoint("fax", make_connector("fax")))
+    installed(FakeEntryPoint("voice", make_connector("voice")), FakeEntryPoint("fax", make_connector("fax")))
     found = discover()
     assert list(found) == ["fax", "voice"]
     assert found["fax"].name("ru") == "Сервис"
@@ -78,8 +78,10 @@ def test_nothing_installed_is_no_connector(installed):
     assert discover() == {}
 
 
-@pytest.mark.parametrize("bad_id", ["", "f", "Fax", "1fax", "fax-line", "fax line", "x" * 33,
-                                    "login", "link", "choose", "open", "static"])
+@pytest.mark.parametrize(
+    "bad_id",
+    ["", "f", "Fax", "1fax", "fax-line", "fax line", "x" * 33, "login", "link", "choose", "open", "static"],
+)
 def test_an_id_that_cannot_be_a_url_or_table_prefix_is_refused(installed, bad_id):
     installed(FakeEntryPoint("broken", make_connector(bad_id, blueprint_name=bad_id or "empty")))
     with pytest.raises(ConnectorError, match="id"):
@@ -115,8 +117,7 @@ def test_an_entry_point_that_is_no_connector_is_refused(installed):
 
 def test_two_connectors_with_one_id_are_refused(installed):
     # Two installed packages may publish the same entry point name.
-    installed(FakeEntryPoint("fax", make_connector("fax")),
-              FakeEntryPoint("fax", make_connector("fax")))
+    installed(FakeEntryPoint("fax", make_connector("fax")), FakeEntryPoint("fax", make_connector("fax")))
     with pytest.raises(ConnectorError, match="two connectors use the id 'fax'"):
         discover()
 
@@ -134,16 +135,17 @@ def test_enabling_a_connector_that_is_not_installed_is_refused(installed):
 
 
 def test_only_the_enabled_connectors_are_even_loaded(installed):
-    broken, fax = installed(FakeEntryPoint("broken", ImportError("no such backend library")),
-                            FakeEntryPoint("fax", make_connector("fax")))
+    broken, fax = installed(
+        FakeEntryPoint("broken", ImportError("no such backend library")),
+        FakeEntryPoint("fax", make_connector("fax")),
+    )
     assert list(discover(["fax"])) == ["fax"]
     assert not broken.loaded and fax.loaded
 
 
 @pytest.fixture
 def two_connectors(installed):
-    installed(FakeEntryPoint("fax", make_connector("fax")),
-              FakeEntryPoint("voice", make_connector("voice")))
+    installed(FakeEntryPoint("fax", make_connector("fax")), FakeEntryPoint("voice", make_connector("voice")))
 
 
 @pytest.mark.idp_settings(IDP_CONNECTORS="voice")

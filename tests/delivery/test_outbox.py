@@ -49,9 +49,14 @@ def test_the_sms_code_is_in_the_language_of_the_page(app, client, outbox, locale
     submit(client, "/register", {"phone": PHONE}, headers={"Accept-Language": locale})
     message = outbox.last(PHONE, "sms_code")
     assert message.locale == locale
-    expected = translated(app, locale, "%(product)s registration code: %(code)s. Valid "
-                          "%(minutes)s min. Do not tell it to anyone.", product="Business ID",
-                          code=outbox.code(PHONE), minutes=5)
+    expected = translated(
+        app,
+        locale,
+        "%(product)s registration code: %(code)s. Valid %(minutes)s min. Do not tell it to anyone.",
+        product="Business ID",
+        code=outbox.code(PHONE),
+        minutes=5,
+    )
     assert message.text == expected
 
 

@@ -12,9 +12,11 @@ from tests.delivery.worker_helpers import message_states, work_until, workers_ru
 from tests.helpers import submit
 from tests.peers.fixtures import wait_until
 
-LONG_CYRILLIC = ("Шановний абоненте! Ваш бізнес-профіль успішно створено. Тепер ви можете "
-                 "входити до всіх послуг оператора з одним номером телефону та паролем. "
-                 "Дякуємо, що обрали нас.")
+LONG_CYRILLIC = (
+    "Шановний абоненте! Ваш бізнес-профіль успішно створено. Тепер ви можете "
+    "входити до всіх послуг оператора з одним номером телефону та паролем. "
+    "Дякуємо, що обрали нас."
+)
 
 
 def _all(states, *wanted):
@@ -28,15 +30,13 @@ def _reassemble(parts: list[dict]) -> str:
 
 
 def test_registration_code_reaches_the_smsc_with_the_right_pdu(smsc, app, client):
-    page = submit(client, "/register", {"phone": "+380 67 123 4567"},
-                  headers={"Accept-Language": "en"})
+    page = submit(client, "/register", {"phone": "+380 67 123 4567"}, headers={"Accept-Language": "en"})
     assert page.location == "/register/code"
     work_until(app, lambda s: _all(s, "delivered"))
     (pdu,) = smsc.received()
     assert pdu["destination_addr"] == "380671234567"
     assert (pdu["dest_addr_ton"], pdu["dest_addr_npi"]) == (1, 1)
-    assert (pdu["source_addr"], pdu["source_addr_ton"], pdu["source_addr_npi"]) == \
-        ("BusinessID", 5, 0)
+    assert (pdu["source_addr"], pdu["source_addr_ton"], pdu["source_addr_npi"]) == ("BusinessID", 5, 0)
     assert pdu["data_coding"] == 0  # Latin text fits GSM 7-bit
     assert pdu["registered_delivery"] == 1
     assert "registration code" in pdu["text"] and pdu["udh"] == []
@@ -166,12 +166,10 @@ def test_no_code_and_no_pdu_bytes_reach_the_logs(smsc, app, client, caplog, outb
 
 
 def test_sms_test_command_reports_delivery(smsc, app):
-    result = app.test_cli_runner().invoke(args=["sms", "test", "--to", "+380671234567",
-                                                "--wait", "10"])
+    result = app.test_cli_runner().invoke(args=["sms", "test", "--to", "+380671234567", "--wait", "10"])
     assert result.exit_code == 0, result.output
     assert "sent" in result.output and "delivered" in result.output
-    result = app.test_cli_runner().invoke(args=["sms", "test", "--to", "+380670000000",
-                                                "--wait", "10"])
+    result = app.test_cli_runner().invoke(args=["sms", "test", "--to", "+380670000000", "--wait", "10"])
     assert result.exit_code != 0 and "undeliverable" in result.output
 
 

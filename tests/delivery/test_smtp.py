@@ -18,7 +18,8 @@ def _translated(app, lang: str, text: str) -> str:
 
 @pytest.mark.parametrize("lang", ["en", "uk", "ru"])
 def test_confirmation_mail_arrives_multipart_in_the_users_language(
-        smtp_server, app, client, users, outbox, lang):
+    smtp_server, app, client, users, outbox, lang
+):
     profile = users.create(email="olena@example.com", locale=lang)
     with app.app_context():
         from idp.extensions import db
@@ -43,11 +44,11 @@ def test_confirmation_mail_arrives_multipart_in_the_users_language(
 def test_links_never_come_from_the_host_header(smtp_server, app, client, users):
     users.create(phone="+380671112233", email="host@example.com")
     client.environ_base["HTTP_HOST"] = "evil.example"  # every request claims another host
-    page = submit(client, "/signin", {"identifier": "+380671112233",
-                                      "password": "Corr3ctHorseBattery"})
+    page = submit(client, "/signin", {"identifier": "+380671112233", "password": "Corr3ctHorseBattery"})
     assert page.location == "/"
-    page = submit(client, "/security/email", {"email": "new@example.com",
-                                              "current_password": "Corr3ctHorseBattery"})
+    page = submit(
+        client, "/security/email", {"email": "new@example.com", "current_password": "Corr3ctHorseBattery"}
+    )
     assert page.location == "/security"
     work_until(app, lambda s: any(v == "sent" for v in s.values()))
     (mail,) = smtp_server.to("new@example.com")
@@ -85,8 +86,7 @@ def test_a_refused_recipient_fails_for_good_with_the_reason(smtp_server, app):
 
 
 def test_mail_test_command_reports_acceptance(smtp_server, app):
-    result = app.test_cli_runner().invoke(args=["mail", "test", "--to", "ops@example.com",
-                                                "--wait", "10"])
+    result = app.test_cli_runner().invoke(args=["mail", "test", "--to", "ops@example.com", "--wait", "10"])
     assert result.exit_code == 0, result.output
     assert "sent" in result.output
     assert len(smtp_server.to("ops@example.com")) == 1

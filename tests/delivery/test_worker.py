@@ -115,8 +115,7 @@ def test_the_worker_can_run_inside_the_app_process(smtp_server, settings, backen
     settings["IDP_WORKER_IN_PROCESS"] = True
     before = set(threading.enumerate())
     app = create_app(settings)
-    (thread,) = [t for t in threading.enumerate()
-                 if t not in before and t.name == "idp-delivery-worker"]
+    (thread,) = [t for t in threading.enumerate() if t not in before and t.name == "idp-delivery-worker"]
     try:
         with app.app_context():
             db.create_all()
@@ -132,8 +131,10 @@ def test_the_worker_can_run_inside_the_app_process(smtp_server, settings, backen
 def test_the_worker_rides_out_a_database_restart(smtp_server, app, backend):
     if backend != "postgresql":
         pytest.skip("server connections can only be cut on PostgreSQL")
-    kill = sqlalchemy.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE application_name = :name AND pid <> pg_backend_pid()")
+    kill = sqlalchemy.text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = :name AND pid <> pg_backend_pid()"
+    )
     with app.app_context():
         send("email_test", "before@example.com", "en")
     with workers_running(app):

@@ -17,8 +17,9 @@ def message_states(app) -> dict[int, str]:
         return {m.id: m.state for m in db.session.scalars(db.select(Message))}
 
 
-def work_until(app, predicate, timeout: float = 15, worker: Worker | None = None,
-               keep: bool = False) -> Worker:
+def work_until(
+    app, predicate, timeout: float = 15, worker: Worker | None = None, keep: bool = False
+) -> Worker:
     """Run one worker's loop in this thread until ``predicate(states)`` holds.
 
     The worker is closed afterwards unless ``keep`` is set (to go on with its connection).
@@ -45,8 +46,10 @@ def work_until(app, predicate, timeout: float = 15, worker: Worker | None = None
 def workers_running(app, count: int = 1):
     """Run ``count`` workers in background threads for the duration of the block."""
     stop = threading.Event()
-    threads = [threading.Thread(target=Worker(app, name=f"w{i}", idle_seconds=0.05).run,
-                                args=(stop,), daemon=True) for i in range(count)]
+    threads = [
+        threading.Thread(target=Worker(app, name=f"w{i}", idle_seconds=0.05).run, args=(stop,), daemon=True)
+        for i in range(count)
+    ]
     for thread in threads:
         thread.start()
     try:

@@ -54,13 +54,17 @@ def test_a_connected_number_cannot_be_connected_twice_but_a_disconnected_one_can
         assert accounts.verify(NUMBER, first) is None and accounts.verify(NUMBER, second)
 
 
-@pytest.mark.parametrize(("number", "email", "language", "complaint"), [
-    ("12345", EMAIL, "uk", "not a valid phone number"),
-    (NUMBER, "not-an-address", "uk", "not a valid address"),
-    (NUMBER, EMAIL, "de", "language"),
-])
-def test_bad_connection_values_are_refused_and_nothing_is_stored(app, outbox, number, email,
-                                                                 language, complaint):
+@pytest.mark.parametrize(
+    ("number", "email", "language", "complaint"),
+    [
+        ("12345", EMAIL, "uk", "not a valid phone number"),
+        (NUMBER, "not-an-address", "uk", "not a valid address"),
+        (NUMBER, EMAIL, "de", "language"),
+    ],
+)
+def test_bad_connection_values_are_refused_and_nothing_is_stored(
+    app, outbox, number, email, language, complaint
+):
     with app.app_context():
         with pytest.raises(accounts.ConnectError, match=complaint):
             accounts.connect(number, email, language)
@@ -83,8 +87,19 @@ def test_the_first_password_change_activates_and_later_ones_notify(app, outbox):
 
 def test_cli_connects_lists_shows_and_refuses(app, outbox):
     cli = app.test_cli_runner()
-    result = cli.invoke(args=["iptel", "connect", "--number", "+380 44 227 0001", "--email", EMAIL,
-                              "--language", "ru", "--no-forwarding"])
+    result = cli.invoke(
+        args=[
+            "iptel",
+            "connect",
+            "--number",
+            "+380 44 227 0001",
+            "--email",
+            EMAIL,
+            "--language",
+            "ru",
+            "--no-forwarding",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "inactive until the password is changed" in result.output
     password = initial_password(outbox)

@@ -31,27 +31,35 @@ def test_the_cabinet_shows_status_forwarding_sip_data_and_e_mail(cabinet):
 
 
 def test_forwarding_is_set_switched_off_and_keeps_its_number(app, cabinet):
-    page = cabinet.post("/forwarding/busy", {"busy-number": "067 123 4567", "busy-enabled": "y"},
-                        page="/forwarding")
+    page = cabinet.post(
+        "/forwarding/busy", {"busy-number": "067 123 4567", "busy-enabled": "y"}, page="/forwarding"
+    )
     assert ("success", "Forwarding is on: When the line is busy → +380 67 123 4567.") in page.flashes
     assert forwarding_of(app, BUSY).number == "+380671234567" and forwarding_of(app, BUSY).enabled
     page = cabinet.post("/forwarding/busy", {"busy-number": "+380671234567"}, page="/forwarding")
     assert ("success", "Forwarding is off: When the line is busy.") in page.flashes
     assert not forwarding_of(app, BUSY).enabled and forwarding_of(app, BUSY).number
     assert "+380 67 123 4567" in cabinet.get("/forwarding").text  # kept for next time
-    page = cabinet.post("/forwarding/no_answer", {"no_answer-number": "+380501112233",
-                                                  "no_answer-enabled": "y", "no_answer-delay": "30"},
-                        page="/forwarding")
+    page = cabinet.post(
+        "/forwarding/no_answer",
+        {"no_answer-number": "+380501112233", "no_answer-enabled": "y", "no_answer-delay": "30"},
+        page="/forwarding",
+    )
     assert forwarding_of(app, NO_ANSWER).delay_seconds == 30
     assert "When there is no answer" in cabinet.get().text
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"unconditional-number": "12345", "unconditional-enabled": "y"}, "Enter a valid phone number"),
-    ({"unconditional-number": "+380 44 227 0001", "unconditional-enabled": "y"},
-     "cannot be forwarded to this account's own number"),
-    ({"unconditional-number": "", "unconditional-enabled": "y"}, "Enter the number to forward"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"unconditional-number": "12345", "unconditional-enabled": "y"}, "Enter a valid phone number"),
+        (
+            {"unconditional-number": "+380 44 227 0001", "unconditional-enabled": "y"},
+            "cannot be forwarded to this account's own number",
+        ),
+        ({"unconditional-number": "", "unconditional-enabled": "y"}, "Enter the number to forward"),
+    ],
+)
 def test_bad_forwarding_numbers_are_refused_and_change_nothing(app, cabinet, fields, message):
     page = cabinet.post("/forwarding/unconditional", fields, page="/forwarding")
     assert page.status == 400 and any(message in unescape(e) for e in page.errors), page.errors
@@ -60,9 +68,11 @@ def test_bad_forwarding_numbers_are_refused_and_change_nothing(app, cabinet, fie
 
 
 def test_a_delay_outside_the_choices_is_refused(app, cabinet):
-    page = cabinet.post("/forwarding/no_answer", {"no_answer-number": "+380501112233",
-                                                  "no_answer-enabled": "y", "no_answer-delay": "7"},
-                        page="/forwarding")
+    page = cabinet.post(
+        "/forwarding/no_answer",
+        {"no_answer-number": "+380501112233", "no_answer-enabled": "y", "no_answer-delay": "7"},
+        page="/forwarding",
+    )
     assert page.status == 400 and page.errors
     assert forwarding_of(app, NO_ANSWER).enabled is False
 
@@ -75,8 +85,9 @@ def test_forwarding_not_authorised_for_the_account_is_refused(app, cabinet):
         find(NUMBER).forwarding_allowed = False
         db.session.commit()
     assert "data-forwarding-not-allowed" in cabinet.get("/forwarding").text
-    page = cabinet.post("/forwarding/busy", {"busy-number": "+380671234567", "busy-enabled": "y"},
-                        page="/forwarding")
+    page = cabinet.post(
+        "/forwarding/busy", {"busy-number": "+380671234567", "busy-enabled": "y"}, page="/forwarding"
+    )
     assert page.status == 400 and any("not authorised" in error for error in page.errors)
 
 
@@ -90,17 +101,20 @@ def test_sip_data_shows_everything_but_the_password(cabinet, settings):
     assert 'data-setup="softphone"' in help_page.text and 'data-setup="hardware"' in help_page.text
 
 
-@pytest.mark.idp_settings(IDP_IPTEL_SIP_SERVER="sbc.operator.example", IDP_IPTEL_SIP_PORT="5061",
-                          IDP_IPTEL_SIP_TRANSPORT="tls", IDP_IPTEL_OUTBOUND_PROXY="proxy.example",
-                          IDP_IPTEL_SIP_REALM="operator.example")
+@pytest.mark.idp_settings(
+    IDP_IPTEL_SIP_SERVER="sbc.operator.example",
+    IDP_IPTEL_SIP_PORT="5061",
+    IDP_IPTEL_SIP_TRANSPORT="tls",
+    IDP_IPTEL_OUTBOUND_PROXY="proxy.example",
+    IDP_IPTEL_SIP_REALM="operator.example",
+)
 def test_sip_data_comes_from_the_configuration(cabinet):
     page = cabinet.get("/sip-data")
     for value in ("sbc.operator.example", ">5061<", ">TLS<", "proxy.example", "operator.example"):
         assert value in page.text
 
 
-def test_changing_the_e_mail_needs_the_new_address_confirmed_and_tells_both(app, cabinet, outbox,
-                                                                            account):
+def test_changing_the_e_mail_needs_the_new_address_confirmed_and_tells_both(app, cabinet, outbox, account):
     page = cabinet.post("/email", {"email": NEW_EMAIL, "current_password": "Wr0ngPass"})
     assert page.errors == ["The current password is wrong."]
     assert outbox.messages(NEW_EMAIL) == []
@@ -120,15 +134,13 @@ def test_changing_the_e_mail_needs_the_new_address_confirmed_and_tells_both(app,
     assert cabinet.client.get(link).status_code == 400  # used
 
 
-def test_changing_the_password_needs_the_current_one_and_sends_a_notice_without_it(
-        app, cabinet, outbox):
+def test_changing_the_password_needs_the_current_one_and_sends_a_notice_without_it(app, cabinet, outbox):
     from connectors.iptel.accounts import verify
 
     fields = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     page = cabinet.post("/password", {**fields, "current_password": "Wr0ngPass"})
     assert page.errors == ["The current password is wrong."]
-    page = cabinet.post("/password", {"password": "weak", "confirm": "weak",
-                                      "current_password": PASSWORD})
+    page = cabinet.post("/password", {"password": "weak", "confirm": "weak", "current_password": PASSWORD})
     assert page.errors and outbox.messages(EMAIL) == []
     page = cabinet.post("/password", {**fields, "current_password": PASSWORD})
     assert any("The password has been changed" in text for _kind, text in page.flashes)
@@ -139,8 +151,12 @@ def test_changing_the_password_needs_the_current_one_and_sends_a_notice_without_
 
 
 def test_a_form_from_another_accounts_tab_changes_nothing(app, cabinet):
-    page = cabinet.post("/forwarding/busy", {"busy-number": "+380671234567", "busy-enabled": "y"},
-                        account="+380442270002", page="/forwarding")
+    page = cabinet.post(
+        "/forwarding/busy",
+        {"busy-number": "+380671234567", "busy-enabled": "y"},
+        account="+380442270002",
+        page="/forwarding",
+    )
     assert any("nothing was changed" in text for _kind, text in page.flashes)
     assert not forwarding_of(app, BUSY).enabled
 
@@ -152,14 +168,18 @@ def test_a_disconnected_service_shows_and_refuses_changes(app, cabinet):
         disconnect(NUMBER)
     page = cabinet.get()
     assert "data-iptel-disconnected" in page.text and "Service disconnected" in page.text
-    page = cabinet.post("/forwarding/busy", {"busy-number": "+380671234567", "busy-enabled": "y"},
-                        page="/forwarding")
+    page = cabinet.post(
+        "/forwarding/busy", {"busy-number": "+380671234567", "busy-enabled": "y"}, page="/forwarding"
+    )
     assert page.status == 400 and not forwarding_of(app, BUSY).enabled
 
 
 def test_the_profile_home_shows_the_account_card(cabinet):
-    cabinet.post("/forwarding/unreachable", {"unreachable-number": "+380671234567",
-                                             "unreachable-enabled": "y"}, page="/forwarding")
+    cabinet.post(
+        "/forwarding/unreachable",
+        {"unreachable-number": "+380671234567", "unreachable-enabled": "y"},
+        page="/forwarding",
+    )
     home = cabinet.client.get("/").get_data(as_text=True)
     assert LABEL in home and "Service active" in home
     assert "When the phone is unreachable → +380 67 123 4567" in home
@@ -178,7 +198,8 @@ def test_an_invalid_new_address_or_an_overlong_number_is_refused(app, cabinet, o
     page = cabinet.post("/email", {"email": "not-an-address", "current_password": PASSWORD})
     assert page.errors == ["Enter a valid e-mail address, e.g. name@company.com."]
     assert account().email == EMAIL and outbox.messages() == []
-    page = cabinet.post("/forwarding/busy", {"busy-number": "+380" + "6" * 40, "busy-enabled": "y"},
-                        page="/forwarding")
+    page = cabinet.post(
+        "/forwarding/busy", {"busy-number": "+380" + "6" * 40, "busy-enabled": "y"}, page="/forwarding"
+    )
     assert page.status == 400 and page.errors
     assert forwarding_of(app, BUSY).number is None

@@ -18,8 +18,9 @@ def service_login(client, password: str, login: str = "0442270001") -> Page:
     return submit(client, f"{BASE}/login", {"login": login, "password": password})
 
 
-def test_initial_password_forces_a_new_one_then_the_account_is_linked(app, client, users, outbox,
-                                                                       connected, account):
+def test_initial_password_forces_a_new_one_then_the_account_is_linked(
+    app, client, users, outbox, connected, account
+):
     assert service_login(client, connected).location == f"{BASE}/activate"
     # Nothing else opens before the change: the cabinet and the linking page send back.
     assert client.get(f"{BASE}/link").headers["Location"] == f"{BASE}/login"
@@ -115,8 +116,7 @@ def test_reset_letters_are_limited_per_hour(client, outbox, active):
     assert len(outbox.messages(EMAIL)) == 3  # IDP_IPTEL_RESETS_PER_HOUR
 
 
-def test_a_reset_link_activates_an_account_still_on_its_initial_password(client, outbox, connected,
-                                                                          account):
+def test_a_reset_link_activates_an_account_still_on_its_initial_password(client, outbox, connected, account):
     submit(client, f"{BASE}/forgot", {"login": NUMBER})
     submit(client, outbox.link(EMAIL, "iptel_reset_link"), {"password": NEW, "confirm": NEW})
     assert account().status == ACTIVE
@@ -129,8 +129,7 @@ def test_forged_links_do_not_work(client, active, path):
     assert response.status_code == 400 and b"data-link-invalid" in response.data
 
 
-def test_a_signed_in_profile_with_the_account_goes_straight_to_the_cabinet(app, client, users,
-                                                                           active):
+def test_a_signed_in_profile_with_the_account_goes_straight_to_the_cabinet(app, client, users, active):
     from tests.iptel.conftest import link_account
 
     profile = users.create()
@@ -161,8 +160,7 @@ def test_forgot_password_does_the_same_work_for_any_number(app, client, active):
     assert stored() == [("job", "iptel_reset_request")] * 2
 
 
-def test_a_reset_ends_the_links_made_with_an_older_password(app, client, users, outbox, active,
-                                                            account):
+def test_a_reset_ends_the_links_made_with_an_older_password(app, client, users, outbox, active, account):
     from tests.iptel.conftest import link_account
 
     intruder = users.create()  # linked the account while it had the old password

@@ -15,9 +15,15 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = os.environ.get("IDP_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 ACCEPT_LANGUAGE = {"uk": "uk-UA,uk;q=0.9", "ru": "ru-RU,ru;q=0.9", "en": "en-GB,en;q=0.9"}
 
@@ -25,8 +31,9 @@ ACCEPT_LANGUAGE = {"uk": "uk-UA,uk;q=0.9", "ru": "ru-RU,ru;q=0.9", "en": "en-GB,
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium "
-                    "(or set IDP_TEST_CHROMIUM)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (or set IDP_TEST_CHROMIUM)"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -53,17 +60,34 @@ PROBLEMS: dict[int, list[str]] = {}
 def new_page(browser, lang: str = "en", mobile: bool = False, javascript: bool = True) -> Page:
     """Open a fresh browser context that asks for ``lang``."""
     viewport = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 860}
-    context = browser.new_context(locale=lang, viewport=viewport, is_mobile=mobile,
-                                  has_touch=mobile, java_script_enabled=javascript,
-                                  extra_http_headers={"Accept-Language": ACCEPT_LANGUAGE[lang]})
+    context = browser.new_context(
+        locale=lang,
+        viewport=viewport,
+        is_mobile=mobile,
+        has_touch=mobile,
+        java_script_enabled=javascript,
+        extra_http_headers={"Accept-Language": ACCEPT_LANGUAGE[lang]},
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     problems = PROBLEMS.setdefault(id(page), [])
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on("response", lambda response: problems.append(f"{response.status} {response.url}")
-            if "/static/" in response.url and response.status >= 400 else None)
+    page.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} {response.url}")
+            if "/static/" in response.url and response.status >= 400
+            else None
+        ),
+    )
     page.on("close", lambda _page: PROBLEMS.pop(id(page), None))
     return page
 

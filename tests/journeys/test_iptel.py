@@ -71,14 +71,17 @@ def save_forwarding(page, condition: str) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("lang", "mobile"), [("uk", False), ("ru", True), ("en", False)],
-                         ids=["uk", "ru-mobile", "en"])
+@pytest.mark.parametrize(
+    ("lang", "mobile"), [("uk", False), ("ru", True), ("en", False)], ids=["uk", "ru-mobile", "en"]
+)
 def test_connection_activation_forwarding_changes_and_forgotten_password(
-        smtp_server, browser, live_server, app, users, shot, text, lang, mobile):
+    smtp_server, browser, live_server, app, users, shot, text, lang, mobile
+):
     base = live_server
     # The operator connects the service; the initial password arrives by e-mail in the language.
-    result = app.test_cli_runner().invoke(args=["iptel", "connect", "--number", NUMBER,
-                                                "--email", EMAIL, "--language", lang])
+    result = app.test_cli_runner().invoke(
+        args=["iptel", "connect", "--number", NUMBER, "--email", EMAIL, "--language", lang]
+    )
     assert result.exit_code == 0, result.output
     (letter,) = deliver(app, smtp_server, EMAIL, 1)
     assert letter["Subject"] == text(lang, "Your IP-telephony service is connected")
@@ -99,8 +102,9 @@ def test_connection_activation_forwarding_changes_and_forgotten_password(
     page.fill("#password", initial)
     page.fill("#confirm", initial)
     submit(page)
-    assert error_texts(page) == [text(lang, "Choose a password of your own, not the initial one "
-                                            "from the letter.")]
+    assert error_texts(page) == [
+        text(lang, "Choose a password of your own, not the initial one from the letter.")
+    ]
     page.fill("#password", OWN_PASSWORD)
     page.fill("#confirm", OWN_PASSWORD)
     submit(page)
@@ -112,8 +116,9 @@ def test_connection_activation_forwarding_changes_and_forgotten_password(
     # Linked into the business profile: the cabinet opens with the profile from now on.
     profile = users.create(phone="+380671112233", password=PROFILE_PASSWORD, locale=lang)
     sign_in_to_link(page, profile)
-    assert text(lang, "Account %(account)s is now linked to your business profile.",
-                account=LABEL) in flash_texts(page)
+    assert text(
+        lang, "Account %(account)s is now linked to your business profile.", account=LABEL
+    ) in flash_texts(page)
     assert page.inner_text("[data-iptel-number]").strip() == LABEL
     assert text(lang, "Service active") in page.inner_text("[data-card=status]")
     shot(page, "3-cabinet")
@@ -124,13 +129,15 @@ def test_connection_activation_forwarding_changes_and_forgotten_password(
     page.fill("#busy-number", "+380 44 227 0001")
     page.check("#busy-enabled")
     save_forwarding(page, "busy")
-    assert error_texts(page) == [text(lang, "Calls cannot be forwarded to this account's own "
-                                            "number. Enter another number.")]
+    assert error_texts(page) == [
+        text(lang, "Calls cannot be forwarded to this account's own number. Enter another number.")
+    ]
     page.fill("#busy-number", "+380 12")
     page.check("#busy-enabled")
     save_forwarding(page, "busy")
-    assert error_texts(page) == [text(lang, "Enter a valid phone number with its country code, "
-                                            "e.g. +380 67 123 4567.")]
+    assert error_texts(page) == [
+        text(lang, "Enter a valid phone number with its country code, e.g. +380 67 123 4567.")
+    ]
     page.fill("#no_answer-number", "067 123 4567")
     page.select_option("#no_answer-delay", "30")
     page.check("#no_answer-enabled")
@@ -177,8 +184,7 @@ def test_connection_activation_forwarding_changes_and_forgotten_password(
     old_notice = deliver(app, smtp_server, EMAIL, 3)[2]
     new_notice = deliver(app, smtp_server, NEW_EMAIL, 2)[1]
     assert NEW_EMAIL in body(old_notice) and EMAIL in body(new_notice)
-    assert old_notice["Subject"] == text(lang, "The e-mail address of your IP-telephony service "
-                                               "was changed")
+    assert old_notice["Subject"] == text(lang, "The e-mail address of your IP-telephony service was changed")
 
     # Change of password: the current one is required; the notice never carries the password.
     open_menu_item(page, "/password")

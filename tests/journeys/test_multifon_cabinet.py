@@ -24,8 +24,7 @@ TARIFF_OPTION = "Business 500"
 CABINET = "/services/multifon/cabinet"
 # The amount of NUMBER_A as each language writes it (Babel's currency formats).
 NEGATIVE = {"uk": "-748 822,93 RUB", "ru": "-748 822,93 ₽", "en": "-RUB748,822.93"}
-LANGS = pytest.mark.parametrize(("lang", "mobile"), [("uk", False), ("ru", True)],
-                                ids=["uk", "ru-mobile"])
+LANGS = pytest.mark.parametrize(("lang", "mobile"), [("uk", False), ("ru", True)], ids=["uk", "ru-mobile"])
 
 
 @pytest.fixture
@@ -36,8 +35,15 @@ def accounts(app):
     with app.app_context():
         provision(NUMBER_A, SIP_PASSWORD, balance="-748822.93", routing="SIP", trunk_lines=2)
         seed_calls(NUMBER_A)
-        provision(NUMBER_B, SIP_PASSWORD_B, balance="1520.50", tariff_option=TARIFF_OPTION,
-                  caller_id="+74951234567", routing="GSM", trunk_lines=5)
+        provision(
+            NUMBER_B,
+            SIP_PASSWORD_B,
+            balance="1520.50",
+            tariff_option=TARIFF_OPTION,
+            caller_id="+74951234567",
+            routing="GSM",
+            trunk_lines=5,
+        )
         db.session.commit()
 
 
@@ -132,10 +138,12 @@ def menu_items(page) -> list[str]:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("lang", "mobile"), [("uk", False), ("ru", True), ("en", False)],
-                         ids=["uk", "ru-mobile", "en"])
-def test_the_cabinet_shows_every_card_and_its_details(browser, live_server, app, accounts, users,
-                                                      shot, text, service, lang, mobile):
+@pytest.mark.parametrize(
+    ("lang", "mobile"), [("uk", False), ("ru", True), ("en", False)], ids=["uk", "ru-mobile", "en"]
+)
+def test_the_cabinet_shows_every_card_and_its_details(
+    browser, live_server, app, accounts, users, shot, text, service, lang, mobile
+):
     profile, page = profile_in_cabinet(app, users, browser, live_server, lang, mobile)
 
     assert page.inner_text("[data-sip-account]").strip() == LABEL_A
@@ -150,34 +158,42 @@ def test_the_cabinet_shows_every_card_and_its_details(browser, live_server, app,
     stats = page.locator("[data-card=statistics]")
     assert stats.locator("svg.svc-chart rect.svc-chart__bar").count() == 30
     assert stats.locator("h2").inner_text().strip() == text(
-        lang, "Calls per day, last %(num)d day", "Calls per day, last %(num)d days", num=30)
+        lang, "Calls per day, last %(num)d day", "Calls per day, last %(num)d days", num=30
+    )
     assert stats.locator("[data-calls-total]").count() == 1
     footer = page.locator(".svc-foot a")
     assert footer.count() == 2
     assert [footer.nth(i).get_attribute("href") for i in range(2)] == [
-        app.config["IDP_MULTIFON_KNOWLEDGE_BASE_URL"], app.config["IDP_MULTIFON_CONFIGURATOR_URL"]]
+        app.config["IDP_MULTIFON_KNOWLEDGE_BASE_URL"],
+        app.config["IDP_MULTIFON_CONFIGURATOR_URL"],
+    ]
     assert [t.strip() for t in footer.all_inner_texts()] == [
         text(lang, "%(service)s knowledge base", service=service(lang)),
-        text(lang, "Configurator")]
-    assert menu_items(page)[:3] == ["/services/multifon/password/remind",
-                                    "/services/multifon/password/change",
-                                    "/services/multifon/disconnect"]
+        text(lang, "Configurator"),
+    ]
+    assert menu_items(page)[:3] == [
+        "/services/multifon/password/remind",
+        "/services/multifon/password/change",
+        "/services/multifon/disconnect",
+    ]
     assert "/services/multifon/choose" not in menu_items(page)  # one account: nothing to switch
     shot(page, "1-cabinet")
 
     open_details(page, "balance", "/balance")
     assert plain(page.inner_text("[data-balance]")) == NEGATIVE[lang]
     assert page.inner_text("[data-status]").strip() == text(lang, "Service active")
-    assert text(lang, "The balance is negative: top up the account to keep making calls.") \
-        in page.inner_text("main")
+    assert text(lang, "The balance is negative: top up the account to keep making calls.") in page.inner_text(
+        "main"
+    )
     assert page.inner_text("[data-sip-account]").strip() == LABEL_A  # the frame is on every page
     shot(page, "2-balance-details")
     back_to_cabinet(page)
 
     open_details(page, "tariff", "/tariff")
     assert page.inner_text("[data-tariff]").strip() == text(lang, "Basic")
-    assert text(lang, "Calls are charged at the basic rates of the service; no tariff option is "
-                      "active.") in page.inner_text("main")
+    assert text(
+        lang, "Calls are charged at the basic rates of the service; no tariff option is active."
+    ) in page.inner_text("main")
     back_to_cabinet(page)
 
     open_details(page, "caller-id", "/caller-id")
@@ -231,8 +247,7 @@ def test_the_cabinet_shows_every_card_and_its_details(browser, live_server, app,
 
 @pytest.mark.browser
 @LANGS
-def test_change_the_routing(browser, live_server, app, accounts, users, overview, shot, text,
-                            lang, mobile):
+def test_change_the_routing(browser, live_server, app, accounts, users, overview, shot, text, lang, mobile):
     _profile, page = profile_in_cabinet(app, users, browser, live_server, lang, mobile)
     for routing in ("GSM", "SIP+GSM"):
         open_details(page, "routing", "/routing")
@@ -240,8 +255,7 @@ def test_change_the_routing(browser, live_server, app, accounts, users, overview
         assert page.is_checked(f"input[name=routing][value='{routing}']")
         submit(page)
         page.wait_for_url("**" + CABINET)
-        assert text(lang, "Incoming calls now go to %(routing)s.", routing=routing) \
-            in flash_texts(page)
+        assert text(lang, "Incoming calls now go to %(routing)s.", routing=routing) in flash_texts(page)
         assert card_value(page, "routing") == routing
         assert overview().routing == routing
     shot(page, "1-routing-changed")
@@ -266,8 +280,9 @@ def test_change_the_routing(browser, live_server, app, accounts, users, overview
 
 @pytest.mark.browser
 @LANGS
-def test_change_the_trunk_lines(browser, live_server, app, accounts, users, overview, shot, text,
-                                lang, mobile):
+def test_change_the_trunk_lines(
+    browser, live_server, app, accounts, users, overview, shot, text, lang, mobile
+):
     _profile, page = profile_in_cabinet(app, users, browser, live_server, lang, mobile)
     open_details(page, "trunk-lines", "/trunk-lines")
     assert page.get_attribute("#trunk_lines", "min") == "1"
@@ -305,8 +320,9 @@ def test_change_the_trunk_lines(browser, live_server, app, accounts, users, over
 
 @pytest.mark.browser
 @LANGS
-def test_remind_the_sip_password(browser, live_server, app, accounts, users, outbox, shot, text,
-                                 lang, mobile):
+def test_remind_the_sip_password(
+    browser, live_server, app, accounts, users, outbox, shot, text, lang, mobile
+):
     _profile, page = profile_in_cabinet(app, users, browser, live_server, lang, mobile)
     open_menu_item(page, "/password/remind")
     page.fill("#current_password", "Wrong-passw0rd")
@@ -319,8 +335,7 @@ def test_remind_the_sip_password(browser, live_server, app, accounts, users, out
     page.fill("#current_password", PASSWORD)
     submit(page)
     page.wait_for_url("**" + CABINET)
-    assert text(lang, "We sent the SIP password by SMS to %(number)s.", number=LABEL_A) \
-        in flash_texts(page)
+    assert text(lang, "We sent the SIP password by SMS to %(number)s.", number=LABEL_A) in flash_texts(page)
     sms = outbox.last(NUMBER_A, "multifon_sip_password")
     assert sms.channel == "sms" and sms.recipient == NUMBER_A and sms.locale == lang
     assert SIP_PASSWORD in sms.text
@@ -337,8 +352,7 @@ def service_login(page, base: str, password: str) -> None:
 
 @pytest.mark.browser
 @LANGS
-def test_change_the_sip_password(browser, live_server, app, accounts, users, shot, text, lang,
-                                 mobile):
+def test_change_the_sip_password(browser, live_server, app, accounts, users, shot, text, lang, mobile):
     import flask_babel
 
     from idp.security.passwords import rule_text
@@ -348,8 +362,9 @@ def test_change_the_sip_password(browser, live_server, app, accounts, users, sho
     _profile, page = profile_in_cabinet(app, users, browser, live_server, lang, mobile)
     open_menu_item(page, "/password/change")
     for new, confirm, field, error in (
-            (NEW_SIP_PASSWORD, "Other5ipPass", "confirm", text(lang, "The passwords do not match.")),
-            ("alllowercase1", "alllowercase1", "password", no_capital)):
+        (NEW_SIP_PASSWORD, "Other5ipPass", "confirm", text(lang, "The passwords do not match.")),
+        ("alllowercase1", "alllowercase1", "password", no_capital),
+    ):
         page.fill("#password", new)
         page.fill("#confirm", confirm)
         page.fill("#current_password", PASSWORD)
@@ -369,8 +384,9 @@ def test_change_the_sip_password(browser, live_server, app, accounts, users, sho
     page.fill("#current_password", PASSWORD)
     submit(page)
     page.wait_for_url("**" + CABINET)
-    assert text(lang, "The SIP password has been changed. Enter the new one in your SIP phones "
-                      "and programs.") in flash_texts(page)
+    assert text(
+        lang, "The SIP password has been changed. Enter the new one in your SIP phones and programs."
+    ) in flash_texts(page)
 
     # Another browser: the old SIP password no longer opens the service, the new one does.
     other = new_page(browser, lang)
@@ -385,8 +401,9 @@ def test_change_the_sip_password(browser, live_server, app, accounts, users, sho
 
 @pytest.mark.browser
 @LANGS
-def test_disconnect_the_service_and_sign_out(browser, live_server, app, accounts, users, overview,
-                                             shot, text, service, lang, mobile):
+def test_disconnect_the_service_and_sign_out(
+    browser, live_server, app, accounts, users, overview, shot, text, service, lang, mobile
+):
     _profile, page = profile_in_cabinet(app, users, browser, live_server, lang, mobile)
     stale = page.context.new_page()  # a tab with a form opened before the disconnection
     stale.goto(live_server + "/services/multifon/trunk-lines")
@@ -397,10 +414,13 @@ def test_disconnect_the_service_and_sign_out(browser, live_server, app, accounts
     consequences = [t.strip() for t in page.locator(".svc-consequences li").all_inner_texts()]
     assert consequences == [
         text(lang, "calls through %(service)s stop, incoming and outgoing;", service=name),
-        text(lang, "the SIP account no longer registers: SIP phones and programs lose the "
-                   "connection;"),
-        text(lang, "the account stays linked to your business profile and shows as disconnected; "
-                   "to connect it again, contact your manager.")]
+        text(lang, "the SIP account no longer registers: SIP phones and programs lose the connection;"),
+        text(
+            lang,
+            "the account stays linked to your business profile and shows as disconnected; "
+            "to connect it again, contact your manager.",
+        ),
+    ]
     shot(page, "1-disconnect-confirmation")
     page.fill("#current_password", "Wrong-passw0rd")
     submit(page)
@@ -410,10 +430,10 @@ def test_disconnect_the_service_and_sign_out(browser, live_server, app, accounts
     page.fill("#current_password", PASSWORD)
     submit(page)
     page.wait_for_url("**" + CABINET)
-    assert text(lang, "%(service)s is disconnected for %(number)s.", service=name,
-                number=LABEL_A) in flash_texts(page)
-    assert page.inner_text("[data-card=balance] .badge").strip() == \
-        text(lang, "Service disconnected")
+    assert text(
+        lang, "%(service)s is disconnected for %(number)s.", service=name, number=LABEL_A
+    ) in flash_texts(page)
+    assert page.inner_text("[data-card=balance] .badge").strip() == text(lang, "Service disconnected")
     assert overview().status == "disconnected"
     # The change actions are gone from the menu and from the details pages ...
     items = menu_items(page)

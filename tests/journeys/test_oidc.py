@@ -40,9 +40,13 @@ def portal(live_server, app):
         url = server.url
         with app.app_context():
             registered = create_client(
-                PORTAL_NAME, [url + "/callback"], post_logout_redirect_uris=[url + "/"],
-                backchannel_logout_uri=url + "/backchannel-logout", client_id="pbx-portal",
-                scope="openid profile email phone offline_access services")
+                PORTAL_NAME,
+                [url + "/callback"],
+                post_logout_redirect_uris=[url + "/"],
+                backchannel_logout_uri=url + "/backchannel-logout",
+                client_id="pbx-portal",
+                scope="openid profile email phone offline_access services",
+            )
             secret = registered.secret
         portal_app = create_portal(live_server, url, "pbx-portal", secret)
         server.serve(portal_app)
@@ -85,12 +89,15 @@ def _userinfo(page, name: str) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("lang", "mobile"), [("uk", False), ("ru", False), ("en", False),
-                                              ("en", True)], ids=["uk", "ru", "en", "en-mobile"])
+@pytest.mark.parametrize(
+    ("lang", "mobile"),
+    [("uk", False), ("ru", False), ("en", False), ("en", True)],
+    ids=["uk", "ru", "en", "en-mobile"],
+)
 def test_sign_in_to_the_portal_with_sms_code_and_consent_then_sign_out(
-        browser, live_server, portal, worker, users, outbox, shot, text, lang, mobile):
-    profile = users.create(phone="+380671113344", email="pbx@example.com", locale=lang,
-                           sms_2fa_enabled=True)
+    browser, live_server, portal, worker, users, outbox, shot, text, lang, mobile
+):
+    profile = users.create(phone="+380671113344", email="pbx@example.com", locale=lang, sms_2fa_enabled=True)
     page = new_page(browser, lang, mobile=mobile)
     page.goto(portal.url + "/")
     assert page.locator("[data-signed-out]").count() == 1
@@ -106,9 +113,15 @@ def test_sign_in_to_the_portal_with_sms_code_and_consent_then_sign_out(
     page.wait_for_url(f"{live_server}/authorize?**")
     assert page.inner_text("main h1") == text(lang, "%(client)s asks for access", client=PORTAL_NAME)
     scopes = page.locator(".consent-scopes li").all_inner_texts()
-    assert [s.strip() for s in scopes] == [text(lang, t) for t in (
-        "An identifier that tells it who you are (not your phone number)",
-        "Your name and language", "Your e-mail address", "Your phone number")]
+    assert [s.strip() for s in scopes] == [
+        text(lang, t)
+        for t in (
+            "An identifier that tells it who you are (not your phone number)",
+            "Your name and language",
+            "Your e-mail address",
+            "Your phone number",
+        )
+    ]
     shot(page, "3-consent")
     _allow(page, portal)
 
@@ -148,8 +161,7 @@ def test_sign_in_to_the_portal_with_sms_code_and_consent_then_sign_out(
 
 
 @pytest.mark.browser
-def test_signing_out_of_business_id_signs_the_portal_out(browser, live_server, portal, worker,
-                                                        users, shot):
+def test_signing_out_of_business_id_signs_the_portal_out(browser, live_server, portal, worker, users, shot):
     profile = users.create(phone="+380671113355", email="bcl@example.com")
     page = new_page(browser, "en")
     _to_business_id(page, portal, live_server)
@@ -174,7 +186,8 @@ def test_signing_out_of_business_id_signs_the_portal_out(browser, live_server, p
 
 @pytest.mark.browser
 def test_ending_a_session_on_the_security_page_signs_that_browser_out_of_the_portal(
-        browser, live_server, portal, worker, users, shot):
+    browser, live_server, portal, worker, users, shot
+):
     profile = users.create(phone="+380671113366", email="ended@example.com", locale="uk")
     office = new_page(browser, "uk")
     _to_business_id(office, portal, live_server)
@@ -223,27 +236,28 @@ def test_denying_access_leaves_the_portal_signed_out(browser, live_server, porta
 
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["uk", "en"])
-def test_the_provider_pages_around_a_relying_service(browser, live_server, portal, users, shot,
-                                                     text, lang):
+def test_the_provider_pages_around_a_relying_service(browser, live_server, portal, users, shot, text, lang):
     """What a person may meet besides consent: a refused request, choosing the profile, a
     sign-out the service asks for without proof, and the signed-out page."""
     profile = users.create(phone="+380671113377", email="pages@example.com", locale=lang)
     page = new_page(browser, lang)
-    page.goto(f"{live_server}/authorize?response_type=code&client_id=pbx-portal&scope=openid"
-              "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb")
+    page.goto(
+        f"{live_server}/authorize?response_type=code&client_id=pbx-portal&scope=openid"
+        "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb"
+    )
     assert page.inner_text("main h1") == text(lang, "This sign-in request cannot be accepted")
     shot(page, "1-request-refused")
 
     sign_in(page, live_server, profile.email, PASSWORD)
     page.wait_for_url(live_server + "/")
-    request = AuthorizationRequest(RegisteredClient("pbx-portal", None, portal.url + "/callback"),
-                                   extra={"prompt": "select_account"})
+    request = AuthorizationRequest(
+        RegisteredClient("pbx-portal", None, portal.url + "/callback"), extra={"prompt": "select_account"}
+    )
     page.goto(live_server + request.url)
     assert page.inner_text("main h1") == text(lang, "Choose a profile")
     shot(page, "2-select-account")
 
-    page.goto(f"{live_server}/logout?client_id=pbx-portal&post_logout_redirect_uri="
-              f"{portal.url}/&state=s1")
+    page.goto(f"{live_server}/logout?client_id=pbx-portal&post_logout_redirect_uri={portal.url}/&state=s1")
     assert page.inner_text("main h1") == text(lang, "Sign out of Business ID?")
     shot(page, "3-logout-asked")
     with page.expect_navigation(url=f"{portal.url}/"):  # the portal drops a state it never sent

@@ -29,8 +29,7 @@ def test_error_and_dead_link_pages(browser, live_server, shot, text, lang, mobil
     shot(page, "2-link-does-not-work")
 
     page.goto(live_server + "/offer")
-    assert page.inner_text("main h1") == text(lang, "Terms of use of %(product)s",
-                                              product="Business ID")
+    assert page.inner_text("main h1") == text(lang, "Terms of use of %(product)s", product="Business ID")
     shot(page, "3-offer")
     page.context.close()
 
@@ -38,8 +37,13 @@ def test_error_and_dead_link_pages(browser, live_server, shot, text, lang, mobil
 @pytest.mark.browser
 @pytest.mark.parametrize(("lang", "mobile"), CASES, ids=IDS)
 def test_signed_in_pages(browser, live_server, users, shot, lang, mobile):
-    users.create(phone="+380671117788", email="kostiantyn.kostiantynovych@example.com",
-                 locale=lang, first_name="Костянтин", last_name="Костянтинопольський-Задунайський")
+    users.create(
+        phone="+380671117788",
+        email="kostiantyn.kostiantynovych@example.com",
+        locale=lang,
+        first_name="Костянтин",
+        last_name="Костянтинопольський-Задунайський",
+    )
     page = new_page(browser, lang, mobile=mobile)
     sign_in(page, live_server, "+380671117788", PASSWORD)
     page.wait_for_url(live_server + "/")

@@ -17,8 +17,9 @@ NEW_PASSWORD = "N3wSecretValue"
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("lang", "mobile"), [("ru", False), ("en", False), ("uk", True)],
-                         ids=["ru", "en", "uk-mobile"])
+@pytest.mark.parametrize(
+    ("lang", "mobile"), [("ru", False), ("en", False), ("uk", True)], ids=["ru", "en", "uk-mobile"]
+)
 def test_restore_password(browser, live_server, users, outbox, shot, text, lang, mobile):
     users.create(phone="+380671113344", email="lost@example.com", locale=lang)
 
@@ -42,8 +43,9 @@ def test_restore_password(browser, live_server, users, outbox, shot, text, lang,
     code = outbox.code("+380671113344")
     fill_code(page, f"{(int(code) + 1) % 1_000_000:06d}")
     assert page.url.endswith("/recover/code")
-    assert error_texts(page) == [text(lang, "The code is wrong. %(num)d try left.",
-                                      "The code is wrong. %(num)d tries left.", num=4)]
+    assert error_texts(page) == [
+        text(lang, "The code is wrong. %(num)d try left.", "The code is wrong. %(num)d tries left.", num=4)
+    ]
     shot(page, "2-code-wrong")
     fill_code(page, code)
     page.wait_for_url("**/recover/password")
@@ -57,8 +59,7 @@ def test_restore_password(browser, live_server, users, outbox, shot, text, lang,
     shot(page, "3-new-password")
     page.click(MAIN_SUBMIT)
     page.wait_for_url("**/signin")
-    assert text(lang, "Your password has been changed. Sign in with the new password.") \
-        in flash_texts(page)
+    assert text(lang, "Your password has been changed. Sign in with the new password.") in flash_texts(page)
     shot(page, "4-signin")
 
     sign_in(page, live_server, "lost@example.com", PASSWORD)

@@ -6,9 +6,11 @@ from tests.journeys.conftest import MAIN_SUBMIT, flash_texts, is_signed_in, new_
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("lang", "mobile"), [("uk", False), ("ru", False), ("en", False),
-                                              ("uk", True)],
-                         ids=["uk", "ru", "en", "uk-mobile"])
+@pytest.mark.parametrize(
+    ("lang", "mobile"),
+    [("uk", False), ("ru", False), ("en", False), ("uk", True)],
+    ids=["uk", "ru", "en", "uk-mobile"],
+)
 def test_register_from_profile_page(browser, live_server, outbox, shot, text, lang, mobile):
     page = new_page(browser, lang, mobile=mobile)
     page.goto(live_server + "/register")
@@ -50,8 +52,9 @@ def test_register_from_profile_page(browser, live_server, outbox, shot, text, la
     shot(page, "6-confirm")
     page.click(MAIN_SUBMIT)
     page.wait_for_url(live_server + "/")
-    assert text(lang, "Your e-mail is confirmed. Welcome to %(product)s!",
-                product="Business ID") in flash_texts(page)
+    assert text(
+        lang, "Your e-mail is confirmed. Welcome to %(product)s!", product="Business ID"
+    ) in flash_texts(page)
     assert is_signed_in(page)
     assert "Тарас" in page.inner_text("main h1")
     assert page.get_attribute("html", "lang") == lang
@@ -66,10 +69,12 @@ def test_register_from_profile_page(browser, live_server, outbox, shot, text, la
 
 @pytest.mark.browser
 @pytest.mark.idp_settings(IDP_SMS_BUDGET_IP="1/hour", IDP_POW_MAX_NUMBER=100000)
-@pytest.mark.parametrize(("lang", "mobile"), [("uk", True), ("ru", False), ("en", False)],
-                         ids=["uk-mobile", "ru", "en"])
+@pytest.mark.parametrize(
+    ("lang", "mobile"), [("uk", True), ("ru", False), ("en", False)], ids=["uk-mobile", "ru", "en"]
+)
 def test_an_office_behind_one_address_registers_after_the_browser_s_check(
-        browser, live_server, outbox, shot, text, lang, mobile):
+    browser, live_server, outbox, shot, text, lang, mobile
+):
     """Past the address's SMS budget the next colleague is not stopped: the browser solves a
     proof of work (ui/static/pow.js, real WebCrypto) and the code is sent."""
     first = new_page(browser, lang, mobile=mobile)
@@ -82,8 +87,10 @@ def test_an_office_behind_one_address_registers_after_the_browser_s_check(
     page = new_page(browser, lang, mobile=mobile)
     page.goto(live_server + "/register")
     page.fill("#phone", "+380 67 555 0002")
-    asked = "Many codes were asked for from your network or for this number lately. Your " \
-            "browser makes a short check first; the code is sent when it is done."
+    asked = (
+        "Many codes were asked for from your network or for this number lately. Your "
+        "browser makes a short check first; the code is sent when it is done."
+    )
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         page.click(MAIN_SUBMIT)
     # The same page says why it waits, solves the challenge and sends the form again by itself.

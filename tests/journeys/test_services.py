@@ -40,7 +40,7 @@ def service_login(page, base: str, number: str, password: str = SIP_PASSWORD) ->
 
 
 def cabinet_sign_out(page) -> None:
-    """"Sign out" in the cabinet's settings menu (seed 004 §4)."""
+    """ "Sign out" in the cabinet's settings menu (seed 004 §4)."""
     page.click(".svc-menu summary")
     with page.expect_navigation():
         page.click("[data-multifon-signout]")
@@ -48,10 +48,12 @@ def cabinet_sign_out(page) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("lang", "mobile"), [("uk", False), ("ru", True), ("en", False)],
-                         ids=["uk", "ru-mobile", "en"])
-def test_register_from_the_multifon_login(browser, live_server, app, accounts, outbox, shot, text,
-                                          lang, mobile):
+@pytest.mark.parametrize(
+    ("lang", "mobile"), [("uk", False), ("ru", True), ("en", False)], ids=["uk", "ru-mobile", "en"]
+)
+def test_register_from_the_multifon_login(
+    browser, live_server, app, accounts, outbox, shot, text, lang, mobile
+):
     page = new_page(browser, lang, mobile=mobile)
     page.goto(live_server + "/services/multifon/login")
     shot(page, "1-service-login")
@@ -90,8 +92,7 @@ def test_register_from_the_multifon_login(browser, live_server, app, accounts, o
 
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["ru", "en"])
-def test_link_a_second_account_and_choose(browser, live_server, app, accounts, users, shot, text,
-                                          lang):
+def test_link_a_second_account_and_choose(browser, live_server, app, accounts, users, shot, text, lang):
     profile = users.create(phone="+380671112233", password=PASSWORD, locale=lang)
     page = new_page(browser, lang)
     service_login(page, live_server, NUMBER_A)
@@ -106,9 +107,11 @@ def test_link_a_second_account_and_choose(browser, live_server, app, accounts, u
     shot(page, "link-confirm")
     confirm_link(page)
     page.wait_for_url("**/services/multifon/cabinet")
-    assert text(lang, "Account %(account)s is now linked to your business profile.",
-                account=page.locator("[data-sip-account]").inner_text().strip()) \
-        in flash_texts(page)
+    assert text(
+        lang,
+        "Account %(account)s is now linked to your business profile.",
+        account=page.locator("[data-sip-account]").inner_text().strip(),
+    ) in flash_texts(page)
 
     cabinet_sign_out(page)  # seed 004 §2 a: sign out, then the other account's credentials
     service_login(page, live_server, NUMBER_B)

@@ -18,8 +18,9 @@ NEW_PASSWORD = "An0therGoodOne"
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("lang", "mobile"), [("uk", False), ("ru", False), ("en", True)],
-                         ids=["uk", "ru", "en-mobile"])
+@pytest.mark.parametrize(
+    ("lang", "mobile"), [("uk", False), ("ru", False), ("en", True)], ids=["uk", "ru", "en-mobile"]
+)
 def test_change_email_and_password(browser, live_server, users, outbox, shot, text, lang, mobile):
     users.create(phone="+380671114455", email="old@example.com", locale=lang)
     page = new_page(browser, lang, mobile=mobile)
@@ -35,8 +36,11 @@ def test_change_email_and_password(browser, live_server, users, outbox, shot, te
     shot(page, "1-email-form")
     submit(page)
     page.wait_for_url("**/security")
-    assert text(lang, "We sent a confirmation link to %(email)s. The address changes when you "
-                      "follow it.", email="new@example.com") in flash_texts(page)
+    assert text(
+        lang,
+        "We sent a confirmation link to %(email)s. The address changes when you follow it.",
+        email="new@example.com",
+    ) in flash_texts(page)
     shot(page, "2-email-link-sent")
     letter = outbox.last("new@example.com", "email_change_confirm")
     assert letter.locale == lang
@@ -44,8 +48,7 @@ def test_change_email_and_password(browser, live_server, users, outbox, shot, te
     page.goto(live_server + outbox.link("new@example.com", "email_change_confirm"))
     submit(page)
     page.wait_for_url("**/security")
-    assert text(lang, "Your e-mail address is now %(email)s.", email="new@example.com") \
-        in flash_texts(page)
+    assert text(lang, "Your e-mail address is now %(email)s.", email="new@example.com") in flash_texts(page)
     assert "new@example.com" in page.inner_text("main")
     shot(page, "3-email-changed")
     old_notice = outbox.last("old@example.com", "email_changed_old")
@@ -76,8 +79,7 @@ def test_change_email_and_password(browser, live_server, users, outbox, shot, te
     page.fill("#confirm", NEW_PASSWORD)
     submit(page)
     page.wait_for_url("**/security")
-    assert text(lang, "Your password has been changed. Your other sessions were ended.") \
-        in flash_texts(page)
+    assert text(lang, "Your password has been changed. Your other sessions were ended.") in flash_texts(page)
     assert is_signed_in(page)  # this session stays
     shot(page, "6-password-changed")
     notice = outbox.last("new@example.com", "password_changed")

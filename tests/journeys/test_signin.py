@@ -93,8 +93,9 @@ def test_sign_in_with_sms_code(browser, live_server, users, outbox, shot, text, 
     fill_code(page, wrong)
     page.wait_for_load_state()
     assert page.url.endswith("/signin/verify") and not is_signed_in(page)
-    assert error_texts(page) == [text(lang, "The code is wrong. %(num)d try left.",
-                                         "The code is wrong. %(num)d tries left.", num=4)]
+    assert error_texts(page) == [
+        text(lang, "The code is wrong. %(num)d try left.", "The code is wrong. %(num)d tries left.", num=4)
+    ]
     shot(page, "4-wrong-code")
     fill_code(page, code)
     page.wait_for_url(live_server + "/")
@@ -112,8 +113,9 @@ def _wrong_totp(secret: str) -> str:
 
 @pytest.mark.browser
 @pytest.mark.parametrize(("lang", "mobile"), [("uk", False), ("en", True)], ids=["uk", "en-mobile"])
-def test_sign_in_with_authenticator_and_recovery_code(browser, live_server, users, outbox, shot,
-                                                     text, lang, mobile):
+def test_sign_in_with_authenticator_and_recovery_code(
+    browser, live_server, users, outbox, shot, text, lang, mobile
+):
     users.create(phone="+380671112255", email="totp@example.com", locale=lang)
     page = new_page(browser, lang, mobile=mobile)
     sign_in(page, live_server, "totp@example.com", PASSWORD)
@@ -129,8 +131,9 @@ def test_sign_in_with_authenticator_and_recovery_code(browser, live_server, user
     page.fill("#code", _wrong_totp(secret))
     page.fill("#current_password", PASSWORD)
     submit(page)
-    assert error_texts(page) == [text(lang, "The code does not match. Check the time on your "
-                                            "phone and enter the newest code.")]
+    assert error_texts(page) == [
+        text(lang, "The code does not match. Check the time on your phone and enter the newest code.")
+    ]
     assert page.inner_text("[data-secret]").strip().replace(" ", "") == secret  # same secret
     shot(page, "2-qr-wrong-code")
     page.fill("#code", totp.now())

@@ -30,8 +30,16 @@ class SlowBackend:
 
     def overview(self, number):
         time.sleep(SLOW_SECONDS)
-        return Overview(number=number, balance=Decimal("10.00"), currency="RUB", status="active",
-                        tariff_option=None, caller_id=None, routing="SIP", trunk_lines=2)
+        return Overview(
+            number=number,
+            balance=Decimal("10.00"),
+            currency="RUB",
+            status="active",
+            tariff_option=None,
+            caller_id=None,
+            routing="SIP",
+            trunk_lines=2,
+        )
 
     def calls_per_day(self, number, days=30):
         time.sleep(SLOW_SECONDS)

@@ -31,8 +31,15 @@ def accounts(app):
     with app.app_context():
         provision(NUMBER, SIP_PASSWORD, balance="-748822.93", routing="SIP", trunk_lines=2)
         seed_calls(NUMBER)
-        provision(SECOND, SECOND_PASSWORD, balance="1500", tariff_option="Business 500",
-                  caller_id="+74951234567", routing="GSM", trunk_lines=5)
+        provision(
+            SECOND,
+            SECOND_PASSWORD,
+            balance="1500",
+            tariff_option="Business 500",
+            caller_id="+74951234567",
+            routing="GSM",
+            trunk_lines=5,
+        )
     return NUMBER, SECOND
 
 

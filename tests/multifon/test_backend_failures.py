@@ -40,7 +40,14 @@ def test_the_profile_home_still_renders_with_a_degraded_card(cabinet):
 
 def test_a_change_is_refused_with_a_clear_message(cabinet):
     # The form was opened before the backend went down: its token comes from any other form.
-    page = submit(cabinet.client, f"{BASE}/trunk-lines", {"service_account": NUMBER, "trunk_lines": "5"},
-                  page="/security/password", follow=True)
-    assert ("error", "MultiFon Business is not answering right now; nothing was changed. Try again "
-                     "in a few minutes.") in page.flashes
+    page = submit(
+        cabinet.client,
+        f"{BASE}/trunk-lines",
+        {"service_account": NUMBER, "trunk_lines": "5"},
+        page="/security/password",
+        follow=True,
+    )
+    assert (
+        "error",
+        "MultiFon Business is not answering right now; nothing was changed. Try again in a few minutes.",
+    ) in page.flashes

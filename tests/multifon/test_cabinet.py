@@ -11,14 +11,26 @@ from idp.audit.models import AuditEvent
 from idp.extensions import db
 from tests.multifon.conftest import BASE, LABEL, NUMBER, SECOND, SECOND_LABEL, link_account
 
-PAGES = ["/cabinet", "/balance", "/tariff", "/caller-id", "/routing", "/trunk-lines",
-         "/statistics", "/password/remind", "/password/change", "/disconnect"]
+PAGES = [
+    "/cabinet",
+    "/balance",
+    "/tariff",
+    "/caller-id",
+    "/routing",
+    "/trunk-lines",
+    "/statistics",
+    "/password/remind",
+    "/password/change",
+    "/disconnect",
+]
 
 
 def _events(app, name: str) -> list[dict]:
     with app.app_context():
-        return [json.loads(e.details) for e in db.session.scalars(
-            db.select(AuditEvent).where(AuditEvent.event == name))]
+        return [
+            json.loads(e.details)
+            for e in db.session.scalars(db.select(AuditEvent).where(AuditEvent.event == name))
+        ]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -33,9 +45,16 @@ def test_every_page_shows_the_header_menu_and_footer(cabinet, path):
     page = cabinet.get(path)
     assert page.status == 200
     assert f"data-sip-account>{LABEL}<" in page.text
-    for item in ("Remind password", "Change password", "Disconnect the service", "Sign out",
-                 "MultiFon Business knowledge base", "Configurator",
-                 "https://multifon.example/knowledge-base", 'action="/services/multifon/signout"'):
+    for item in (
+        "Remind password",
+        "Change password",
+        "Disconnect the service",
+        "Sign out",
+        "MultiFon Business knowledge base",
+        "Configurator",
+        "https://multifon.example/knowledge-base",
+        'action="/services/multifon/signout"',
+    ):
         assert item in page.text, (path, item)
     assert "Switch account" not in page.text  # one linked account only
     assert 'style="' not in page.text and "<script>" not in page.text  # the CSP allows neither
@@ -53,11 +72,14 @@ def test_the_cabinet_shows_every_card_of_the_account(cabinet):
         assert f'href="{BASE}{path}"' in page.text
 
 
-@pytest.mark.parametrize(("lang", "money", "status"), [
-    ("en", "-RUB748,822.93", "Service active"),
-    ("uk", "-748\u00a0822,93\u00a0RUB", "Послуга активна"),
-    ("ru", "-748\u00a0822,93\u00a0₽", "Услуга активна"),
-])
+@pytest.mark.parametrize(
+    ("lang", "money", "status"),
+    [
+        ("en", "-RUB748,822.93", "Service active"),
+        ("uk", "-748\u00a0822,93\u00a0RUB", "Послуга активна"),
+        ("ru", "-748\u00a0822,93\u00a0₽", "Услуга активна"),
+    ],
+)
 def test_a_negative_balance_is_shown_in_the_pages_language(cabinet, lang, money, status):
     cabinet.client.get(f"/lang/{lang}?next=/")
     page = cabinet.get("/balance")
@@ -107,7 +129,11 @@ def test_the_trunk_line_limit_changes(app, cabinet, overview):
     assert "5 lines" in page.text
     assert overview().trunk_lines == 5
     assert _events(app, "multifon.trunk_lines_changed")[-1] == {
-        "connector": "multifon", "account": NUMBER, "lines": 5, "previous": 2}
+        "connector": "multifon",
+        "account": NUMBER,
+        "lines": 5,
+        "previous": 2,
+    }
 
 
 @pytest.mark.parametrize("lines", ["0", "21", "abc", "", "-3", "2.5"])

@@ -7,8 +7,21 @@ import pytest
 from connectors.multifon.store import ProvisioningStore, accounts
 from tests.multifon.conftest import NUMBER
 
-GOOD = ["multifon", "provision", "--number", "+7 926 025-07-30", "--sip-password", "SipPassw0rd",
-        "--balance", "-12.50", "--routing", "SIP+GSM", "--trunk-lines", "4", "--seed-calls"]
+GOOD = [
+    "multifon",
+    "provision",
+    "--number",
+    "+7 926 025-07-30",
+    "--sip-password",
+    "SipPassw0rd",
+    "--balance",
+    "-12.50",
+    "--routing",
+    "SIP+GSM",
+    "--trunk-lines",
+    "4",
+    "--seed-calls",
+]
 
 
 @pytest.fixture
@@ -33,15 +46,18 @@ def test_provision_list_and_show(app, cli):
         assert "SipPassw0rd" not in output
 
 
-@pytest.mark.parametrize(("option", "value", "message", "code"), [
-    ("--number", "12345", "not a valid phone number", 1),
-    ("--balance", "lots", "not an amount", 1),
-    ("--trunk-lines", "21", "trunk lines", 1),
-    ("--trunk-lines", "0", "trunk lines", 1),
-    ("--caller-id", "abc", "caller ID", 1),
-    ("--currency", "XYZ", "ISO 4217", 1),
-    ("--routing", "XYZ", "'XYZ' is not one of", 2),  # click's usage error
-])
+@pytest.mark.parametrize(
+    ("option", "value", "message", "code"),
+    [
+        ("--number", "12345", "not a valid phone number", 1),
+        ("--balance", "lots", "not an amount", 1),
+        ("--trunk-lines", "21", "trunk lines", 1),
+        ("--trunk-lines", "0", "trunk lines", 1),
+        ("--caller-id", "abc", "caller ID", 1),
+        ("--currency", "XYZ", "ISO 4217", 1),
+        ("--routing", "XYZ", "'XYZ' is not one of", 2),  # click's usage error
+    ],
+)
 def test_bad_input_is_refused_and_nothing_is_stored(app, cli, option, value, message, code):
     args = list(GOOD)
     if option in args:

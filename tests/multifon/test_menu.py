@@ -50,8 +50,7 @@ def test_the_reminder_is_in_the_persons_language(app, client, users, accounts, o
     link_account(app, profile, NUMBER, LABEL)
     sign_in(client, profile.phone)
     client.get(f"{BASE}/")
-    submit(client, f"{BASE}/password/remind",
-           {"service_account": NUMBER, "current_password": PASSWORD})
+    submit(client, f"{BASE}/password/remind", {"service_account": NUMBER, "current_password": PASSWORD})
     [sms] = _reminders(outbox)
     assert sms.locale == "ru" and "МультиФон Бизнес" in sms.text and "Пароль SIP" in sms.text
 
@@ -88,8 +87,10 @@ def test_the_fourth_reminder_in_a_day_is_refused(cabinet, outbox):
 def test_changing_the_sip_password_retires_the_old_one(app, cabinet, outbox):
     from idp.connectors.registry import get
 
-    page = cabinet.post("/password/change", {"password": NEW_SIP_PASSWORD, "confirm": NEW_SIP_PASSWORD,
-                                             "current_password": PASSWORD})
+    page = cabinet.post(
+        "/password/change",
+        {"password": NEW_SIP_PASSWORD, "confirm": NEW_SIP_PASSWORD, "current_password": PASSWORD},
+    )
     assert page.flashes[-1][0] == "success" and "SIP password has been changed" in page.flashes[-1][1]
     with app.app_context():
         connector = get("multifon")
@@ -101,18 +102,22 @@ def test_changing_the_sip_password_retires_the_old_one(app, cabinet, outbox):
     assert NEW_SIP_PASSWORD in _reminders(outbox)[0].text
 
 
-@pytest.mark.parametrize(("new", "confirm", "current", "error"), [
-    ("short1A", "short1A", PASSWORD, "At least 8 characters"),
-    ("alllowercase1", "alllowercase1", PASSWORD, "capital Latin letter"),
-    ("Fresh5ipPass", "Other5ipPass", PASSWORD, "The passwords do not match."),
-    ("Fresh 5ipPass", "Fresh 5ipPass", PASSWORD, "without spaces"),
-    ("Fresh5ipPass", "Fresh5ipPass", "Wrong-passw0rd", "The password of your business profile is wrong."),
-])
+@pytest.mark.parametrize(
+    ("new", "confirm", "current", "error"),
+    [
+        ("short1A", "short1A", PASSWORD, "At least 8 characters"),
+        ("alllowercase1", "alllowercase1", PASSWORD, "capital Latin letter"),
+        ("Fresh5ipPass", "Other5ipPass", PASSWORD, "The passwords do not match."),
+        ("Fresh 5ipPass", "Fresh 5ipPass", PASSWORD, "without spaces"),
+        ("Fresh5ipPass", "Fresh5ipPass", "Wrong-passw0rd", "The password of your business profile is wrong."),
+    ],
+)
 def test_a_bad_new_sip_password_changes_nothing(app, cabinet, new, confirm, current, error):
     from idp.connectors.registry import get
 
-    page = cabinet.post("/password/change", {"password": new, "confirm": confirm,
-                                             "current_password": current}, follow=False)
+    page = cabinet.post(
+        "/password/change", {"password": new, "confirm": confirm, "current_password": current}, follow=False
+    )
     assert page.status == 200 and any(error in e for e in page.errors), page.errors
     with app.app_context():
         assert get("multifon").verify_credentials(NUMBER, SIP_PASSWORD) is not None
@@ -144,11 +149,15 @@ def test_a_disconnected_service_shows_so_and_refuses_changes(app, cabinet, overv
     assert "Service disconnected" in cabinet.client.get("/").get_data(as_text=True)
     # Forms opened before the disconnection are refused.
     refused = "The service is disconnected, so its settings cannot be changed."
-    for path, data in (("/routing", {"routing": "GSM"}), ("/trunk-lines", {"trunk_lines": "5"}),
-                       ("/password/remind", {"current_password": PASSWORD}),
-                       ("/password/change", {"password": NEW_SIP_PASSWORD,
-                                             "confirm": NEW_SIP_PASSWORD,
-                                             "current_password": PASSWORD})):
+    for path, data in (
+        ("/routing", {"routing": "GSM"}),
+        ("/trunk-lines", {"trunk_lines": "5"}),
+        ("/password/remind", {"current_password": PASSWORD}),
+        (
+            "/password/change",
+            {"password": NEW_SIP_PASSWORD, "confirm": NEW_SIP_PASSWORD, "current_password": PASSWORD},
+        ),
+    ):
         page = cabinet.post(path, data, page="/routing")  # a form that still has a token
         assert ("error", refused) in page.flashes, path
     assert overview().routing == "SIP" and overview().trunk_lines == 2
@@ -167,8 +176,10 @@ def test_the_operator_can_disconnect_through_the_connector(app, accounts, overvi
 
 def test_the_audit_never_holds_a_sip_password(app, cabinet):
     cabinet.post("/password/remind", {"current_password": PASSWORD})
-    cabinet.post("/password/change", {"password": NEW_SIP_PASSWORD, "confirm": NEW_SIP_PASSWORD,
-                                      "current_password": PASSWORD})
+    cabinet.post(
+        "/password/change",
+        {"password": NEW_SIP_PASSWORD, "confirm": NEW_SIP_PASSWORD, "current_password": PASSWORD},
+    )
     audit = _audit_text(app)
     assert SIP_PASSWORD not in audit and NEW_SIP_PASSWORD not in audit
     assert json.loads(audit.splitlines()[-1].split(" ", 1)[1])["account"] == NUMBER

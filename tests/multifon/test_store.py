@@ -24,8 +24,9 @@ from tests.multifon.conftest import NUMBER, SECOND, SIP_PASSWORD
 
 def test_the_sip_password_is_sealed_to_its_account(app, accounts):
     with app.app_context():
-        stored = db.session.execute(text(
-            "SELECT sip_password_sealed FROM multifon_accounts WHERE number = :n"), {"n": NUMBER}).scalar()
+        stored = db.session.execute(
+            text("SELECT sip_password_sealed FROM multifon_accounts WHERE number = :n"), {"n": NUMBER}
+        ).scalar()
         assert SIP_PASSWORD not in stored and stored.startswith("g1.")
         assert unseal(stored, sealing_context(NUMBER)) == SIP_PASSWORD
         with pytest.raises(InvalidToken):
@@ -41,17 +42,20 @@ def test_provision_reads_any_typed_number_and_updates_an_existing_account(app, a
         assert len([a for a in db.session.scalars(db.select(type(account)))]) == 2
 
 
-@pytest.mark.parametrize(("changes", "problem"), [
-    ({"number": "12345"}, "number"),
-    ({"sip_password": ""}, "SIP password"),
-    ({"balance": "lots"}, "balance"),
-    ({"currency": "XYZ"}, "currency"),
-    ({"status": "sleeping"}, "status"),
-    ({"routing": "XYZ"}, "routing"),
-    ({"trunk_lines": 21}, "trunk lines"),
-    ({"trunk_lines": 0}, "trunk lines"),
-    ({"caller_id": "not a number"}, "caller ID"),
-])
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"number": "12345"}, "number"),
+        ({"sip_password": ""}, "SIP password"),
+        ({"balance": "lots"}, "balance"),
+        ({"currency": "XYZ"}, "currency"),
+        ({"status": "sleeping"}, "status"),
+        ({"routing": "XYZ"}, "routing"),
+        ({"trunk_lines": 21}, "trunk lines"),
+        ({"trunk_lines": 0}, "trunk lines"),
+        ({"caller_id": "not a number"}, "caller ID"),
+    ],
+)
 def test_provision_refuses_bad_values_and_stores_nothing(app, changes, problem):
     values = {"number": "+79261112233", "sip_password": "SipPassw0rd", **changes}
     with app.app_context():
@@ -71,8 +75,7 @@ def test_calls_are_seeded_for_thirty_days_the_same_each_time(app, accounts):
         assert all(calls == 0 for _day, calls in store.calls_per_day(SECOND))
 
 
-@pytest.mark.parametrize("typed", ["+7 926 025-07-30", "79260250730", "+79260250730",
-                                   " +7 (926) 025 07 30 "])
+@pytest.mark.parametrize("typed", ["+7 926 025-07-30", "79260250730", "+79260250730", " +7 (926) 025 07 30 "])
 def test_the_connector_reads_the_login_as_e164(app, typed):
     with app.app_context():
         assert get("multifon").normalise_login(typed) == NUMBER

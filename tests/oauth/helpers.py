@@ -63,10 +63,17 @@ class AuthorizationRequest:
 
     @property
     def url(self) -> str:
-        params = {"response_type": "code", "client_id": self.client.client_id,
-                  "redirect_uri": self.client.redirect_uri, "scope": self.scope,
-                  "state": self.state, "nonce": self.nonce, "code_challenge": self.challenge,
-                  "code_challenge_method": "S256", **self.extra}
+        params = {
+            "response_type": "code",
+            "client_id": self.client.client_id,
+            "redirect_uri": self.client.redirect_uri,
+            "scope": self.scope,
+            "state": self.state,
+            "nonce": self.nonce,
+            "code_challenge": self.challenge,
+            "code_challenge_method": "S256",
+            **self.extra,
+        }
         return "/authorize?" + urlencode({k: v for k, v in params.items() if v is not None})
 
 
@@ -88,8 +95,12 @@ def authorize(http: FlaskClient, request: AuthorizationRequest) -> dict[str, str
 
 def exchange(http: FlaskClient, request: AuthorizationRequest, code: str, **overrides):
     """POST the code to the token endpoint; return the response."""
-    data = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": request.client.redirect_uri, "code_verifier": request.verifier}
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": request.client.redirect_uri,
+        "code_verifier": request.verifier,
+    }
     data.update(overrides)
     data = {k: v for k, v in data.items() if v is not None}
     headers = request.client.basic_auth if request.client.secret else {}
@@ -98,8 +109,14 @@ def exchange(http: FlaskClient, request: AuthorizationRequest, code: str, **over
     return http.post("/token", data=data, headers=headers)
 
 
-def signed_in_tokens(http: FlaskClient, users, app: Flask, client: RegisteredClient | None = None,
-                     scope: str = "openid profile email phone", phone: str = "+380501112233"):
+def signed_in_tokens(
+    http: FlaskClient,
+    users,
+    app: Flask,
+    client: RegisteredClient | None = None,
+    scope: str = "openid profile email phone",
+    phone: str = "+380501112233",
+):
     """Create a profile, sign it in, run the code flow; return (profile, request, token JSON)."""
     profile = users.create(phone=phone)
     sign_in(http, phone, PASSWORD)
@@ -112,6 +129,7 @@ def signed_in_tokens(http: FlaskClient, users, app: Flask, client: RegisteredCli
 
 
 # --- the machine endpoints --------------------------------------------------------------------
+
 
 def bearer(access_token: str) -> dict:
     return {"Authorization": "Bearer " + access_token}

@@ -73,11 +73,17 @@ def _session_sid(app) -> set[str]:
     from idp.sessions.models import WebSession
 
     with app.app_context():
-        return set(db.session.scalars(db.select(WebSession.sid).where(
-            WebSession.ended_at.is_(None), WebSession.profile_id.is_not(None))))
+        return set(
+            db.session.scalars(
+                db.select(WebSession.sid).where(
+                    WebSession.ended_at.is_(None), WebSession.profile_id.is_not(None)
+                )
+            )
+        )
 
 
 # --- prompt=none ------------------------------------------------------------------------------------
+
 
 def test_prompt_none_without_a_session_answers_login_required(app, client, users):
     users.create(phone=PHONE)
@@ -115,8 +121,8 @@ def test_prompt_none_when_max_age_has_passed_answers_login_required(app, client,
 
 # --- prompt=login, max_age, login_hint, ui_locales --------------------------------------------------
 
-def test_prompt_login_asks_for_the_password_again_and_keeps_the_session(app, client, users,
-                                                                       time_machine):
+
+def test_prompt_login_asks_for_the_password_again_and_keeps_the_session(app, client, users, time_machine):
     users.create(phone=PHONE)
     sign_in(client, PHONE)
     registered = register_client(app)
@@ -208,6 +214,7 @@ def test_an_unknown_ui_locale_leaves_the_default(app, client):
 
 # --- consent ----------------------------------------------------------------------------------------
 
+
 def test_the_consent_page_lists_what_a_third_party_asks_for(app, client, users):
     users.create(phone=PHONE)
     sign_in(client, PHONE)
@@ -227,8 +234,7 @@ def test_deny_sends_access_denied_back(app, client, users):
     sign_in(client, PHONE)
     request = AuthorizationRequest(_third_party(app))
     token = csrf_token(client, request.url)
-    query = _to_client(client.post(request.url, data={"csrf_token": token, "decision": "deny"}),
-                       request)
+    query = _to_client(client.post(request.url, data={"csrf_token": token, "decision": "deny"}), request)
     assert query["error"] == "access_denied" and "code" not in query
     assert table_count(app, Consent) == 0 and table_count(app, AuthorizationCode) == 0
 
@@ -248,8 +254,7 @@ def test_allow_gives_a_code_and_is_remembered(app, client, users):
     registered = _third_party(app)
     request = AuthorizationRequest(registered, scope="openid email")
     token = csrf_token(client, request.url)
-    query = _to_client(client.post(request.url, data={"csrf_token": token, "decision": "allow"}),
-                       request)
+    query = _to_client(client.post(request.url, data={"csrf_token": token, "decision": "allow"}), request)
     assert _tokens(client, request, query)["access_token"]
     with app.app_context():
         assert db.session.get(Consent, (1, registered.client_id)).scope == "openid email"
@@ -271,8 +276,10 @@ def test_prompt_consent_asks_again(app, client, users):
     request = AuthorizationRequest(registered, extra={"prompt": "consent"})
     response = client.get(request.url)
     assert response.status_code == 200 and 'name="decision"' in response.get_data(as_text=True)
-    assert _to_client(client.post(request.url, data={"csrf_token": csrf_token(client, request.url),
-                                                     "decision": "allow"}), request)["code"]
+    assert _to_client(
+        client.post(request.url, data={"csrf_token": csrf_token(client, request.url), "decision": "allow"}),
+        request,
+    )["code"]
 
 
 def test_first_party_clients_skip_consent(app, client, users):
@@ -296,6 +303,7 @@ def test_a_consent_is_per_profile(app, client, users):
 
 
 # --- acr_values: a second factor on request ----------------------------------------------------------
+
 
 def test_acr_mfa_asks_for_an_sms_code_even_without_two_factor(app, client, users, outbox):
     profile = users.create(phone=PHONE)
@@ -329,6 +337,7 @@ def test_acr_mfa_with_prompt_none_answers_login_required(app, client, users):
 
 
 # --- prompt=select_account ---------------------------------------------------------------------------
+
 
 def test_select_account_shows_the_signed_in_profile(app, client, users):
     profile = users.create(phone=PHONE)

@@ -40,8 +40,11 @@ def _basic(client_id: str, secret: str) -> dict:
 
 
 def _client_credentials(http, client_id: str, secret: str):
-    return http.post("/token", data={"grant_type": "client_credentials", "scope": "crm.read"},
-                     headers=_basic(client_id, secret))
+    return http.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": "crm.read"},
+        headers=_basic(client_id, secret),
+    )
 
 
 def _table_text(app) -> str:
@@ -52,8 +55,17 @@ def _table_text(app) -> str:
 
 
 def test_create_prints_the_id_and_the_secret_once(app, cli, client):
-    data = _create(cli, "--redirect-uri", REDIRECT, "--grant", "authorization_code",
-                   "--grant", "client_credentials", "--scope", "openid profile crm.read")
+    data = _create(
+        cli,
+        "--redirect-uri",
+        REDIRECT,
+        "--grant",
+        "authorization_code",
+        "--grant",
+        "client_credentials",
+        "--scope",
+        "openid profile crm.read",
+    )
     assert data["client_id"] and len(data["client_secret"]) >= 40
     assert data["type"] == "confidential" and data["redirect_uris"] == [REDIRECT]
     assert data["grant_types"] == ["authorization_code", "client_credentials"]
@@ -82,9 +94,15 @@ def test_the_plain_output_also_shows_the_secret_once_with_a_warning(app, cli):
 def test_list_and_show_never_print_the_secret(app, cli):
     data = _create(cli, "--redirect-uri", REDIRECT)
     secret = data["client_secret"]
-    outputs = [cli.invoke(args=args) for args in (
-        ["clients", "list"], ["clients", "list", "--json"],
-        ["clients", "show", data["client_id"]], ["clients", "show", data["client_id"], "--json"])]
+    outputs = [
+        cli.invoke(args=args)
+        for args in (
+            ["clients", "list"],
+            ["clients", "list", "--json"],
+            ["clients", "show", data["client_id"]],
+            ["clients", "show", data["client_id"], "--json"],
+        )
+    ]
     for result in outputs:
         assert result.exit_code == 0, result.output
         assert data["client_id"] in result.output
@@ -153,23 +171,26 @@ def test_unknown_clients_are_reported(app, cli):
         assert result.exit_code != 0 and "no client 'no-such-client'" in result.output
 
 
-@pytest.mark.parametrize("options, message", [
-    (["--redirect-uri", "/callback"], "absolute URI"),
-    (["--redirect-uri", "crm.example/callback"], "absolute URI"),
-    (["--redirect-uri", REDIRECT + "#section"], "without a fragment"),
-    (["--redirect-uri", "https://" + "a" * 250 + ".example/"], "at most 254"),
-    (["--redirect-uri", "javascript:alert(1)"], "use https"),
-    (["--redirect-uri", "ftp://crm.example/cb"], "use https"),
-    (["--redirect-uri", "https:///no-host"], "use https"),
-    (["--redirect-uri", REDIRECT, "--post-logout-redirect-uri", "/bye"], "post-logout redirect URI"),
-    (["--redirect-uri", REDIRECT, "--backchannel-logout-uri", "com.example.app:/logout"], "back-channel"),
-    (["--public", "--grant", "client_credentials"], "public client cannot use client_credentials"),
-    (["--grant", "authorization_code"], "needs at least one --redirect-uri"),
-    ([], "needs at least one --redirect-uri"),
-    (["--redirect-uri", REDIRECT, "--grant", "password"], "Invalid value for '--grant'"),
-    (["--redirect-uri", REDIRECT, "--grant", "implicit"], "Invalid value for '--grant'"),
-    (["--redirect-uri", REDIRECT, "--client-id", "x" * 65], "taken or too long"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--redirect-uri", "/callback"], "absolute URI"),
+        (["--redirect-uri", "crm.example/callback"], "absolute URI"),
+        (["--redirect-uri", REDIRECT + "#section"], "without a fragment"),
+        (["--redirect-uri", "https://" + "a" * 250 + ".example/"], "at most 254"),
+        (["--redirect-uri", "javascript:alert(1)"], "use https"),
+        (["--redirect-uri", "ftp://crm.example/cb"], "use https"),
+        (["--redirect-uri", "https:///no-host"], "use https"),
+        (["--redirect-uri", REDIRECT, "--post-logout-redirect-uri", "/bye"], "post-logout redirect URI"),
+        (["--redirect-uri", REDIRECT, "--backchannel-logout-uri", "com.example.app:/logout"], "back-channel"),
+        (["--public", "--grant", "client_credentials"], "public client cannot use client_credentials"),
+        (["--grant", "authorization_code"], "needs at least one --redirect-uri"),
+        ([], "needs at least one --redirect-uri"),
+        (["--redirect-uri", REDIRECT, "--grant", "password"], "Invalid value for '--grant'"),
+        (["--redirect-uri", REDIRECT, "--grant", "implicit"], "Invalid value for '--grant'"),
+        (["--redirect-uri", REDIRECT, "--client-id", "x" * 65], "taken or too long"),
+    ],
+)
 def test_bad_registrations_are_refused_and_nothing_is_stored(app, cli, options, message):
     result = cli.invoke(args=["clients", "create", "--name", "Acme", *options])
     assert result.exit_code != 0
@@ -185,8 +206,9 @@ def test_an_empty_name_is_refused(app, cli):
 
 def test_a_taken_client_id_is_refused(app, cli):
     _create(cli, "--redirect-uri", REDIRECT, "--client-id", "crm")
-    result = cli.invoke(args=["clients", "create", "--name", "Other", "--redirect-uri", REDIRECT,
-                              "--client-id", "crm"])
+    result = cli.invoke(
+        args=["clients", "create", "--name", "Other", "--redirect-uri", REDIRECT, "--client-id", "crm"]
+    )
     assert result.exit_code != 0 and "taken" in result.output
     assert table_count(app, Client) == 1
 
@@ -199,15 +221,17 @@ def test_loopback_http_is_accepted_for_native_apps(app, cli, uri):
 
 def test_http_elsewhere_is_refused_in_production(app, cli):
     app.config["IDP_ENV"] = "production"
-    result = cli.invoke(args=["clients", "create", "--name", "Acme",
-                              "--redirect-uri", "http://crm.example/cb"])
+    result = cli.invoke(
+        args=["clients", "create", "--name", "Acme", "--redirect-uri", "http://crm.example/cb"]
+    )
     assert result.exit_code != 0 and "use https" in result.output
     assert table_count(app, Client) == 0
 
 
 def test_a_private_use_scheme_is_for_public_clients_only(app, cli):
-    result = cli.invoke(args=["clients", "create", "--name", "Acme",
-                              "--redirect-uri", "com.example.crm:/callback"])
+    result = cli.invoke(
+        args=["clients", "create", "--name", "Acme", "--redirect-uri", "com.example.crm:/callback"]
+    )
     assert result.exit_code != 0
     assert table_count(app, Client) == 0
     assert _create(cli, "--public", "--redirect-uri", "com.example.crm:/callback")["type"] == "public"
@@ -218,8 +242,10 @@ def test_generated_client_ids_can_be_typed_as_arguments(app, cli):
     from idp.oauth.clients import create_client
 
     with app.app_context():
-        ids = [create_client(f"C{i}", [], grant_types=["client_credentials"]).client.client_id
-               for i in range(300)]
+        ids = [
+            create_client(f"C{i}", [], grant_types=["client_credentials"]).client.client_id
+            for i in range(300)
+        ]
     assert len(set(ids)) == 300
     assert not [client_id for client_id in ids if client_id.startswith("-")]
     assert cli.invoke(args=["clients", "show", ids[0]]).exit_code == 0

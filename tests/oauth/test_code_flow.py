@@ -34,8 +34,9 @@ def test_discovery_names_every_endpoint(client):
 
 
 def test_code_flow_issues_id_access_and_refresh_tokens(app, client, users):
-    profile, request, tokens = signed_in_tokens(client, users, app,
-                                                scope="openid profile email phone offline_access")
+    profile, request, tokens = signed_in_tokens(
+        client, users, app, scope="openid profile email phone offline_access"
+    )
     assert tokens["token_type"] == "Bearer"
     id_token = _verify(client, tokens["id_token"])
     assert id_token.claims["iss"] == ISSUER
@@ -77,11 +78,13 @@ def test_authorization_response_names_the_issuer(app, client, users):
 
 def test_browser_apps_may_call_the_token_endpoint_from_their_origin(app, client):
     register_client(app, public=True, redirect_uris=["https://spa.example/callback"])
-    allowed = client.options("/token", headers={"Origin": "https://spa.example",
-                                                "Access-Control-Request-Method": "POST"})
+    allowed = client.options(
+        "/token", headers={"Origin": "https://spa.example", "Access-Control-Request-Method": "POST"}
+    )
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://spa.example"
-    stranger = client.options("/token", headers={"Origin": "https://evil.example",
-                                                 "Access-Control-Request-Method": "POST"})
+    stranger = client.options(
+        "/token", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert "Access-Control-Allow-Origin" not in stranger.headers
     keys = client.get("/jwks.json", headers={"Origin": "https://evil.example"})
     assert keys.headers["Access-Control-Allow-Origin"] == "*"

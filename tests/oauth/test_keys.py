@@ -25,13 +25,13 @@ def test_the_next_key_is_published_before_it_signs(app, client):
     published = {kid: key for kid, key in _published(client).items() if key["alg"] == "ES256"}
     with app.app_context():
         current = ensure_keys("ES256")
-        upcoming = db.session.scalar(db.select(SigningKey).where(
-            SigningKey.state == "next", SigningKey.alg == "ES256"))
+        upcoming = db.session.scalar(
+            db.select(SigningKey).where(SigningKey.state == "next", SigningKey.alg == "ES256")
+        )
         assert set(published) == {current.kid, upcoming.kid}
         new_current, _ = rotate("ES256")
         assert new_current.kid == upcoming.kid  # the key relying parties already had
-    assert all(k["alg"] == "ES256" and k["use"] == "sig" and k["kty"] == "EC"
-               for k in published.values())
+    assert all(k["alg"] == "ES256" and k["use"] == "sig" and k["kty"] == "EC" for k in published.values())
     assert not any("d" in k for k in published.values())  # never the private part
 
 
@@ -68,15 +68,13 @@ def test_rs256_keys_are_published_once_a_client_asks_for_rs256(app, client):
 
     assert sorted(k["alg"] for k in _published(client).values()) == ["ES256", "ES256"]
     register_client(app, id_token_alg="RS256")
-    assert sorted(k["alg"] for k in _published(client).values()) == [
-        "ES256", "ES256", "RS256", "RS256"]
+    assert sorted(k["alg"] for k in _published(client).values()) == ["ES256", "ES256", "RS256", "RS256"]
 
 
 def test_keys_ensure_makes_the_keys_of_both_algorithms(app, client):
     result = app.test_cli_runner().invoke(args=["keys", "ensure"])
     assert result.exit_code == 0 and "ES256: signing with" in result.output
-    assert sorted(k["alg"] for k in _published(client).values()) == [
-        "ES256", "ES256", "RS256", "RS256"]
+    assert sorted(k["alg"] for k in _published(client).values()) == ["ES256", "ES256", "RS256", "RS256"]
 
 
 def test_keys_rotate_and_list_commands(app):

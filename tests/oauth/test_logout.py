@@ -56,19 +56,20 @@ def _logout(client, **params):
 
 def _ended(app, sid: str) -> bool:
     with app.app_context():
-        return db.session.scalar(db.select(WebSession.ended_at).where(WebSession.sid == sid)) \
-            is not None
+        return db.session.scalar(db.select(WebSession.ended_at).where(WebSession.sid == sid)) is not None
 
 
 # --- RP-initiated logout ----------------------------------------------------------------------------
+
 
 def test_logout_with_an_id_token_hint_signs_out_and_returns_with_state(app, client, users):
     users.create(phone=PHONE)
     sign_in(client, PHONE)
     registered = register_client(app)
     tokens = _tokens(client, registered)
-    response = _logout(client, id_token_hint=tokens["id_token"], post_logout_redirect_uri=SIGNED_OUT,
-                       state="bye-42")
+    response = _logout(
+        client, id_token_hint=tokens["id_token"], post_logout_redirect_uri=SIGNED_OUT, state="bye-42"
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == SIGNED_OUT + "?state=bye-42"
     assert not is_signed_in(client)
@@ -83,8 +84,12 @@ def test_logout_with_client_id_and_hint_of_that_client_works(app, client, users)
     sign_in(client, PHONE)
     registered = register_client(app)
     tokens = _tokens(client, registered)
-    response = _logout(client, id_token_hint=tokens["id_token"], client_id=registered.client_id,
-                       post_logout_redirect_uri=SIGNED_OUT)
+    response = _logout(
+        client,
+        id_token_hint=tokens["id_token"],
+        client_id=registered.client_id,
+        post_logout_redirect_uri=SIGNED_OUT,
+    )
     assert response.headers["Location"] == SIGNED_OUT
     assert not is_signed_in(client)
 
@@ -93,10 +98,15 @@ def test_logout_never_redirects_to_an_unregistered_address(app, client, users):
     users.create(phone=PHONE)
     sign_in(client, PHONE)
     tokens = _tokens(client, register_client(app))
-    for target in ("https://attacker.example/", SIGNED_OUT + "/", SIGNED_OUT + "?x=1",
-                   "https://rp.example/callback"):
-        response = _logout(client, id_token_hint=tokens["id_token"], post_logout_redirect_uri=target,
-                           state="s")
+    for target in (
+        "https://attacker.example/",
+        SIGNED_OUT + "/",
+        SIGNED_OUT + "?x=1",
+        "https://rp.example/callback",
+    ):
+        response = _logout(
+            client, id_token_hint=tokens["id_token"], post_logout_redirect_uri=target, state="s"
+        )
         assert response.status_code in (200, 400), target
         assert "Location" not in response.headers
         assert 'href="https://attacker.example' not in response.get_data(as_text=True)
@@ -108,15 +118,20 @@ def test_logout_with_another_clients_address_does_not_redirect(app, client, user
     sign_in(client, PHONE)
     tokens = _tokens(client, register_client(app))
     other = register_client(app, name="Other", post_logout_redirect_uris=["https://other.example/bye"])
-    response = _logout(client, id_token_hint=tokens["id_token"],
-                       post_logout_redirect_uri="https://other.example/bye")
+    response = _logout(
+        client, id_token_hint=tokens["id_token"], post_logout_redirect_uri="https://other.example/bye"
+    )
     assert response.status_code == 200 and "Location" not in response.headers
     assert not is_signed_in(client)  # the hint was valid: signed out, just not sent anywhere
     sign_in(client, PHONE)
     tokens = _tokens(client, register_client(app, name="Third"))
     # client_id of another client than the token's audience is an error, never a redirect.
-    response = _logout(client, id_token_hint=tokens["id_token"], client_id=other.client_id,
-                       post_logout_redirect_uri="https://other.example/bye")
+    response = _logout(
+        client,
+        id_token_hint=tokens["id_token"],
+        client_id=other.client_id,
+        post_logout_redirect_uri="https://other.example/bye",
+    )
     assert response.status_code == 400 and "Location" not in response.headers
     assert is_signed_in(client)
 
@@ -125,8 +140,9 @@ def test_logout_without_a_hint_asks_first(app, client, users):
     users.create(phone=PHONE)
     sign_in(client, PHONE)
     registered = register_client(app)
-    url = "/logout?" + urlencode({"client_id": registered.client_id,
-                                  "post_logout_redirect_uri": SIGNED_OUT, "state": "st"})
+    url = "/logout?" + urlencode(
+        {"client_id": registered.client_id, "post_logout_redirect_uri": SIGNED_OUT, "state": "st"}
+    )
     response = client.get(url)
     assert response.status_code == 200
     assert "Sign out of Business ID?" in response.get_data(as_text=True)
@@ -147,8 +163,9 @@ def test_confirmed_logout_without_a_registered_address_shows_a_page(app, client,
     users.create(phone=PHONE)
     sign_in(client, PHONE)
     registered = register_client(app)
-    url = "/logout?" + urlencode({"client_id": registered.client_id,
-                                  "post_logout_redirect_uri": "https://attacker.example/"})
+    url = "/logout?" + urlencode(
+        {"client_id": registered.client_id, "post_logout_redirect_uri": "https://attacker.example/"}
+    )
     client.get(url)
     response = client.post("/logout/confirm", data={"csrf_token": csrf_token(client, url)})
     assert "attacker" not in response.headers.get("Location", "")
@@ -201,6 +218,7 @@ def test_an_expired_id_token_still_serves_as_a_hint(app, client, users, time_mac
 
 # --- back-channel logout ----------------------------------------------------------------------------
 
+
 class _Server(ThreadingHTTPServer):
     allow_reuse_address = True  # the port is rebound after the "down" phase
     daemon_threads = True
@@ -228,8 +246,13 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the http.server name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                receiver.posts.append({"path": self.path, "headers": dict(self.headers),
-                                       "form": {k: v[0] for k, v in parse_qs(body).items()}})
+                receiver.posts.append(
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "form": {k: v[0] for k, v in parse_qs(body).items()},
+                    }
+                )
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -239,8 +262,9 @@ class Receiver:
                 pass
 
         self.server = _Server(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:
@@ -267,10 +291,19 @@ def rp(app, receiver):
 def _notices(app) -> list[dict]:
     with app.app_context():
         db.session.expire_all()
-        return [{"state": m.state, "attempts": m.attempts, "recipient": m.recipient, "kind": m.kind,
-                 "notice": json.loads(decrypt(m.body_encrypted)), "error": m.last_error}
-                for m in db.session.scalars(db.select(Message).where(Message.channel == "http")
-                                            .order_by(Message.id))]
+        return [
+            {
+                "state": m.state,
+                "attempts": m.attempts,
+                "recipient": m.recipient,
+                "kind": m.kind,
+                "notice": json.loads(decrypt(m.body_encrypted)),
+                "error": m.last_error,
+            }
+            for m in db.session.scalars(
+                db.select(Message).where(Message.channel == "http").order_by(Message.id)
+            )
+        ]
 
 
 def _all_sent(states: dict) -> bool:
@@ -308,7 +341,8 @@ def test_signing_out_tells_the_client_over_the_back_channel(app, client, users, 
     submit(client, "/signout", page="/security")
     notices = _notices(app)
     assert [(n["state"], n["recipient"], n["kind"]) for n in notices] == [
-        (QUEUED, receiver.uri, "backchannel_logout")]
+        (QUEUED, receiver.uri, "backchannel_logout")
+    ]
     assert receiver.posts == []  # queued, not sent from the request
 
     work_until(app, _all_sent)
@@ -340,8 +374,7 @@ def test_a_notice_waits_for_a_client_that_is_down(app, client, users, rp, receiv
     _verify_logout_token(client, receiver.posts[0]["form"]["logout_token"], rp, profile, sid)
 
 
-def test_a_client_error_5xx_is_retried_and_a_4xx_is_not(app, client, users, rp, receiver,
-                                                       time_machine):
+def test_a_client_error_5xx_is_retried_and_a_4xx_is_not(app, client, users, rp, receiver, time_machine):
     users.create(phone=PHONE)
     sign_in(client, PHONE)
     _tokens(client, rp)
@@ -363,8 +396,9 @@ def test_a_client_error_5xx_is_retried_and_a_4xx_is_not(app, client, users, rp, 
     assert _notices(app)[-1]["attempts"] == 1 and "400" in _notices(app)[-1]["error"]
 
 
-def test_only_clients_with_a_back_channel_uri_and_a_grant_in_the_session_are_told(app, client, users,
-                                                                                  rp, receiver):
+def test_only_clients_with_a_back_channel_uri_and_a_grant_in_the_session_are_told(
+    app, client, users, rp, receiver
+):
     users.create(phone=PHONE)
     sign_in(client, PHONE)
     _tokens(client, register_client(app, name="No back-channel"))
@@ -375,8 +409,7 @@ def test_only_clients_with_a_back_channel_uri_and_a_grant_in_the_session_are_tol
     assert [n["recipient"] for n in _notices(app)] == [receiver.uri]
 
 
-def test_offline_grants_survive_sign_out_but_the_client_is_still_told(app, client, users, rp,
-                                                                     receiver):
+def test_offline_grants_survive_sign_out_but_the_client_is_still_told(app, client, users, rp, receiver):
     users.create(phone=PHONE)
     sign_in(client, PHONE)
     tokens = _tokens(client, rp, scope="openid offline_access")

@@ -62,19 +62,24 @@ def _assert_error_page(app, response) -> None:
 
 # --- the redirect URI: exact match, else an error page (§2.1, §4.1) ---------------------------------
 
-@pytest.mark.parametrize("redirect_uri", [
-    "https://rp.example/other",  # another path
-    "https://rp.example/callback?next=/admin",  # an extra query parameter
-    "https://rp.example/callback/",  # a trailing slash
-    "https://RP.example/callback",  # the host in another case
-    "https://rp.example:443/callback",  # the default port spelled out
-    "http://rp.example/callback",  # http instead of https
-    "https://rp.example/callback#x",  # a fragment
-    "https://attacker.example/callback",  # never registered
-    "https://rp.example.attacker.example/callback",  # registered host as a prefix
-])
-def test_a_redirect_uri_that_is_not_exactly_registered_gets_an_error_page(app, client, signed_in,
-                                                                          redirect_uri):
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://rp.example/other",  # another path
+        "https://rp.example/callback?next=/admin",  # an extra query parameter
+        "https://rp.example/callback/",  # a trailing slash
+        "https://RP.example/callback",  # the host in another case
+        "https://rp.example:443/callback",  # the default port spelled out
+        "http://rp.example/callback",  # http instead of https
+        "https://rp.example/callback#x",  # a fragment
+        "https://attacker.example/callback",  # never registered
+        "https://rp.example.attacker.example/callback",  # registered host as a prefix
+    ],
+)
+def test_a_redirect_uri_that_is_not_exactly_registered_gets_an_error_page(
+    app, client, signed_in, redirect_uri
+):
     registered = register_client(app)
     request = AuthorizationRequest(registered, extra={"redirect_uri": redirect_uri})
     _assert_error_page(app, client.get(request.url))
@@ -88,8 +93,9 @@ def test_a_missing_redirect_uri_gets_an_error_page(app, client, signed_in):
 
 def test_a_wrong_redirect_uri_is_refused_even_with_another_error_in_the_request(app, client, signed_in):
     """An unverified redirect URI is never used, not even to report a different error."""
-    request = AuthorizationRequest(register_client(app), extra={
-        "redirect_uri": "https://attacker.example/cb", "response_type": "token"})
+    request = AuthorizationRequest(
+        register_client(app), extra={"redirect_uri": "https://attacker.example/cb", "response_type": "token"}
+    )
     response = client.get(request.url)
     assert response.status_code == 400 and "Location" not in response.headers
 
@@ -98,8 +104,9 @@ def test_an_unknown_client_gets_an_error_page(app, client, signed_in):
     register_client(app)
     request = AuthorizationRequest(register_client(app), extra={"client_id": "no-such-client"})
     _assert_error_page(app, client.get(request.url))
-    _assert_error_page(app, client.get(AuthorizationRequest(
-        register_client(app), extra={"client_id": None}).url))
+    _assert_error_page(
+        app, client.get(AuthorizationRequest(register_client(app), extra={"client_id": None}).url)
+    )
 
 
 def test_the_exact_registered_redirect_uri_works(app, client, signed_in):
@@ -110,13 +117,15 @@ def test_the_exact_registered_redirect_uri_works(app, client, signed_in):
 
 
 def test_an_error_page_shown_before_sign_in_redirects_nowhere_either(app, client):
-    request = AuthorizationRequest(register_client(app),
-                                   extra={"redirect_uri": "https://attacker.example/cb"})
+    request = AuthorizationRequest(
+        register_client(app), extra={"redirect_uri": "https://attacker.example/cb"}
+    )
     response = client.get(request.url)
     assert response.status_code == 400 and "Location" not in response.headers
 
 
 # --- authorization codes: single use, short-lived, bound to the client (§4.2, §4.5) ---------------
+
 
 def test_a_reused_code_is_refused_and_revokes_what_its_first_use_issued(app, client, users):
     users.create(phone="+380501112233")
@@ -197,15 +206,20 @@ def test_a_public_clients_code_is_refused_to_a_confidential_one(app, client, sig
 
 # --- PKCE: S256, required of every client (§2.1.1, §4.8) ------------------------------------------
 
+
 @pytest.mark.parametrize("public", [False, True], ids=["confidential", "public"])
-@pytest.mark.parametrize("pkce", [
-    {"code_challenge": None, "code_challenge_method": None},  # no PKCE at all
-    {"code_challenge": None},  # a method without a challenge
-    {"code_challenge_method": "plain"},
-    {"code_challenge_method": None},  # a challenge without a method (would mean plain)
-    {"code_challenge_method": "S512"},
-    {"code_challenge": "short"},  # not a valid S256 challenge
-], ids=["none", "no-challenge", "plain", "no-method", "unknown-method", "malformed"])
+@pytest.mark.parametrize(
+    "pkce",
+    [
+        {"code_challenge": None, "code_challenge_method": None},  # no PKCE at all
+        {"code_challenge": None},  # a method without a challenge
+        {"code_challenge_method": "plain"},
+        {"code_challenge_method": None},  # a challenge without a method (would mean plain)
+        {"code_challenge_method": "S512"},
+        {"code_challenge": "short"},  # not a valid S256 challenge
+    ],
+    ids=["none", "no-challenge", "plain", "no-method", "unknown-method", "malformed"],
+)
 def test_an_authorization_request_without_s256_pkce_is_refused(app, client, signed_in, pkce, public):
     request = AuthorizationRequest(register_client(app, public=public), extra=pkce)
     query = _error_redirect(client.get(request.url), request)
@@ -264,6 +278,7 @@ def test_a_plain_verifier_equal_to_the_challenge_is_refused(app, client, signed_
 
 # --- refresh tokens: rotation with reuse detection (§4.14) ----------------------------------------
 
+
 def test_a_replayed_refresh_token_kills_its_whole_family(app, client, users):
     _, request, tokens = signed_in_tokens(client, users, app, scope="openid offline_access")
     rotated = refresh(client, request.client, tokens["refresh_token"])
@@ -303,6 +318,7 @@ def test_an_unknown_refresh_token_is_refused(app, client):
 
 # --- client authentication at the token endpoint (§2.5) -------------------------------------------
 
+
 def _basic(client_id: str, secret: str) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
 
@@ -322,8 +338,12 @@ def _assert_invalid_client(response, status: int = 401) -> None:
 
 def test_an_unknown_client_is_refused_at_the_token_endpoint(app, client, signed_in):
     request, code = _code_for(app, client)
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-            "code_verifier": request.verifier}
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": request.verifier,
+    }
     _assert_invalid_client(client.post("/token", data=data, headers=_basic("nobody", "secret")))
     # The code was not touched: the real client can still use it.
     assert exchange(client, request, code).status_code == 200
@@ -331,33 +351,52 @@ def test_an_unknown_client_is_refused_at_the_token_endpoint(app, client, signed_
 
 def test_a_wrong_client_secret_is_refused(app, client, signed_in):
     request, code = _code_for(app, client)
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-            "code_verifier": request.verifier}
-    _assert_invalid_client(client.post("/token", data=data,
-                                       headers=_basic(request.client.client_id, "wrong")))
-    posted = client.post("/token", data={**data, "client_id": request.client.client_id,
-                                         "client_secret": "wrong"})
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": request.verifier,
+    }
+    _assert_invalid_client(
+        client.post("/token", data=data, headers=_basic(request.client.client_id, "wrong"))
+    )
+    posted = client.post(
+        "/token", data={**data, "client_id": request.client.client_id, "client_secret": "wrong"}
+    )
     assert posted.status_code in (400, 401) and posted.get_json()["error"] == "invalid_client"
     assert table_count(app, Grant) == 0
 
 
 def test_a_confidential_client_must_authenticate(app, client, signed_in):
     request, code = _code_for(app, client)
-    response = client.post("/token", data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-        "code_verifier": request.verifier, "client_id": request.client.client_id})
+    response = client.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": request.verifier,
+            "client_id": request.client.client_id,
+        },
+    )
     _assert_invalid_client(response)
     assert table_count(app, Grant) == 0
 
 
 def test_a_public_client_cannot_use_a_client_secret(app, client, signed_in):
     request, code = _code_for(app, client, public=True)
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-            "code_verifier": request.verifier}
-    _assert_invalid_client(client.post("/token", data=data,
-                                       headers=_basic(request.client.client_id, "anything")))
-    posted = client.post("/token", data={**data, "client_id": request.client.client_id,
-                                         "client_secret": "anything"})
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": request.verifier,
+    }
+    _assert_invalid_client(
+        client.post("/token", data=data, headers=_basic(request.client.client_id, "anything"))
+    )
+    posted = client.post(
+        "/token", data={**data, "client_id": request.client.client_id, "client_secret": "anything"}
+    )
     assert posted.status_code in (400, 401) and posted.get_json()["error"] == "invalid_client"
     assert table_count(app, Grant) == 0
 
@@ -371,10 +410,17 @@ def test_a_public_client_without_a_secret_gets_tokens(app, client, signed_in):
 
 def test_client_secret_post_is_accepted(app, client, signed_in):
     request, code = _code_for(app, client)
-    response = client.post("/token", data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-        "code_verifier": request.verifier, "client_id": request.client.client_id,
-        "client_secret": request.client.secret})
+    response = client.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": request.verifier,
+            "client_id": request.client.client_id,
+            "client_secret": request.client.secret,
+        },
+    )
     assert response.status_code == 200
 
 
@@ -389,6 +435,7 @@ def test_the_redirect_uri_at_the_token_endpoint_must_match(app, client, signed_i
 
 # --- responses: state and iss (RFC 9207), only the code flow --------------------------------------
 
+
 def test_state_and_iss_come_back_with_the_code(app, client, signed_in):
     request = AuthorizationRequest(register_client(app), state="opaque-value-42")
     query = authorize(client, request)
@@ -398,8 +445,11 @@ def test_state_and_iss_come_back_with_the_code(app, client, signed_in):
 
 
 def test_state_and_iss_come_back_with_an_error(app, client, signed_in):
-    request = AuthorizationRequest(register_client(app), state="opaque-value-43",
-                                   extra={"code_challenge": None, "code_challenge_method": None})
+    request = AuthorizationRequest(
+        register_client(app),
+        state="opaque-value-43",
+        extra={"code_challenge": None, "code_challenge_method": None},
+    )
     query = _error_redirect(client.get(request.url), request)
     assert query["state"] == "opaque-value-43"
 
@@ -416,9 +466,16 @@ def test_the_implicit_flow_is_refused(app, client, signed_in):
 def test_the_password_grant_is_refused(app, client, users):
     profile = users.create()
     registered = register_client(app)
-    response = client.post("/token", data={"grant_type": "password", "username": profile.phone,
-                                           "password": "Corr3ctHorseBattery", "scope": "openid"},
-                           headers=registered.basic_auth)
+    response = client.post(
+        "/token",
+        data={
+            "grant_type": "password",
+            "username": profile.phone,
+            "password": "Corr3ctHorseBattery",
+            "scope": "openid",
+        },
+        headers=registered.basic_auth,
+    )
     assert response.status_code == 400
     assert response.get_json()["error"] == "unsupported_grant_type"
     assert "access_token" not in response.get_json()
@@ -433,15 +490,15 @@ def test_a_client_may_use_only_its_registered_grants(app, client, users):
     tokens = exchange(client, request, authorize(client, request)["code"]).get_json()
     assert "refresh_token" not in tokens
     assert table_count(app, RefreshToken) == 0
-    response = client.post("/token", data={"grant_type": "client_credentials"},
-                           headers=registered.basic_auth)
+    response = client.post("/token", data={"grant_type": "client_credentials"}, headers=registered.basic_auth)
     assert response.get_json()["error"] == "unauthorized_client"
 
 
 def test_the_token_endpoint_takes_no_get(app, client):
     registered = register_client(app)
-    response = client.get("/token?" + urlencode({"grant_type": "client_credentials"}),
-                          headers=registered.basic_auth)
+    response = client.get(
+        "/token?" + urlencode({"grant_type": "client_credentials"}), headers=registered.basic_auth
+    )
     assert response.status_code == 405
 
 

@@ -49,6 +49,7 @@ def _later(time_machine, **delta) -> None:
 
 # --- refresh: rotation -----------------------------------------------------------------------------
 
+
 def test_a_refresh_token_rotates_and_the_new_one_works(app, client, users):
     profile, request, tokens = signed_in_tokens(client, users, app, scope=OFFLINE)
     first = refresh(client, request.client, tokens["refresh_token"])
@@ -84,8 +85,9 @@ def test_a_refresh_may_narrow_the_scope_but_never_widen_it(app, client, users):
     assert _claims(client, narrowed.get_json()["access_token"])["scope"] == "openid offline_access"
     assert "name" not in userinfo(client, narrowed.get_json()["access_token"]).get_json()
 
-    widened = refresh(client, request.client, narrowed.get_json()["refresh_token"],
-                      scope="openid offline_access email")
+    widened = refresh(
+        client, request.client, narrowed.get_json()["refresh_token"], scope="openid offline_access email"
+    )
     assert widened.status_code == 400 and widened.get_json()["error"] == "invalid_scope"
 
 
@@ -101,6 +103,7 @@ def test_the_scope_is_what_the_client_is_registered_for(app, client, users):
 
 
 # --- online and offline grants -----------------------------------------------------------------------
+
 
 def test_an_online_refresh_token_ends_with_the_browser_session(app, client, users):
     _, request, tokens = signed_in_tokens(client, users, app, scope="openid profile")
@@ -191,6 +194,7 @@ def test_an_access_token_expires_after_its_minutes(app, client, users, time_mach
 
 # --- client credentials -----------------------------------------------------------------------------
 
+
 def _machine_client(app, **options):
     options.setdefault("scope", "openid pbx.read pbx.write")
     return register_client(app, grant_types=["client_credentials"], redirect_uris=None, **options)
@@ -198,8 +202,9 @@ def _machine_client(app, **options):
 
 def test_client_credentials_give_a_jwt_for_the_client_itself(app, client):
     machine = _machine_client(app)
-    response = client.post("/token", data={"grant_type": "client_credentials", "scope": "pbx.read"},
-                           headers=machine.basic_auth)
+    response = client.post(
+        "/token", data={"grant_type": "client_credentials", "scope": "pbx.read"}, headers=machine.basic_auth
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     tokens = response.get_json()
     assert "refresh_token" not in tokens and "id_token" not in tokens
@@ -216,26 +221,35 @@ def test_client_credentials_give_a_jwt_for_the_client_itself(app, client):
 
 def test_client_credentials_can_be_posted_too(app, client):
     machine = _machine_client(app)
-    response = client.post("/token", data={"grant_type": "client_credentials",
-                                           "client_id": machine.client_id,
-                                           "client_secret": machine.secret})
+    response = client.post(
+        "/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": machine.client_id,
+            "client_secret": machine.secret,
+        },
+    )
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("scope", ["openid", "profile", "email", "phone", "offline_access",
-                                   "services", "pbx.read openid", "pbx.admin"])
+@pytest.mark.parametrize(
+    "scope",
+    ["openid", "profile", "email", "phone", "offline_access", "services", "pbx.read openid", "pbx.admin"],
+)
 def test_client_credentials_refuse_identity_and_unregistered_scopes(app, client, scope):
     machine = _machine_client(app, scope="openid profile email phone offline_access services pbx.read")
-    response = client.post("/token", data={"grant_type": "client_credentials", "scope": scope},
-                           headers=machine.basic_auth)
+    response = client.post(
+        "/token", data={"grant_type": "client_credentials", "scope": scope}, headers=machine.basic_auth
+    )
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["error"] == "invalid_scope"
 
 
 def test_client_credentials_need_a_secret(app, client):
     machine = _machine_client(app)
-    response = client.post("/token", data={"grant_type": "client_credentials",
-                                           "client_id": machine.client_id})
+    response = client.post(
+        "/token", data={"grant_type": "client_credentials", "client_id": machine.client_id}
+    )
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
     wrong = RegisteredClient(machine.client_id, machine.secret + "x")
     response = client.post("/token", data={"grant_type": "client_credentials"}, headers=wrong.basic_auth)
@@ -251,20 +265,21 @@ def test_a_public_client_cannot_use_client_credentials(app, client):
         row = db.session.scalar(db.select(Client).where(Client.client_id == public.client_id))
         row.grant_types_json = '["authorization_code", "client_credentials"]'
         db.session.commit()
-    response = client.post("/token", data={"grant_type": "client_credentials",
-                                           "client_id": public.client_id, "scope": ""})
+    response = client.post(
+        "/token", data={"grant_type": "client_credentials", "client_id": public.client_id, "scope": ""}
+    )
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
     assert "access_token" not in response.get_json()
 
 
 def test_a_client_without_the_grant_cannot_use_client_credentials(app, client):
     registered = register_client(app)
-    response = client.post("/token", data={"grant_type": "client_credentials"},
-                           headers=registered.basic_auth)
+    response = client.post("/token", data={"grant_type": "client_credentials"}, headers=registered.basic_auth)
     assert response.status_code == 400 and response.get_json()["error"] == "unauthorized_client"
 
 
 # --- introspection (RFC 7662) ------------------------------------------------------------------------
+
 
 def test_introspection_describes_the_clients_own_tokens(app, client, users):
     profile, request, tokens = signed_in_tokens(client, users, app, scope=OFFLINE)
@@ -276,14 +291,17 @@ def test_introspection_describes_the_clients_own_tokens(app, client, users):
     assert access["exp"] > access["iat"] and access["jti"] and access["sid"]
     assert access["amr"] == ["pwd"]
 
-    refresh_info = introspect(client, request.client, tokens["refresh_token"],
-                              token_type_hint="refresh_token")
+    refresh_info = introspect(
+        client, request.client, tokens["refresh_token"], token_type_hint="refresh_token"
+    )
     assert refresh_info["active"] is True and refresh_info["token_type"] == "refresh_token"
     assert refresh_info["sub"] == profile.subject
     assert abs(refresh_info["exp"] - refresh_info["iat"] - 30 * 24 * 3600) <= 1
     # The hint is only a hint.
-    assert introspect(client, request.client, tokens["refresh_token"],
-                      token_type_hint="access_token")["active"] is True
+    assert (
+        introspect(client, request.client, tokens["refresh_token"], token_type_hint="access_token")["active"]
+        is True
+    )
 
 
 def test_introspection_says_inactive_after_revocation_and_rotation(app, client, users):
@@ -312,8 +330,9 @@ def test_other_clients_learn_nothing_by_introspection(app, client, users):
 def test_public_clients_cannot_introspect(app, client, users):
     _, request, tokens = signed_in_tokens(client, users, app)
     public = register_client(app, public=True)
-    response = client.post("/introspect", data={"token": tokens["access_token"],
-                                                "client_id": public.client_id})
+    response = client.post(
+        "/introspect", data={"token": tokens["access_token"], "client_id": public.client_id}
+    )
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
     assert "active" not in response.get_json()
     anonymous = client.post("/introspect", data={"token": tokens["access_token"]})
@@ -321,6 +340,7 @@ def test_public_clients_cannot_introspect(app, client, users):
 
 
 # --- revocation (RFC 7009) --------------------------------------------------------------------------
+
 
 def test_revoking_an_access_token_stops_only_that_token(app, client, users):
     _, request, tokens = signed_in_tokens(client, users, app, scope=OFFLINE)
@@ -339,8 +359,10 @@ def test_revoking_an_access_token_stops_only_that_token(app, client, users):
 
 def test_revoking_a_refresh_token_ends_its_grant(app, client, users):
     _, request, tokens = signed_in_tokens(client, users, app, scope=OFFLINE)
-    assert revoke(client, request.client, tokens["refresh_token"],
-                  token_type_hint="refresh_token").status_code == 200
+    assert (
+        revoke(client, request.client, tokens["refresh_token"], token_type_hint="refresh_token").status_code
+        == 200
+    )
     response = refresh(client, request.client, tokens["refresh_token"])
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
     assert userinfo(client, tokens["access_token"]).status_code == 401
@@ -364,8 +386,9 @@ def test_revoking_an_unknown_token_answers_200(app, client):
 def test_a_public_client_revokes_its_own_tokens_by_client_id(app, client, users):
     app_client = register_client(app, public=True, first_party=True)
     _, request, tokens = signed_in_tokens(client, users, app, client=app_client, scope=OFFLINE)
-    response = client.post("/revoke", data={"token": tokens["refresh_token"],
-                                            "client_id": app_client.client_id})
+    response = client.post(
+        "/revoke", data={"token": tokens["refresh_token"], "client_id": app_client.client_id}
+    )
     assert response.status_code == 200
     assert refresh(client, app_client, tokens["refresh_token"]).status_code == 400
     assert userinfo(client, tokens["access_token"]).status_code == 401
@@ -373,13 +396,15 @@ def test_a_public_client_revokes_its_own_tokens_by_client_id(app, client, users)
 
 def test_revocation_needs_client_authentication(app, client, users):
     _, request, tokens = signed_in_tokens(client, users, app)
-    response = client.post("/revoke", data={"token": tokens["access_token"],
-                                            "client_id": request.client.client_id})
+    response = client.post(
+        "/revoke", data={"token": tokens["access_token"], "client_id": request.client.client_id}
+    )
     assert response.status_code == 401
     assert userinfo(client, tokens["access_token"]).status_code == 200
 
 
 # --- userinfo claims ---------------------------------------------------------------------------------
+
 
 def _userinfo_for(app, client, users, scope: str, **profile_changes) -> tuple:
     profile = users.create(phone="+380501112233", **profile_changes)
@@ -412,8 +437,7 @@ def test_the_email_scope_tells_an_unconfirmed_address(app, client, users):
 
 def test_the_phone_scope_gives_the_verified_number(app, client, users):
     profile, claims = _userinfo_for(app, client, users, "openid phone")
-    assert claims == {"sub": profile.subject, "phone_number": "+380501112233",
-                      "phone_number_verified": True}
+    assert claims == {"sub": profile.subject, "phone_number": "+380501112233", "phone_number_verified": True}
 
 
 def test_the_services_scope_lists_the_connected_accounts(app, client, users):
@@ -424,11 +448,12 @@ def test_the_services_scope_lists_the_connected_accounts(app, client, users):
         return [{"connector": "pbx", "account": "acc-17", "role": "admin"}]
 
     register_service_accounts(app, pbx_accounts)
-    register_service_accounts(app, lambda profile: [{"connector": "crm", "account": "c-1",
-                                                     "role": "viewer"}])
+    register_service_accounts(app, lambda profile: [{"connector": "crm", "account": "c-1", "role": "viewer"}])
     profile, claims = _userinfo_for(app, client, users, "openid services")
-    assert claims["services"] == [{"connector": "pbx", "account": "acc-17", "role": "admin"},
-                                  {"connector": "crm", "account": "c-1", "role": "viewer"}]
+    assert claims["services"] == [
+        {"connector": "pbx", "account": "acc-17", "role": "admin"},
+        {"connector": "crm", "account": "c-1", "role": "viewer"},
+    ]
     assert seen == [profile.id]
 
 
@@ -462,6 +487,7 @@ def test_the_subject_is_stable_opaque_and_per_profile(app, client, users):
 
 
 # --- the ID token after a second factor --------------------------------------------------------------
+
 
 def test_the_id_token_tells_a_sign_in_with_an_sms_code(app, client, users, outbox):
     profile = users.create(phone="+380501112233", sms_2fa_enabled=True)

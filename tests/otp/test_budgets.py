@@ -10,8 +10,10 @@ import pytest
 from tests.helpers import PASSWORD, proof_challenge, register, sign_in, solve_proof, submit, translated
 
 SPENT = "Too many SMS were sent to this number or from your network. Try again later."
-PROOF = ("Many codes were asked for from your network or for this number lately. Your browser "
-         "makes a short check first; the code is sent when it is done.")
+PROOF = (
+    "Many codes were asked for from your network or for this number lately. Your browser "
+    "makes a short check first; the code is sent when it is done."
+)
 PHONE = "+380671234567"
 
 
@@ -120,8 +122,9 @@ def test_the_prefix_ceiling_holds_even_with_proofs(app, outbox):
     for n in range(2):
         start(from_address(app, f"198.51.100.{n}"), f"+38067123450{n}")
     client = from_address(app, "198.51.100.9")
-    assert start_with_proof(client, "+380671234508",
-                            start(client, "+380671234508")).location == "/register/code"
+    assert (
+        start_with_proof(client, "+380671234508", start(client, "+380671234508")).location == "/register/code"
+    )
     assert start(client, "+380671234509").errors == [SPENT]
 
 
@@ -134,8 +137,7 @@ def test_a_resend_draws_from_the_budget_too(client, outbox, time_machine):
     assert proof_challenge(page.text) is not None and PROOF in page.text
     assert sms_count(outbox, PHONE) == 1
     proof = solve_proof(page.text)  # the code page's resend form now carries the challenge
-    again = submit(client, "/register/code/resend", {"altcha": proof}, page="/register/code",
-                   follow=True)
+    again = submit(client, "/register/code/resend", {"altcha": proof}, page="/register/code", follow=True)
     assert ("info", "We sent a new code.") in again.flashes
     assert sms_count(outbox, PHONE) == 2
 
@@ -174,17 +176,24 @@ def test_a_forged_forwarded_for_header_does_not_open_a_new_budget(client):
 
 @pytest.mark.idp_settings(IDP_SMS_BUDGET_IP="1/hour", IDP_TRUSTED_PROXIES=1)
 def test_behind_a_trusted_proxy_the_forwarded_address_has_the_budget(client):
-    assert start(client, "+380671234501",
-                 headers={"X-Forwarded-For": "203.0.113.1"}).location == "/register/code"
-    assert asked_for_proof(start(client, "+380501234502",
-                                 headers={"X-Forwarded-For": "203.0.113.1"}))
-    assert start(client, "+380631234503",
-                 headers={"X-Forwarded-For": "203.0.113.2"}).location == "/register/code"
+    assert (
+        start(client, "+380671234501", headers={"X-Forwarded-For": "203.0.113.1"}).location
+        == "/register/code"
+    )
+    assert asked_for_proof(start(client, "+380501234502", headers={"X-Forwarded-For": "203.0.113.1"}))
+    assert (
+        start(client, "+380631234503", headers={"X-Forwarded-For": "203.0.113.2"}).location
+        == "/register/code"
+    )
 
 
-@pytest.mark.idp_settings(IDP_SMS_BUDGET_NUMBER="1/hour", IDP_SMS_LIMIT_NUMBER="1/hour",
-                          IDP_SMS_BUDGET_PREFIX="1/hour", IDP_SMS_LIMIT_PREFIX="1/hour",
-                          IDP_SMS_BUDGET_IP="1/hour")
+@pytest.mark.idp_settings(
+    IDP_SMS_BUDGET_NUMBER="1/hour",
+    IDP_SMS_LIMIT_NUMBER="1/hour",
+    IDP_SMS_BUDGET_PREFIX="1/hour",
+    IDP_SMS_LIMIT_PREFIX="1/hour",
+    IDP_SMS_BUDGET_IP="1/hour",
+)
 def test_strangers_spending_every_shared_budget_cannot_stop_a_second_factor(app, users, outbox):
     profile = users.create(sms_2fa_enabled=True)
     stranger = app.test_client()
@@ -202,7 +211,6 @@ def test_the_second_factor_has_the_profile_s_own_budget(app, users, outbox):
     for _ in range(2):
         assert sign_in(app.test_client(), profile.phone).location == "/signin/verify"
     third = app.test_client()
-    page = submit(third, "/signin", {"identifier": profile.phone, "password": PASSWORD},
-                  follow=True)
+    page = submit(third, "/signin", {"identifier": profile.phone, "password": PASSWORD}, follow=True)
     assert ("error", SPENT) in page.flashes
     assert len([m for m in outbox.messages(profile.phone) if m.kind == "sms_code"]) == 2

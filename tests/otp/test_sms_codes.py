@@ -32,8 +32,9 @@ def wrong_try(left: int) -> str:
 
 def sms_codes(outbox, phone: str) -> list[str]:
     """Every code sent to ``phone``, newest first."""
-    return [re.search(r"\b(\d{6})\b", m.text).group(1)
-            for m in outbox.messages(phone) if m.kind == "sms_code"]
+    return [
+        re.search(r"\b(\d{6})\b", m.text).group(1) for m in outbox.messages(phone) if m.kind == "sms_code"
+    ]
 
 
 @pytest.fixture
@@ -65,8 +66,7 @@ def test_the_code_still_works_just_before_five_minutes(client, outbox, frozen, t
     assert page.location == "/register/details"
 
 
-def test_an_expired_code_is_refused_and_the_wizard_does_not_go_on(client, outbox, frozen,
-                                                                  time_machine):
+def test_an_expired_code_is_refused_and_the_wizard_does_not_go_on(client, outbox, frozen, time_machine):
     register(client, outbox, PHONE, until="code")
     time_machine.move_to(frozen + timedelta(seconds=301), tick=False)
     page = submit(client, "/register/code", {"code": outbox.code(PHONE)})
@@ -200,8 +200,7 @@ def test_a_resend_is_refused_before_sixty_seconds(client, outbox, frozen, time_m
     assert len(sms_codes(outbox, PHONE)) == 1
 
 
-def test_a_resend_is_allowed_after_sixty_seconds_and_the_new_code_works(client, outbox, frozen,
-                                                                       time_machine):
+def test_a_resend_is_allowed_after_sixty_seconds_and_the_new_code_works(client, outbox, frozen, time_machine):
     register(client, outbox, PHONE, until="code")
     page = submit(client, "/register/code/resend", page="/register/code", follow=True)
     assert ("error", "A new code can be sent in 60 seconds.") in page.flashes
@@ -209,8 +208,7 @@ def test_a_resend_is_allowed_after_sixty_seconds_and_the_new_code_works(client, 
     page = submit(client, "/register/code/resend", page="/register/code", follow=True)
     assert ("info", "We sent a new code.") in page.flashes
     assert len(sms_codes(outbox, PHONE)) == 2
-    assert submit(client, "/register/code", {"code": outbox.code(PHONE)}).location == \
-        "/register/details"
+    assert submit(client, "/register/code", {"code": outbox.code(PHONE)}).location == "/register/details"
 
 
 def test_a_resend_gives_the_code_a_fresh_lifetime(client, outbox, frozen, time_machine):
@@ -218,8 +216,7 @@ def test_a_resend_gives_the_code_a_fresh_lifetime(client, outbox, frozen, time_m
     time_machine.move_to(frozen + timedelta(seconds=240), tick=False)
     submit(client, "/register/code/resend", page="/register/code")
     time_machine.move_to(frozen + timedelta(seconds=480), tick=False)
-    assert submit(client, "/register/code", {"code": outbox.code(PHONE)}).location == \
-        "/register/details"
+    assert submit(client, "/register/code", {"code": outbox.code(PHONE)}).location == "/register/details"
 
 
 def test_the_code_is_stored_only_as_a_hash(app, client, outbox):

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import threading
 import time
+from contextlib import suppress
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -117,12 +118,24 @@ class Smsc(Peer):
             pytest.fail("the test SMSC is not installed: run `npm ci` in tests/peers/smsc")
         self._take_port()
         self.process = subprocess.Popen(
-            ["node", str(SMSC_DIR / "smsc.js"), f"--port={self.port}",
-             f"--system-id={self.system_id}", f"--password={self.password}"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            [
+                "node",
+                str(SMSC_DIR / "smsc.js"),
+                f"--port={self.port}",
+                f"--system-id={self.system_id}",
+                f"--password={self.password}",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
-        wait_until(lambda: self.process.poll() is None and any(
-            e["event"] == "listening" and e.get("_process") is self.process for e in self.events))
+        wait_until(
+            lambda: (
+                self.process.poll() is None
+                and any(e["event"] == "listening" and e.get("_process") is self.process for e in self.events)
+            )
+        )
 
     def _read(self, process: subprocess.Popen) -> None:
         for line in process.stdout:
@@ -147,9 +160,13 @@ class Smsc(Peer):
 
     def settings(self) -> dict:
         """The IDP_* settings that point the product at this SMSC."""
-        return {"IDP_SMS_TRANSPORT": "smpp", "IDP_SMPP_HOST": "127.0.0.1",
-                "IDP_SMPP_PORT": self.port, "IDP_SMPP_SYSTEM_ID": self.system_id,
-                "IDP_SMPP_PASSWORD": self.password}
+        return {
+            "IDP_SMS_TRANSPORT": "smpp",
+            "IDP_SMPP_HOST": "127.0.0.1",
+            "IDP_SMPP_PORT": self.port,
+            "IDP_SMPP_SYSTEM_ID": self.system_id,
+            "IDP_SMPP_PASSWORD": self.password,
+        }
 
 
 class _Collector:
@@ -196,8 +213,12 @@ class SmtpServer(Peer):
         return [m for m in self.messages if address in m["To"]]
 
     def settings(self) -> dict:
-        return {"IDP_MAIL_TRANSPORT": "smtp", "IDP_MAIL_SERVER": "127.0.0.1",
-                "IDP_MAIL_PORT": self.port, "IDP_MAIL_SENDER": "Business ID <id@example.com>"}
+        return {
+            "IDP_MAIL_TRANSPORT": "smtp",
+            "IDP_MAIL_SERVER": "127.0.0.1",
+            "IDP_MAIL_PORT": self.port,
+            "IDP_MAIL_SENDER": "Business ID <id@example.com>",
+        }
 
 
 class RedisServer(Peer):
@@ -214,9 +235,22 @@ class RedisServer(Peer):
     def start(self) -> None:
         self._take_port()
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--logfile", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_until(self._answers)
 
     def _answers(self) -> bool:
@@ -284,26 +318,20 @@ class TcpProxy(Peer):
             pass
         finally:
             for sock in (source, target):
-                try:
+                with suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def stop(self) -> None:
         if self.listener is not None:
-            try:  # wakes the thread blocked in accept(), which a close alone would not
+            with suppress(OSError):  # wakes the thread blocked in accept(), which close would not
                 self.listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self.listener.close()
             self.listener = None
         with self.lock:
             connections, self.connections = self.connections, []
         for sock in connections:
-            try:
+            with suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
         self._keep_port()
 
@@ -362,10 +390,8 @@ class _Server(ThreadedWSGIServer):
         with self.connections_lock:
             connections = list(self.connections)
         for connection in connections:
-            try:
+            with suppress(OSError):  # the client may have gone already
                 connection.shutdown(socket.SHUT_RD)
-            except OSError:
-                pass  # the client has gone already
 
 
 class LiveServer:
@@ -392,8 +418,9 @@ class LiveServer:
     def serve(self, app) -> None:
         self.socket.listen(128)
         self.server = _Server("127.0.0.1", self.port, app, fd=self.socket.fileno())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
-                                       name=f"live-server-{self.port}")
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, daemon=True, name=f"live-server-{self.port}"
+        )
         self.thread.start()
 
     def stop(self) -> None:
@@ -404,8 +431,9 @@ class LiveServer:
                 # Werkzeug's serve_forever closes the server, which joins the request threads.
                 self.thread.join(self.STOP_SECONDS)
                 if self.thread.is_alive():
-                    pytest.fail(f"{self.url} still served a request {self.STOP_SECONDS} s after "
-                                "the test ended")
+                    pytest.fail(
+                        f"{self.url} still served a request {self.STOP_SECONDS} s after the test ended"
+                    )
         finally:
             self.socket.close()
 

@@ -86,7 +86,8 @@ def test_a_link_signed_with_another_key_does_not_work(app, client, outbox):
     with app.app_context():
         link_id = db.session.scalar(db.select(EmailLink.id))
     forged = URLSafeTimedSerializer("another-secret", salt="idp.email-link").dumps(
-        {"id": link_id, "p": "confirm"})
+        {"id": link_id, "p": "confirm"}
+    )
     page = confirm(client, f"/email/confirm/{forged}")
     assert page.status == 400
     assert find_profile(app, PHONE).email_verified_at is None
@@ -95,8 +96,7 @@ def test_a_link_signed_with_another_key_does_not_work(app, client, outbox):
 def test_changing_the_address_during_registration_kills_the_old_link(client, outbox):
     register(client, outbox, PHONE, email=EMAIL)
     old_link = outbox.link(EMAIL)
-    page = submit(client, "/register/email/change", {"email": "fixed@example.com"},
-                  page="/register/email")
+    page = submit(client, "/register/email/change", {"email": "fixed@example.com"}, page="/register/email")
     assert page.location == "/register/email"
     assert outbox.last("fixed@example.com", "email_confirm")
     assert confirm(client, old_link).status == 400
@@ -105,8 +105,7 @@ def test_changing_the_address_during_registration_kills_the_old_link(client, out
     assert find_profile(client.application, PHONE).email == "fixed@example.com"
 
 
-def test_an_address_confirmed_by_another_profile_cannot_be_confirmed_again(app, client, outbox,
-                                                                           users):
+def test_an_address_confirmed_by_another_profile_cannot_be_confirmed_again(app, client, outbox, users):
     users.create(email=EMAIL)
     register(client, outbox, PHONE, email=EMAIL)  # allowed: it reveals nothing
     page = confirm(client, outbox.link(EMAIL))
@@ -162,8 +161,7 @@ def test_a_new_letter_replaces_the_link_of_the_old_one(client, outbox, time_mach
     assert confirm(client, second).location == "/"
 
 
-def test_a_leftover_link_cannot_sign_in_after_the_address_is_confirmed(app, client, outbox,
-                                                                       time_machine):
+def test_a_leftover_link_cannot_sign_in_after_the_address_is_confirmed(app, client, outbox, time_machine):
     register(client, outbox, PHONE, email=EMAIL)
     first = outbox.link(EMAIL)
     time_machine.move_to(datetime.now(UTC) + timedelta(seconds=61))

@@ -25,17 +25,20 @@ def at_password_step(client, outbox):
 
 
 def choose(client, password: str, confirm: str | None = None):
-    return submit(client, "/register/password",
-                  {"password": password, "confirm": password if confirm is None else confirm})
+    return submit(
+        client,
+        "/register/password",
+        {"password": password, "confirm": password if confirm is None else confirm},
+    )
 
 
 BROKEN = [
-    ("Sh0rtPw", LENGTH),                       # 7 characters
-    ("Aa1" + "x" * 126, LENGTH),               # 129 characters
+    ("Sh0rtPw", LENGTH),  # 7 characters
+    ("Aa1" + "x" * 126, LENGTH),  # 129 characters
     ("lowercase2fox", UPPER),
     ("UPPERCASE2FOX", LOWER),
     ("NoDigitsInHere", DIGIT),
-    ("ПАРОЛЬпароль2", f"{UPPER} {LOWER}"),       # Cyrillic letters are not the Latin ones
+    ("ПАРОЛЬпароль2", f"{UPPER} {LOWER}"),  # Cyrillic letters are not the Latin ones
     ("Password1", COMMON),
     ("Qwerty123", COMMON),
 ]

@@ -29,25 +29,30 @@ def test_the_steps_after_the_code_need_the_code(client, outbox):
 
 def test_the_details_cannot_be_posted_before_the_code(client, outbox):
     register(client, outbox, PHONE, until="code")
-    page = submit(client, "/register/details", {"last_name": "Koval", "first_name": "Olena",
-                                                 "email": "a@example.com", "accept_offer": "y"},
-                  page="/register/code")
+    page = submit(
+        client,
+        "/register/details",
+        {"last_name": "Koval", "first_name": "Olena", "email": "a@example.com", "accept_offer": "y"},
+        page="/register/code",
+    )
     assert page.location == "/register"
 
 
 def test_the_password_step_needs_the_details(client, outbox):
     register(client, outbox, PHONE, until="details")
     assert client.get("/register/password").location == "/register"
-    page = submit(client, "/register/password", {"password": PASSWORD, "confirm": PASSWORD},
-                  page="/register/details")
+    page = submit(
+        client, "/register/password", {"password": PASSWORD, "confirm": PASSWORD}, page="/register/details"
+    )
     assert page.location == "/register"
     assert find_profile(client.application, PHONE) is None
 
 
 def test_the_offer_must_be_accepted(client, outbox):
     register(client, outbox, PHONE, until="details")
-    page = submit(client, "/register/details", {"last_name": "Koval", "first_name": "Olena",
-                                                 "email": "a@example.com"})
+    page = submit(
+        client, "/register/details", {"last_name": "Koval", "first_name": "Olena", "email": "a@example.com"}
+    )
     assert page.status == 200
     assert page.errors == ["Accept the terms of the offer to continue."]
     assert client.get("/register/password").location == "/register"
@@ -70,8 +75,11 @@ def test_a_finished_registration_creates_an_unconfirmed_profile_and_sends_the_li
     page = register(client, outbox, PHONE, email="Olena.Koval@Example.com")
     assert page.location == "/register/email"
     profile = find_profile(client.application, PHONE)
-    assert (profile.first_name, profile.last_name, profile.email) == \
-        ("Olena", "Koval", "olena.koval@example.com")
+    assert (profile.first_name, profile.last_name, profile.email) == (
+        "Olena",
+        "Koval",
+        "olena.koval@example.com",
+    )
     assert profile.email_verified_at is None and profile.locale == "en"
     assert outbox.last("olena.koval@example.com", "email_confirm")
     assert not is_signed_in(client)

@@ -33,9 +33,17 @@ def me(client, users):
     return profile
 
 
-SETTINGS_PAGES = ["/security", "/security/password", "/security/email", "/security/phone",
-                  "/security/phone/code", "/security/sms", "/security/totp",
-                  "/security/totp/disable", "/security/recovery-codes"]
+SETTINGS_PAGES = [
+    "/security",
+    "/security/password",
+    "/security/email",
+    "/security/phone",
+    "/security/phone/code",
+    "/security/sms",
+    "/security/totp",
+    "/security/totp/disable",
+    "/security/recovery-codes",
+]
 
 
 def test_settings_need_a_signed_in_profile(client, subtests):
@@ -48,8 +56,11 @@ def test_settings_need_a_signed_in_profile(client, subtests):
 
 def test_a_wrong_current_password_changes_nothing(app, client, me, outbox):
     before = db_rows(app)
-    page = submit(client, "/security/password", {"current_password": "Not-my-passw0rd",
-                                                   "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    page = submit(
+        client,
+        "/security/password",
+        {"current_password": "Not-my-passw0rd", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     assert page.status == 200 and page.errors == [WRONG_PASSWORD]
     assert db_rows(app) == before
     assert sign_in(app.test_client(), me.phone).location == "/"
@@ -58,11 +69,13 @@ def test_a_wrong_current_password_changes_nothing(app, client, me, outbox):
 def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(app, client, me):
     other = app.test_client()
     sign_in(other, me.phone)
-    page = submit(client, "/security/password", {"current_password": PASSWORD,
-                                                   "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
-                  follow=True)
-    assert ("success", "Your password has been changed. Your other sessions were ended.") in \
-        page.flashes
+    page = submit(
+        client,
+        "/security/password",
+        {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        follow=True,
+    )
+    assert ("success", "Your password has been changed. Your other sessions were ended.") in page.flashes
     assert is_signed_in(client)
     assert not is_signed_in(other)
     assert sign_in(other, me.phone).errors == ["The phone number, e-mail or password is wrong."]
@@ -70,8 +83,11 @@ def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(app, clien
 
 
 def test_the_password_change_notice_never_contains_a_password(client, me, outbox):
-    submit(client, "/security/password", {"current_password": PASSWORD, "password": NEW_PASSWORD,
-                                          "confirm": NEW_PASSWORD})
+    submit(
+        client,
+        "/security/password",
+        {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     notice = outbox.last(me.email, "password_changed")
     for secret in (NEW_PASSWORD, PASSWORD):
         assert secret not in notice.text and secret not in (notice.html or "")
@@ -79,14 +95,18 @@ def test_the_password_change_notice_never_contains_a_password(client, me, outbox
 
 
 def test_an_e_mail_change_needs_the_password_and_sends_only_the_link(app, client, me, outbox):
-    page = submit(client, "/security/email", {"email": "new@example.com",
-                                               "current_password": "Not-my-passw0rd"})
+    page = submit(
+        client, "/security/email", {"email": "new@example.com", "current_password": "Not-my-passw0rd"}
+    )
     assert page.errors == [WRONG_PASSWORD]
     assert outbox.messages("new@example.com") == []
-    page = submit(client, "/security/email", {"email": "New@Example.com",
-                                               "current_password": PASSWORD}, follow=True)
-    assert ("info", "We sent a confirmation link to new@example.com. The address changes when "
-                    "you follow it.") in page.flashes
+    page = submit(
+        client, "/security/email", {"email": "New@Example.com", "current_password": PASSWORD}, follow=True
+    )
+    assert (
+        "info",
+        "We sent a confirmation link to new@example.com. The address changes when you follow it.",
+    ) in page.flashes
     (link,) = outbox.messages("new@example.com")
     assert link.kind == "email_change_confirm"
     assert find_profile(app, me.phone).email == me.email
@@ -100,15 +120,12 @@ def test_an_e_mail_change_tells_the_old_and_the_new_address(app, client, me, out
     assert outbox.last(me.email, "email_changed_old")
     assert outbox.last("new@example.com", "email_changed_new")
     assert sign_in(app.test_client(), "new@example.com").location == "/"
-    assert sign_in(app.test_client(), me.email).errors == [
-        "The phone number, e-mail or password is wrong."]
+    assert sign_in(app.test_client(), me.email).errors == ["The phone number, e-mail or password is wrong."]
 
 
-def test_a_phone_change_sends_a_code_to_the_new_number_and_a_notice_to_the_old(app, client, me,
-                                                                             outbox):
+def test_a_phone_change_sends_a_code_to_the_new_number_and_a_notice_to_the_old(app, client, me, outbox):
     new = "+380501234567"
-    page = submit(client, "/security/phone", {"phone": "+380 50 123 4567",
-                                               "current_password": PASSWORD})
+    page = submit(client, "/security/phone", {"phone": "+380 50 123 4567", "current_password": PASSWORD})
     assert page.location == "/security/phone/code"
     assert find_profile(app, me.phone) is not None  # nothing changes before the code
     page = submit(client, "/security/phone/code", {"code": outbox.code(new)}, follow=True)
@@ -121,8 +138,9 @@ def test_a_phone_change_sends_a_code_to_the_new_number_and_a_notice_to_the_old(a
 
 
 def test_a_phone_change_needs_the_password(app, client, me, outbox):
-    page = submit(client, "/security/phone", {"phone": "+380501234567",
-                                               "current_password": "Not-my-passw0rd"})
+    page = submit(
+        client, "/security/phone", {"phone": "+380501234567", "current_password": "Not-my-passw0rd"}
+    )
     assert page.errors == [WRONG_PASSWORD]
     assert outbox.messages("+380501234567") == []
 
@@ -163,18 +181,19 @@ def test_sms_two_factor_needs_the_password_and_is_told_by_e_mail(app, client, me
 
 def test_the_authenticator_app_needs_the_password_and_a_matching_code(app, client, me, outbox):
     secret = totp_secret(client)
-    page = submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(),
-                                             "current_password": "Not-my-passw0rd"})
+    page = submit(
+        client, "/security/totp", {"code": pyotp.TOTP(secret).now(), "current_password": "Not-my-passw0rd"}
+    )
     assert page.errors == [WRONG_PASSWORD]
     code = pyotp.TOTP(pyotp.random_base32()).now()
     page = submit(client, "/security/totp", {"code": code, "current_password": PASSWORD})
     if code != pyotp.TOTP(secret).now():
-        assert page.errors == ["The code does not match. Check the time on your phone and enter "
-                               "the newest code."]
+        assert page.errors == [
+            "The code does not match. Check the time on your phone and enter the newest code."
+        ]
     assert find_profile(app, me.phone).totp_enabled_at is None
     assert outbox.messages(me.email) == []
-    page = submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(),
-                                             "current_password": PASSWORD})
+    page = submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(), "current_password": PASSWORD})
     profile = find_profile(app, me.phone)
     assert profile.totp_enabled_at is not None and secret not in profile.totp_secret_encrypted
     assert outbox.last(me.email, "two_factor_changed")
@@ -182,8 +201,7 @@ def test_the_authenticator_app_needs_the_password_and_a_matching_code(app, clien
 
 def test_turning_the_authenticator_app_off_needs_the_password(app, client, me, outbox):
     secret = totp_secret(client)
-    submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(),
-                                      "current_password": PASSWORD})
+    submit(client, "/security/totp", {"code": pyotp.TOTP(secret).now(), "current_password": PASSWORD})
     page = submit(client, "/security/totp/disable", {"current_password": "Not-my-passw0rd"})
     assert page.errors == [WRONG_PASSWORD]
     assert find_profile(app, me.phone).totp_enabled_at is not None
@@ -197,8 +215,9 @@ def test_new_recovery_codes_need_the_password_and_replace_the_old(app, client, m
     first = recovery_codes_in(submit(client, "/security/sms", {"current_password": PASSWORD}).text)
     page = submit(client, "/security/recovery-codes", {"current_password": "Not-my-passw0rd"})
     assert page.errors == [WRONG_PASSWORD] and not recovery_codes_in(page.text)
-    second = recovery_codes_in(submit(client, "/security/recovery-codes",
-                                  {"current_password": PASSWORD}).text)
+    second = recovery_codes_in(
+        submit(client, "/security/recovery-codes", {"current_password": PASSWORD}).text
+    )
     assert len(second) == 10 and not set(first) & set(second)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(RecoveryCode)) == 10

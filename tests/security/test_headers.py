@@ -13,8 +13,9 @@ def signed_in(client, users):
     return client
 
 
-@pytest.mark.parametrize("page", ["/", "/security", "/security/totp", "/security/password",
-                                  "/security/recovery-codes"])
+@pytest.mark.parametrize(
+    "page", ["/", "/security", "/security/totp", "/security/password", "/security/recovery-codes"]
+)
 def test_the_profile_s_pages_are_not_stored(signed_in, page):
     response = signed_in.get(page)
     assert response.status_code == 200
@@ -24,8 +25,10 @@ def test_the_profile_s_pages_are_not_stored(signed_in, page):
 def test_the_recovery_codes_page_is_not_stored(signed_in):
     from tests.helpers import PASSWORD
 
-    page = signed_in.post("/security/recovery-codes", data={
-        "csrf_token": _token(signed_in, "/security/recovery-codes"), "current_password": PASSWORD})
+    page = signed_in.post(
+        "/security/recovery-codes",
+        data={"csrf_token": _token(signed_in, "/security/recovery-codes"), "current_password": PASSWORD},
+    )
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
 
 

@@ -31,14 +31,21 @@ def _wrong(code: str) -> str:
 
 def _failed_attempts(app, phone: str) -> int:
     with app.app_context():
-        return db.session.scalar(db.select(SmsChallenge.failed_attempts).where(
-            SmsChallenge.phone == phone).order_by(SmsChallenge.created_at.desc()).limit(1))
+        return db.session.scalar(
+            db.select(SmsChallenge.failed_attempts)
+            .where(SmsChallenge.phone == phone)
+            .order_by(SmsChallenge.created_at.desc())
+            .limit(1)
+        )
 
 
 def _signed_in_sessions(app, profile_id: int) -> int:
     with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(WebSession).where(
-            WebSession.profile_id == profile_id, WebSession.ended_at.is_(None)))
+        return db.session.scalar(
+            db.select(db.func.count())
+            .select_from(WebSession)
+            .where(WebSession.profile_id == profile_id, WebSession.ended_at.is_(None))
+        )
 
 
 def _sms(outbox, to: str, kind: str = "sms_code") -> int:
@@ -46,12 +53,10 @@ def _sms(outbox, to: str, kind: str = "sms_code") -> int:
 
 
 @pytest.mark.idp_settings(IDP_CODE_LIMIT_IP="100/minute")
-def test_an_sms_code_gets_five_wrong_tries_however_many_arrive_at_once(app, live_server, users,
-                                                                       outbox):
+def test_an_sms_code_gets_five_wrong_tries_however_many_arrive_at_once(app, live_server, users, outbox):
     profile = users.create()
     browser = Browser(live_server)
-    assert browser.submit("/recover", {"phone": profile.phone}).headers["Location"] == \
-        "/recover/code"
+    assert browser.submit("/recover", {"phone": profile.phone}).headers["Location"] == "/recover/code"
     code = outbox.code(profile.phone)
     answers = browser.tabs(AT_ONCE, "/recover/code", {"code": _wrong(code)})
     assert_no_server_error(answers)
@@ -61,8 +66,7 @@ def test_an_sms_code_gets_five_wrong_tries_however_many_arrive_at_once(app, live
 
 
 @pytest.mark.idp_settings(IDP_CODE_LIMIT_IP="100/minute")
-def test_a_recovery_code_is_accepted_once_however_many_arrive_at_once(app, live_server, users,
-                                                                      outbox):
+def test_a_recovery_code_is_accepted_once_however_many_arrive_at_once(app, live_server, users, outbox):
     from idp.audit.models import AuditEvent
 
     profile = users.create()
@@ -71,17 +75,21 @@ def test_a_recovery_code_is_accepted_once_however_many_arrive_at_once(app, live_
     answers = browser.tabs(AT_ONCE, "/recover/code", {"code": outbox.code(profile.phone)})
     assert_no_server_error(answers)
     with app.app_context():  # tabs served after the winner only follow its session onwards
-        accepted = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(
-            AuditEvent.event == "sms_code.accepted", AuditEvent.profile_id == profile.id))
+        accepted = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.event == "sms_code.accepted", AuditEvent.profile_id == profile.id)
+        )
     assert accepted == 1
 
 
-def test_a_sign_in_sms_code_makes_one_session_however_many_arrive_at_once(app, live_server,
-                                                                          users, outbox):
+def test_a_sign_in_sms_code_makes_one_session_however_many_arrive_at_once(app, live_server, users, outbox):
     profile = users.create(sms_2fa_enabled=True)
     browser = Browser(live_server)
-    assert browser.submit("/signin", {"identifier": profile.phone, "password": PASSWORD}
-                          ).headers["Location"] == "/signin/verify"
+    assert (
+        browser.submit("/signin", {"identifier": profile.phone, "password": PASSWORD}).headers["Location"]
+        == "/signin/verify"
+    )
     answers = browser.tabs(AT_ONCE, "/signin/verify", {"code": outbox.code(profile.phone)})
     assert_no_server_error(answers)
     assert [a.headers.get("Location") for a in answers].count("/") == 1
@@ -122,32 +130,34 @@ def stopped_clock(time_machine):
     time_machine.move_to(datetime.now(UTC), tick=False)
 
 
-def test_three_sign_in_failures_are_free_however_many_arrive_at_once(live_server, users,
-                                                                     stopped_clock):
+def test_three_sign_in_failures_are_free_however_many_arrive_at_once(live_server, users, stopped_clock):
     profile = users.create()
-    answers = Browser(live_server).tabs(AT_ONCE, "/signin", {"identifier": profile.phone,
-                                                             "password": "Wrong-passw0rd"})
+    answers = Browser(live_server).tabs(
+        AT_ONCE, "/signin", {"identifier": profile.phone, "password": "Wrong-passw0rd"}
+    )
     assert_no_server_error(answers)
     checked = [e for a in answers for e in errors(a) if e == WRONG_SIGNIN]
     assert len(checked) == 3
 
 
-def test_simultaneous_first_failures_of_an_unknown_identifier_count_once_each(live_server,
-                                                                             stopped_clock):
-    answers = Browser(live_server).tabs(AT_ONCE, "/signin", {"identifier": "nobody@example.com",
-                                                             "password": "Wrong-passw0rd"})
+def test_simultaneous_first_failures_of_an_unknown_identifier_count_once_each(live_server, stopped_clock):
+    answers = Browser(live_server).tabs(
+        AT_ONCE, "/signin", {"identifier": "nobody@example.com", "password": "Wrong-passw0rd"}
+    )
     assert_no_server_error(answers)
     assert len([e for a in answers for e in errors(a) if e == WRONG_SIGNIN]) == 3
 
 
 def test_three_ip_telephony_login_failures_are_free_however_many_arrive_at_once(
-        app, live_server, stopped_clock):
+    app, live_server, stopped_clock
+):
     from connectors.iptel.accounts import create_active
 
     with app.app_context():
         create_active("+380442270001", "office@example.com", "SipPortal7Pass", "en")
-    answers = Browser(live_server).tabs(AT_ONCE, "/services/iptel/login", {
-        "login": "+380442270001", "password": "Wrong7Password"})
+    answers = Browser(live_server).tabs(
+        AT_ONCE, "/services/iptel/login", {"login": "+380442270001", "password": "Wrong7Password"}
+    )
     assert_no_server_error(answers)
     assert len([e for a in answers for e in errors(a) if e == WRONG_SERVICE_LOGIN]) == 3
 
@@ -161,8 +171,7 @@ def test_a_number_s_sms_budget_holds_however_many_arrive_at_once(live_server, ou
 
 @pytest.mark.idp_settings(IDP_SMS_BUDGET_IP="10/hour")
 def test_an_address_s_sms_budget_holds_however_many_arrive_at_once(live_server, outbox):
-    answers = Browser(live_server).tabs(AT_ONCE, "/register",
-                                        lambda n: {"phone": f"+3806711122{n:02d}"})
+    answers = Browser(live_server).tabs(AT_ONCE, "/register", lambda n: {"phone": f"+3806711122{n:02d}"})
     assert_no_server_error(answers)
     sent = sum(_sms(outbox, f"+3806711122{n:02d}") for n in range(AT_ONCE))
     assert sent == 10
@@ -183,8 +192,7 @@ def test_a_proof_of_work_pays_for_one_sms_however_many_arrive_at_once(live_serve
 
 
 @pytest.mark.idp_settings(IDP_SIGNIN_FREE_FAILURES=1000)  # the password checks stay out of the way
-def test_three_sip_password_reminders_a_day_however_many_arrive_at_once(app, live_server, users,
-                                                                        outbox):
+def test_three_sip_password_reminders_a_day_however_many_arrive_at_once(app, live_server, users, outbox):
     from connectors.multifon.store import provision
     from tests.multifon.conftest import LABEL, NUMBER, link_account
 
@@ -195,21 +203,26 @@ def test_three_sip_password_reminders_a_day_however_many_arrive_at_once(app, liv
     link_account(app, profile, NUMBER, LABEL)
     browser = Browser(live_server)
     browser.submit("/signin", {"identifier": profile.phone, "password": PASSWORD})
-    assert browser.http.get(live_server + "/services/multifon/", allow_redirects=False
-                            ).headers["Location"] == "/services/multifon/cabinet"
-    answers = browser.tabs(AT_ONCE, "/services/multifon/password/remind",
-                           {"current_password": PASSWORD, "service_account": NUMBER})
+    assert (
+        browser.http.get(live_server + "/services/multifon/", allow_redirects=False).headers["Location"]
+        == "/services/multifon/cabinet"
+    )
+    answers = browser.tabs(
+        AT_ONCE,
+        "/services/multifon/password/remind",
+        {"current_password": PASSWORD, "service_account": NUMBER},
+    )
     assert_no_server_error(answers)
     assert _sms(outbox, NUMBER, "multifon_sip_password") == 3
 
 
 @pytest.mark.idp_settings(IDP_SIGNIN_FREE_FAILURES=1000)
-def test_letters_to_a_new_address_keep_their_budget_however_many_arrive_at_once(live_server,
-                                                                                users, outbox):
+def test_letters_to_a_new_address_keep_their_budget_however_many_arrive_at_once(live_server, users, outbox):
     profile = users.create()
     browser = Browser(live_server)
     browser.submit("/signin", {"identifier": profile.phone, "password": PASSWORD})
-    answers = browser.tabs(AT_ONCE, "/security/email", {"email": "victim@example.org",
-                                                        "current_password": PASSWORD})
+    answers = browser.tabs(
+        AT_ONCE, "/security/email", {"email": "victim@example.org", "current_password": PASSWORD}
+    )
     assert_no_server_error(answers)
     assert len(outbox.messages("victim@example.org")) == 5  # IDP_EMAIL_SEND_LIMIT

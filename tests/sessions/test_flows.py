@@ -37,8 +37,9 @@ def test_ending_returns_what_the_flow_held(app):
 def test_flows_with_an_sms_are_found_by_name():
     assert flow_named("test-steps") is STEPS
     assert flow_named("nosuch") is None
-    assert {name for name in ("registration", "signin", "recovery", "phone")
-            if flow_named(name) is not None} == {"registration", "signin", "recovery", "phone"}
+    assert {
+        name for name in ("registration", "signin", "recovery", "phone") if flow_named(name) is not None
+    } == {"registration", "signin", "recovery", "phone"}
 
 
 def test_a_flow_needs_a_lifetime_and_a_name_of_its_own():

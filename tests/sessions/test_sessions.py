@@ -22,8 +22,7 @@ def clock(time_machine):
 
 def _row(app, token: str) -> WebSession | None:
     with app.app_context():
-        return db.session.scalar(db.select(WebSession).where(
-            WebSession.token_hash == token_digest(token)))
+        return db.session.scalar(db.select(WebSession).where(WebSession.token_hash == token_digest(token)))
 
 
 def _session_cookie(response, name: str = "idp_session") -> str:
@@ -35,8 +34,9 @@ def test_the_session_cookie_is_http_only_and_same_site_lax(client, users):
     profile = users.create()
     first = client.get("/signin")  # the CSRF secret alone: a signed cookie of its own, no row
     token = csrf_token(client, "/signin")
-    signed_in = client.post("/signin", data={"csrf_token": token, "identifier": profile.phone,
-                                             "password": PASSWORD})
+    signed_in = client.post(
+        "/signin", data={"csrf_token": token, "identifier": profile.phone, "password": PASSWORD}
+    )
     assert signed_in.location == "/"
     for cookie in (_session_cookie(first, "idp_csrf"), _session_cookie(signed_in)):
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
@@ -67,8 +67,9 @@ def test_a_forged_csrf_cookie_gives_no_valid_form(app):
     token = csrf_token(client, "/signin")
     other = app.test_client()
     other.set_cookie("idp_csrf", client.get_cookie("idp_csrf").value + "x")
-    response = other.post("/signin", data={"csrf_token": token, "identifier": "+380671112233",
-                                           "password": PASSWORD})
+    response = other.post(
+        "/signin", data={"csrf_token": token, "identifier": "+380671112233", "password": PASSWORD}
+    )
     assert response.status_code == 400 and b"The form has expired" in response.data
 
 
@@ -80,8 +81,12 @@ def test_the_cookie_holds_only_a_random_token_and_the_row_only_its_hash(app, cli
     row = _row(app, token)
     assert row.profile_id == profile.id and token not in row.token_hash
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count()).select_from(WebSession).where(
-            WebSession.token_hash == token)) == 0
+        assert (
+            db.session.scalar(
+                db.select(db.func.count()).select_from(WebSession).where(WebSession.token_hash == token)
+            )
+            == 0
+        )
 
 
 def test_signing_in_issues_a_new_token(app, client, users):

@@ -4,6 +4,7 @@ Revision ID: iptel_0001
 Revises:
 Depends on: 0005
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -38,9 +39,12 @@ def upgrade():
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("delay_seconds", sa.Integer(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["iptel_accounts.id"],
-                                name=op.f("fk_iptel_forwardings_account_id_iptel_accounts"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["iptel_accounts.id"],
+            name=op.f("fk_iptel_forwardings_account_id_iptel_accounts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("account_id", "condition", name=op.f("pk_iptel_forwardings")),
     )
     op.create_table(
@@ -51,13 +55,17 @@ def upgrade():
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("used_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["iptel_accounts.id"],
-                                name=op.f("fk_iptel_links_account_id_iptel_accounts"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["iptel_accounts.id"],
+            name=op.f("fk_iptel_links_account_id_iptel_accounts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_iptel_links")),
     )
-    op.create_index("ix_iptel_links_account_id_created_at", "iptel_links",
-                    ["account_id", "created_at"], unique=False)
+    op.create_index(
+        "ix_iptel_links_account_id_created_at", "iptel_links", ["account_id", "created_at"], unique=False
+    )
 
 
 def downgrade():

@@ -42,8 +42,7 @@ from idp.connectors.sdk import (
 @account_view
 def cabinet(link, account):
     """The cabinet's cards: status, call forwarding, SIP data, e-mail."""
-    return page("cabinet.html", link, account, forwarding=forwardings(account),
-                sip=sip_data(account.number))
+    return page("cabinet.html", link, account, forwarding=forwardings(account), sip=sip_data(account.number))
 
 
 @bp.get("/forwarding")
@@ -59,9 +58,13 @@ def _forwarding_forms(account, posted: str | None = None, posted_form=None) -> d
         if condition == posted:
             forms[condition] = posted_form
             continue
-        form = ForwardingForm(formdata=None, prefix=condition,
-                              number=accounts.label(current.number) if current.number else "",
-                              enabled=current.enabled, delay=current.delay_seconds)
+        form = ForwardingForm(
+            formdata=None,
+            prefix=condition,
+            number=accounts.label(current.number) if current.number else "",
+            enabled=current.enabled,
+            delay=current.delay_seconds,
+        )
         forms[condition] = form
     return forms
 
@@ -76,19 +79,30 @@ def set_forwarding_view(link, account, condition: str):
     if form.validate_on_submit():
         try:
             result = set_forwarding(
-                account, condition, enabled=form.enabled.data,
+                account,
+                condition,
+                enabled=form.enabled.data,
                 number=(form.number.data or "").strip() or None,
                 delay_seconds=form.delay.data if condition == NO_ANSWER else None,
-                profile_id=link.profile_id)
+                profile_id=link.profile_id,
+            )
         except ForwardingRefused as refused:
             form.number.errors = [*form.number.errors, forwarding_error(refused.reason)]
         else:
-            flash(_("Forwarding is on: %(condition)s → %(number)s.", condition=condition_text(condition),
-                    number=accounts.label(result.number)) if result.enabled else
-                  _("Forwarding is off: %(condition)s.", condition=condition_text(condition)), "success")
+            flash(
+                _(
+                    "Forwarding is on: %(condition)s → %(number)s.",
+                    condition=condition_text(condition),
+                    number=accounts.label(result.number),
+                )
+                if result.enabled
+                else _("Forwarding is off: %(condition)s.", condition=condition_text(condition)),
+                "success",
+            )
             return redirect(url_for("iptel.forwarding"))
-    return page("forwarding.html", link, account, forms=_forwarding_forms(account, condition, form),
-                failed=condition), 400
+    return page(
+        "forwarding.html", link, account, forms=_forwarding_forms(account, condition, form), failed=condition
+    ), 400
 
 
 @bp.get("/sip-data")
@@ -112,11 +126,14 @@ def _current_password_ok(form, link) -> bool:
         return True
     except (WrongCredentials, Throttled, Locked) as error:
         form.current_password.errors.append(
-            _("The current password is wrong.") if isinstance(error, WrongCredentials)
-            else credential_error(error))
+            _("The current password is wrong.")
+            if isinstance(error, WrongCredentials)
+            else credential_error(error)
+        )
     except BackendUnavailable:
-        form.current_password.errors.append(_("The password cannot be checked right now. Try "
-                                              "again in a few minutes."))
+        form.current_password.errors.append(
+            _("The password cannot be checked right now. Try again in a few minutes.")
+        )
     return False
 
 
@@ -138,10 +155,15 @@ def change_password(link, account):
         if refused:
             return refused
         if _current_password_ok(form, link):
-            accounts.set_password(account, form.password.data, how="changed",
-                                  profile_id=link.profile_id)
-            flash(_("The password has been changed. Enter the new one in your SIP phones; a notice went "
-                    "to %(email)s.", email=account.email), "success")
+            accounts.set_password(account, form.password.data, how="changed", profile_id=link.profile_id)
+            flash(
+                _(
+                    "The password has been changed. Enter the new one in your SIP phones; a notice went "
+                    "to %(email)s.",
+                    email=account.email,
+                ),
+                "success",
+            )
             return to_cabinet()
     return page("password.html", link, account, form=form)
 
@@ -170,10 +192,14 @@ def change_email(link, account):
             form.email.errors.append(refusal)
         else:
             url = links.LINKS.issue(account.id, links.EMAIL, new_email)
-            notices.email_confirmation(account, new_email, url,
-                                       current_app.config["IDP_EMAIL_LINK_HOURS"])
+            notices.email_confirmation(account, new_email, url, current_app.config["IDP_EMAIL_LINK_HOURS"])
             audit("iptel.email_change_requested", link)
-            flash(_("We sent a confirmation link to %(email)s. The address changes when you open "
-                    "it.", email=new_email), "success")
+            flash(
+                _(
+                    "We sent a confirmation link to %(email)s. The address changes when you open it.",
+                    email=new_email,
+                ),
+                "success",
+            )
             return to_cabinet()
     return page("email.html", link, account, form=form, pending=links.pending_email(account))

@@ -34,9 +34,14 @@ def service_name(locale: str | None = None) -> str:
 def page(template: str, link, account, **context):
     """Render a cabinet page inside the frame: header, settings menu and footer."""
     return render_template(
-        f"iptel/{template}", link=link, account=account, service=service_name(),
+        f"iptel/{template}",
+        link=link,
+        account=account,
+        service=service_name(),
         several_accounts=len(links_of(link.profile_id, CONNECTOR_ID)) > 1,
-        disconnected=account.status == DISCONNECTED, **context)
+        disconnected=account.status == DISCONNECTED,
+        **context,
+    )
 
 
 def portal_page(template: str, **context):
@@ -76,16 +81,17 @@ def audit(event: str, link, **details) -> None:
 def forwarding_error(reason: str) -> str:
     """Why a forwarding could not be set, in the page's language."""
     texts = {
-        ForwardingRefused.INVALID_NUMBER: _("Enter a valid phone number with its country code, "
-                                            "e.g. +380 67 123 4567."),
-        ForwardingRefused.OWN_NUMBER: _("Calls cannot be forwarded to this account's own number. "
-                                        "Enter another number."),
+        ForwardingRefused.INVALID_NUMBER: _(
+            "Enter a valid phone number with its country code, e.g. +380 67 123 4567."
+        ),
+        ForwardingRefused.OWN_NUMBER: _(
+            "Calls cannot be forwarded to this account's own number. Enter another number."
+        ),
         ForwardingRefused.NO_NUMBER: _("Enter the number to forward calls to."),
-        ForwardingRefused.BAD_DELAY: _("Choose how long the phone rings before calls are "
-                                       "forwarded."),
-        ForwardingRefused.NOT_ALLOWED: _("Call forwarding is not authorised for this account. Ask "
-                                         "your manager to order it."),
-        ForwardingRefused.DISCONNECTED: _("The service is disconnected, so its settings cannot be "
-                                          "changed."),
+        ForwardingRefused.BAD_DELAY: _("Choose how long the phone rings before calls are forwarded."),
+        ForwardingRefused.NOT_ALLOWED: _(
+            "Call forwarding is not authorised for this account. Ask your manager to order it."
+        ),
+        ForwardingRefused.DISCONNECTED: _("The service is disconnected, so its settings cannot be changed."),
     }
     return texts.get(reason, _("This forwarding cannot be set."))

@@ -42,23 +42,32 @@ def activate():
     form = NewServicePasswordForm()
     if form.validate_on_submit():
         if accounts.is_current_password(account, form.password.data):
-            form.password.errors.append(_("Choose a password of your own, not the initial one "
-                                          "from the letter."))
+            form.password.errors.append(
+                _("Choose a password of your own, not the initial one from the letter.")
+            )
         else:
-            accounts.set_password(account, form.password.data, how="changed",
-                                  profile_id=getattr(current_profile(), "id", None))
+            accounts.set_password(
+                account, form.password.data, how="changed", profile_id=getattr(current_profile(), "id", None)
+            )
             activation.forget()
-            flash(_("Your new password is set and %(service)s is active. Use the same password "
-                    "in your SIP phone.", service=service_name()), "success")
+            flash(
+                _(
+                    "Your new password is set and %(service)s is active. Use the same password "
+                    "in your SIP phone.",
+                    service=service_name(),
+                ),
+                "success",
+            )
             return continue_service_login(
-                connector(), VerifiedAccount(account.number, accounts.label(account.number)))
+                connector(), VerifiedAccount(account.number, accounts.label(account.number))
+            )
     return portal_page("activate.html", form=form, number=accounts.label(account.number))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["IDP_IPTEL_FORGOT_LIMIT_IP"], methods=["POST"])
 def forgot_password():
-    """"Forgot password?": a reset link to the account's address; the same answer, after the same
+    """ "Forgot password?": a reset link to the account's address; the same answer, after the same
     work, for any number (the worker sends the link)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -74,8 +83,9 @@ def forgot_sent():
     if sent is None:
         return redirect(url_for("iptel.forgot_password"))
     number = sent["number"]
-    return portal_page("forgot_sent.html", number=number,
-                       minutes=current_app.config["IDP_IPTEL_RESET_LINK_MINUTES"])
+    return portal_page(
+        "forgot_sent.html", number=number, minutes=current_app.config["IDP_IPTEL_RESET_LINK_MINUTES"]
+    )
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -121,8 +131,14 @@ def confirm_email_post(token: str):
     if link is None:
         return portal_page("link_invalid.html"), 400
     accounts.change_email(account, link.email, profile_id=getattr(current_profile(), "id", None))
-    flash(_("The e-mail address of %(number)s is now %(email)s.",
-            number=accounts.label(account.number), email=account.email), "success")
+    flash(
+        _(
+            "The e-mail address of %(number)s is now %(email)s.",
+            number=accounts.label(account.number),
+            email=account.email,
+        ),
+        "success",
+    )
     if current_profile() is not None:
         return redirect(url_for("services.entry", connector_id=CONNECTOR_ID))
     return to_login()
@@ -136,5 +152,3 @@ def _link_account(token: str, purpose: str) -> IptelAccount | None:
         return None
     account = db.session.get(IptelAccount, link.account_id)
     return account if account is not None and account.status != DISCONNECTED else None
-
-

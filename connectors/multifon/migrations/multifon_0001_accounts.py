@@ -4,6 +4,7 @@ Revision ID: multifon_0001
 Revises:
 Depends on: 0005
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -36,9 +37,12 @@ def upgrade():
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("calls", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["multifon_accounts.id"],
-                                name=op.f("fk_multifon_call_days_account_id_multifon_accounts"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["multifon_accounts.id"],
+            name=op.f("fk_multifon_call_days_account_id_multifon_accounts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("account_id", "day", name=op.f("pk_multifon_call_days")),
     )
     op.create_table(
@@ -47,13 +51,17 @@ def upgrade():
         sa.Column("number", sa.String(length=16), nullable=False),
         sa.Column("profile_id", sa.Integer(), nullable=True),
         sa.Column("sent_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["profile_id"], ["profiles.id"],
-                                name=op.f("fk_multifon_reminders_profile_id_profiles"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["profile_id"],
+            ["profiles.id"],
+            name=op.f("fk_multifon_reminders_profile_id_profiles"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_multifon_reminders")),
     )
-    op.create_index("ix_multifon_reminders_number_sent_at", "multifon_reminders",
-                    ["number", "sent_at"], unique=False)
+    op.create_index(
+        "ix_multifon_reminders_number_sent_at", "multifon_reminders", ["number", "sent_at"], unique=False
+    )
 
 
 def downgrade():

@@ -31,8 +31,9 @@ STATISTICS_DAYS = 30
 def _calls_per_day(link):
     number = link.account
     try:
-        return read_backend(lambda: backend().calls_per_day(number, STATISTICS_DAYS),
-                            "multifon.calls_per_day")
+        return read_backend(
+            lambda: backend().calls_per_day(number, STATISTICS_DAYS), "multifon.calls_per_day"
+        )
     except BackendUnavailable:
         return None
 
@@ -42,8 +43,14 @@ def _calls_per_day(link):
 def cabinet(link):
     """The main page: balance and status, tariffing, caller ID, routing, trunk lines, statistics."""
     days = _calls_per_day(link)
-    return page("cabinet.html", link, load_overview(link), days=days,
-                bars=chart(days) if days else None, routing_texts=ROUTING_TEXTS)
+    return page(
+        "cabinet.html",
+        link,
+        load_overview(link),
+        days=days,
+        bars=chart(days) if days else None,
+        routing_texts=ROUTING_TEXTS,
+    )
 
 
 @bp.get("/balance")
@@ -72,8 +79,7 @@ def caller_id(link):
 def statistics(link):
     """Calls per day of the last 30 days, as a chart and a table."""
     days = _calls_per_day(link)
-    return page("statistics.html", link, load_overview(link), days=days,
-                bars=chart(days) if days else None)
+    return page("statistics.html", link, load_overview(link), days=days, bars=chart(days) if days else None)
 
 
 @bp.route("/routing", methods=["GET", "POST"])
@@ -81,8 +87,7 @@ def statistics(link):
 def routing(link):
     """Where incoming calls go: GSM, SIP or both (seed 004 §4)."""
     overview = load_overview(link)
-    form = RoutingForm(routing=overview.routing) if overview and request.method == "GET" \
-        else RoutingForm()
+    form = RoutingForm(routing=overview.routing) if overview and request.method == "GET" else RoutingForm()
     if form.validate_on_submit():
         refused = refusal(overview)
         if refused:
@@ -92,8 +97,7 @@ def routing(link):
             audit("multifon.routing_changed", link, routing=chosen, previous=overview.routing)
             flash(_("Incoming calls now go to %(routing)s.", routing=chosen), "success")
             return to_cabinet()
-    return page("routing.html", link, overview, form=form, routings=ROUTINGS,
-                routing_texts=ROUTING_TEXTS)
+    return page("routing.html", link, overview, form=form, routings=ROUTINGS, routing_texts=ROUTING_TEXTS)
 
 
 @bp.route("/trunk-lines", methods=["GET", "POST"])
@@ -101,20 +105,23 @@ def routing(link):
 def trunk_lines(link):
     """The limit of simultaneous outgoing calls, 1..20 (seed 004 §4)."""
     overview = load_overview(link)
-    form = TrunkLinesForm(trunk_lines=str(overview.trunk_lines)) \
-        if overview and request.method == "GET" else TrunkLinesForm()
+    form = (
+        TrunkLinesForm(trunk_lines=str(overview.trunk_lines))
+        if overview and request.method == "GET"
+        else TrunkLinesForm()
+    )
     if form.validate_on_submit():
         refused = refusal(overview)
         if refused:
             return refused
         lines = form.trunk_lines.lines
-        if _changed(lambda: backend().set_trunk_lines(link.account, lines),
-                    "multifon.set_trunk_lines"):
+        if _changed(lambda: backend().set_trunk_lines(link.account, lines), "multifon.set_trunk_lines"):
             audit("multifon.trunk_lines_changed", link, lines=lines, previous=overview.trunk_lines)
             flash(_("The trunk-line limit is now %(lines)d.", lines=lines), "success")
             return to_cabinet()
-    return page("trunk_lines.html", link, overview, form=form, minimum=TRUNK_LINES_MIN,
-                maximum=TRUNK_LINES_MAX)
+    return page(
+        "trunk_lines.html", link, overview, form=form, minimum=TRUNK_LINES_MIN, maximum=TRUNK_LINES_MAX
+    )
 
 
 def _changed(change, what: str) -> bool:

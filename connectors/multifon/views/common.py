@@ -39,11 +39,16 @@ def page(template: str, link, overview: Overview | None, **context):
     """Render a cabinet page inside the frame: header, settings menu and footer."""
     config = current_app.config
     return render_template(
-        f"multifon/{template}", link=link, overview=overview, service=service_name(),
+        f"multifon/{template}",
+        link=link,
+        overview=overview,
+        service=service_name(),
         several_accounts=len(links_of(link.profile_id, CONNECTOR_ID)) > 1,
         knowledge_base_url=config["IDP_MULTIFON_KNOWLEDGE_BASE_URL"],
         configurator_url=config["IDP_MULTIFON_CONFIGURATOR_URL"],
-        disconnected=overview is not None and overview.status == DISCONNECTED, **context)
+        disconnected=overview is not None and overview.status == DISCONNECTED,
+        **context,
+    )
 
 
 def to_cabinet():
@@ -62,8 +67,10 @@ def refusal(overview: Overview | None):
 
 
 def backend_unavailable_text() -> str:
-    return _("%(service)s is not answering right now; nothing was changed. Try again in a few "
-             "minutes.", service=service_name())
+    return _(
+        "%(service)s is not answering right now; nothing was changed. Try again in a few minutes.",
+        service=service_name(),
+    )
 
 
 def audit(event: str, link, **details) -> None:

@@ -44,8 +44,9 @@ def remind(link):
             return refused
         if password_confirmed(form):
             return _send_reminder(link)
-    return page("remind.html", link, overview, form=form, sms_form=EmptyForm(),
-                left=reminders_left(link.account))
+    return page(
+        "remind.html", link, overview, form=form, sms_form=EmptyForm(), left=reminders_left(link.account)
+    )
 
 
 @bp.post("/password/remind/sms")
@@ -79,9 +80,15 @@ def remind_code(link):
         if refused is None:
             return _send_reminder(link)
         form.code.errors.append(refused)
-    return page("remind_code.html", link, load_overview(link), form=form,
-                resend_form=EmptyForm(), phone=current_profile().phone,
-                resend_wait=REMIND_BY_SMS.seconds_until_resend())
+    return page(
+        "remind_code.html",
+        link,
+        load_overview(link),
+        form=form,
+        resend_form=EmptyForm(),
+        phone=current_profile().phone,
+        resend_wait=REMIND_BY_SMS.seconds_until_resend(),
+    )
 
 
 @bp.post("/password/remind/resend")
@@ -108,8 +115,13 @@ def _send_reminder(link):
 
 
 def _limit_reached():
-    flash(_("The SIP password was already sent by SMS several times today. Try again tomorrow, "
-            "or change the password."), "error")
+    flash(
+        _(
+            "The SIP password was already sent by SMS several times today. Try again tomorrow, "
+            "or change the password."
+        ),
+        "error",
+    )
     return to_cabinet()
 
 
@@ -126,14 +138,21 @@ def change_password(link):
         if password_confirmed(form):
             new_password = form.password.data
             try:
-                write_backend(lambda: backend().set_sip_password(link.account, new_password),
-                              "multifon.set_sip_password")
+                write_backend(
+                    lambda: backend().set_sip_password(link.account, new_password),
+                    "multifon.set_sip_password",
+                )
             except BackendUnavailable:
                 flash(backend_unavailable_text(), "error")
             else:
                 audit("multifon.sip_password_changed", link)
-                flash(_("The SIP password has been changed. Enter the new one in your SIP phones "
-                        "and programs."), "success")
+                flash(
+                    _(
+                        "The SIP password has been changed. Enter the new one in your SIP phones "
+                        "and programs."
+                    ),
+                    "success",
+                )
                 return to_cabinet()
     return page("password.html", link, overview, form=form)
 
@@ -155,7 +174,13 @@ def disconnect(link):
                 flash(backend_unavailable_text(), "error")
             else:
                 audit("multifon.disconnected", link)
-                flash(_("%(service)s is disconnected for %(number)s.", service=service_name(),
-                        number=link.label), "success")
+                flash(
+                    _(
+                        "%(service)s is disconnected for %(number)s.",
+                        service=service_name(),
+                        number=link.label,
+                    ),
+                    "success",
+                )
                 return to_cabinet()
     return page("disconnect.html", link, overview, form=form)

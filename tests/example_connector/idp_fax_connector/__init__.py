@@ -36,14 +36,15 @@ class FaxConnector(Connector):
     id = "fax"
     names = {"uk": "Факс на e-mail", "ru": "Факс на e-mail", "en": "Fax to e-mail"}
     login_labels = {"uk": "Номер факсу", "ru": "Номер факса", "en": "Fax number"}
-    login_hints = {"uk": "Наприклад, +380 44 123 4567", "ru": "Например, +380 44 123 4567",
-                   "en": "For example, +380 44 123 4567"}
+    login_hints = {
+        "uk": "Наприклад, +380 44 123 4567",
+        "ru": "Например, +380 44 123 4567",
+        "en": "For example, +380 44 123 4567",
+    }
     blueprint = bp
     migrations = HERE / "migrations"
     translations = HERE / "translations"
-    settings = (
-        Setting("IDP_FAX_KEEP_DAYS", 30, "How many days the fax service keeps a received fax.", int),
-    )
+    settings = (Setting("IDP_FAX_KEEP_DAYS", 30, "How many days the fax service keeps a received fax.", int),)
 
     def init_app(self, app: Flask) -> None:
         app.cli.add_command(fax_group)
@@ -70,15 +71,15 @@ class FaxConnector(Connector):
         for link in links:
             card = Card(title=_("Fax %(number)s", number=link.label), value="", link_id=link.id)
             try:
-                summary = read_backend(lambda account=link.account: mailbox_summary(account),
-                                       "fax.mailbox")
+                summary = read_backend(lambda account=link.account: mailbox_summary(account), "fax.mailbox")
             except BackendUnavailable:
                 card.degraded = True
                 card.lines = [_("The fax service is unavailable right now.")]
             else:
                 card.value = summary["email"]
-                card.status, card.status_text = (("off", _("Disconnected")) if summary["disconnected"]
-                                                 else ("ok", _("Delivers to e-mail")))
+                card.status, card.status_text = (
+                    ("off", _("Disconnected")) if summary["disconnected"] else ("ok", _("Delivers to e-mail"))
+                )
             cards.append(card)
         return cards
 

@@ -46,8 +46,11 @@ def mailbox_summary(account: str) -> dict:
     mailbox = db.session.get(FaxMailbox, account)
     if mailbox is None:
         raise LookupError(account)
-    return {"number": mailbox.number, "email": mailbox.email,
-            "disconnected": mailbox.disconnected_at is not None}
+    return {
+        "number": mailbox.number,
+        "email": mailbox.email,
+        "disconnected": mailbox.disconnected_at is not None,
+    }
 
 
 @click.group("fax")

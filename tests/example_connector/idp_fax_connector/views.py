@@ -32,6 +32,7 @@ def cabinet(link):
     """The first page of the cabinet (``/services/fax/cabinet``), for the active fax number."""
     form = DeliveryForm()
     if form.validate_on_submit():
+
         def change():
             db.session.get(FaxMailbox, link.account).email = form.email.data
             db.session.commit()
@@ -41,8 +42,10 @@ def cabinet(link):
         except BackendUnavailable:
             flash(_("The fax service did not save the address. Try again later."), "error")
         else:
-            flash(_("Faxes to %(number)s now go to %(email)s.", number=link.label,
-                    email=form.email.data), "success")
+            flash(
+                _("Faxes to %(number)s now go to %(email)s.", number=link.label, email=form.email.data),
+                "success",
+            )
             return redirect(url_for("fax.cabinet"))
     try:
         mailbox = read_backend(lambda: mailbox_summary(link.account), "fax.mailbox")
@@ -50,5 +53,10 @@ def cabinet(link):
         mailbox = None  # the page still opens; the panel says the service is unavailable
     if mailbox is not None and not form.is_submitted():
         form.email.data = mailbox["email"]
-    return render_template("fax/cabinet.html", link=link, mailbox=mailbox, form=form,
-                           keep_days=current_app.config["IDP_FAX_KEEP_DAYS"])
+    return render_template(
+        "fax/cabinet.html",
+        link=link,
+        mailbox=mailbox,
+        form=form,
+        keep_days=current_app.config["IDP_FAX_KEEP_DAYS"],
+    )

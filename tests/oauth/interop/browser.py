@@ -88,8 +88,15 @@ class Browser:
         assert form.method == "post", form
         return self.request("POST", urljoin(page.url, form.action), data={**form.fields, **values})
 
-    def visit(self, url: str, until: str, identifier: str | None = None, password: str = PASSWORD,
-              consent: str = "allow", max_steps: int = 12) -> str:
+    def visit(
+        self,
+        url: str,
+        until: str,
+        identifier: str | None = None,
+        password: str = PASSWORD,
+        consent: str = "allow",
+        max_steps: int = 12,
+    ) -> str:
         """Open ``url`` and act as the person would until the provider redirects to ``until``.
 
         Signs in with ``identifier`` and ``password`` when the sign-in form is shown, and answers

@@ -36,7 +36,12 @@ class RelyingParty:
         env = {**os.environ, "CLIENT_SECRET": secret, "SCOPE": scope}
         self.process = subprocess.Popen(
             ["node", str(PEER / "rp.mjs"), issuer, client_id, REDIRECT_URI, SIGNED_OUT_URI],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         # A hung peer must not hang the suite: reading its stdout ends when the process is killed.
         self.watchdog = threading.Timer(TIMEOUT, self.process.kill)
         self.watchdog.start()
@@ -84,8 +89,9 @@ def node_rp():
 
 def test_openid_client_signs_in_with_the_code_flow_and_pkce(issuer, app, users, browser, node_rp):
     profile = users.create(phone=PHONE)
-    client = register_client(app, redirect_uris=[REDIRECT_URI], first_party=False,
-                             post_logout_redirect_uris=[SIGNED_OUT_URI])
+    client = register_client(
+        app, redirect_uris=[REDIRECT_URI], first_party=False, post_logout_redirect_uris=[SIGNED_OUT_URI]
+    )
     rp = node_rp(issuer, client.client_id, client.secret, scope="openid profile email phone")
 
     start = rp.read("authorize")

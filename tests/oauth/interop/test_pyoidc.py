@@ -46,10 +46,16 @@ def relying_party(issuer: str, client_id: str, secret: str) -> Client:
     # asked for; the JWKS is fetched into rp.keyjar when a signature has to be verified.
     provider = rp.provider_config(issuer)
     assert isinstance(provider, ProviderConfigurationResponse)
-    rp.store_registration_info(RegistrationResponse(
-        client_id=client_id, client_secret=secret, redirect_uris=[REDIRECT_URI],
-        post_logout_redirect_uris=[SIGNED_OUT_URI], token_endpoint_auth_method="client_secret_basic",
-        id_token_signed_response_alg="ES256"))
+    rp.store_registration_info(
+        RegistrationResponse(
+            client_id=client_id,
+            client_secret=secret,
+            redirect_uris=[REDIRECT_URI],
+            post_logout_redirect_uris=[SIGNED_OUT_URI],
+            token_endpoint_auth_method="client_secret_basic",
+            id_token_signed_response_alg="ES256",
+        )
+    )
     rp.redirect_uris = [REDIRECT_URI]
     return rp
 
@@ -63,17 +69,25 @@ class SignedIn:
     authorization: AuthorizationResponse
 
 
-def sign_in(rp: Client, browser: Browser, identifier: str,
-            scope: str = "openid profile email phone offline_access") -> SignedIn:
+def sign_in(
+    rp: Client, browser: Browser, identifier: str, scope: str = "openid profile email phone offline_access"
+) -> SignedIn:
     """The authorization code flow with PKCE S256, then the code exchanged by pyoidc."""
     state, nonce = rndstr(24), rndstr(24)
     pkce, verifier = rp.add_code_challenge()  # S256 is pyoidc's default transformation
     assert pkce["code_challenge_method"] == "S256"
     # authorization_request_info also remembers the nonce of this state: do_access_token_request
     # compares it with the nonce in the ID token.
-    url, _, _, _ = rp.authorization_request_info(request_args={
-        "response_type": "code", "scope": scope.split(), "state": state, "nonce": nonce,
-        "redirect_uri": REDIRECT_URI, **pkce})
+    url, _, _, _ = rp.authorization_request_info(
+        request_args={
+            "response_type": "code",
+            "scope": scope.split(),
+            "state": state,
+            "nonce": nonce,
+            "redirect_uri": REDIRECT_URI,
+            **pkce,
+        }
+    )
     assert rp.state2nonce[state] == nonce
     callback = browser.visit(url, until=REDIRECT_URI, identifier=identifier)
 
@@ -87,8 +101,10 @@ def sign_in(rp: Client, browser: Browser, identifier: str,
     assert authorization["iss"] == rp.provider_info["issuer"]
 
     tokens = rp.do_access_token_request(
-        state=state, request_args={"code": authorization["code"], "code_verifier": verifier},
-        authn_method="client_secret_basic")
+        state=state,
+        request_args={"code": authorization["code"], "code_verifier": verifier},
+        authn_method="client_secret_basic",
+    )
     assert isinstance(tokens, AccessTokenResponse), tokens.to_dict()
     return SignedIn(rp, state, nonce, tokens, authorization)
 
@@ -99,8 +115,9 @@ def userinfo(rp: Client, access_token: str):
 
 def test_pyoidc_signs_in_with_the_code_flow_and_pkce(issuer, app, users, browser):
     profile = users.create(phone=PHONE)
-    client = register_client(app, redirect_uris=[REDIRECT_URI], first_party=False,
-                             post_logout_redirect_uris=[SIGNED_OUT_URI])
+    client = register_client(
+        app, redirect_uris=[REDIRECT_URI], first_party=False, post_logout_redirect_uris=[SIGNED_OUT_URI]
+    )
     rp = relying_party(issuer, client.client_id, client.secret)
     assert rp.provider_info["issuer"] == issuer
     assert rp.token_endpoint == issuer + "/token"
@@ -160,8 +177,9 @@ def test_pyoidc_refresh_rotates_the_refresh_token(issuer, app, users, browser):
     # whole grant ends: the new refresh token and the access token stop working too.
     replay = rp.do_access_token_refresh(token=_token(first), authn_method="client_secret_basic")
     assert isinstance(replay, ErrorResponse) and replay["error"] == "invalid_grant", replay.to_dict()
-    again = rp.do_access_token_refresh(token=_token(refreshed["refresh_token"]),
-                                       authn_method="client_secret_basic")
+    again = rp.do_access_token_refresh(
+        token=_token(refreshed["refresh_token"]), authn_method="client_secret_basic"
+    )
     assert isinstance(again, ErrorResponse) and again["error"] == "invalid_grant", again.to_dict()
     assert _refused(rp, refreshed["access_token"])
 
@@ -177,9 +195,11 @@ def test_pyoidc_revocation_ends_the_grant(issuer, app, users, browser):
     # RFC 7009: POST token + token_type_hint to the revocation endpoint, the client authenticated
     # with client_secret_basic, all built by pyoidc (request_info with its authn methods).
     url, body, http_args, _ = rp.request_info(
-        TokenRevocationRequest, method="POST",
+        TokenRevocationRequest,
+        method="POST",
         request_args={"token": signed.tokens["refresh_token"], "token_type_hint": "refresh_token"},
-        authn_method="client_secret_basic")
+        authn_method="client_secret_basic",
+    )
     assert url == rp.provider_info["revocation_endpoint"]
     assert http_args["headers"]["Authorization"].startswith("Basic ")
     response = rp.http_request(url, "POST", data=body, **http_args)
@@ -194,8 +214,11 @@ def test_pyoidc_revocation_ends_the_grant(issuer, app, users, browser):
     assert rp.http_request(url, "POST", data=body, **http_args).status_code == 200
     rp.client_secret = "not-the-secret"
     url, body, http_args, _ = rp.request_info(
-        TokenRevocationRequest, method="POST", request_args={"token": access_token},
-        authn_method="client_secret_basic")
+        TokenRevocationRequest,
+        method="POST",
+        request_args={"token": access_token},
+        authn_method="client_secret_basic",
+    )
     assert rp.http_request(url, "POST", data=body, **http_args).status_code == 401
 
 
@@ -210,8 +233,11 @@ def test_pyoidc_rp_initiated_logout(issuer, app, users, browser):
     # pyoidc builds the logout request with the ID token of this state as id_token_hint.
     logout_state = rndstr(16)
     url, _, _, request = rp.request_info(
-        EndSessionRequest, method="GET", state=signed.state,
-        request_args={"post_logout_redirect_uri": SIGNED_OUT_URI, "state": logout_state})
+        EndSessionRequest,
+        method="GET",
+        state=signed.state,
+        request_args={"post_logout_redirect_uri": SIGNED_OUT_URI, "state": logout_state},
+    )
     assert url.startswith(rp.provider_info["end_session_endpoint"] + "?")
     assert request["id_token_hint"] == signed.tokens["id_token"].jwt
 
@@ -230,9 +256,16 @@ def test_pyoidc_rp_initiated_logout(issuer, app, users, browser):
     assert isinstance(refresh, ErrorResponse) and refresh["error"] == "invalid_grant", refresh.to_dict()
 
     # The next authorization request of this browser goes through the sign-in page again.
-    url, _, _, _ = rp.authorization_request_info(request_args={
-        "response_type": "code", "scope": ["openid"], "state": rndstr(16), "nonce": rndstr(16),
-        "redirect_uri": REDIRECT_URI, **rp.add_code_challenge()[0]})
+    url, _, _, _ = rp.authorization_request_info(
+        request_args={
+            "response_type": "code",
+            "scope": ["openid"],
+            "state": rndstr(16),
+            "nonce": rndstr(16),
+            "redirect_uri": REDIRECT_URI,
+            **rp.add_code_challenge()[0],
+        }
+    )
     seen = len(browser.visited)
     assert browser.visit(url, until=REDIRECT_URI, identifier=PHONE, password=PASSWORD)
     assert any("/signin?" in visited for visited in browser.visited[seen:])
@@ -242,12 +275,12 @@ def _token(refresh_token: str):
     """A pyoidc token object for a refresh token the RP kept (an old one, on purpose)."""
     from oic.oauth2.grant import Token
 
-    return Token(AccessTokenResponse(access_token="unused", token_type="Bearer",
-                                     refresh_token=refresh_token))
+    return Token(AccessTokenResponse(access_token="unused", token_type="Bearer", refresh_token=refresh_token))
 
 
 def _refused(rp: Client, access_token: str) -> bool:
     """Whether userinfo refuses ``access_token`` (401 with WWW-Authenticate: invalid_token)."""
-    response = rp.http_request(rp.userinfo_endpoint, "GET",
-                               headers={"Authorization": "Bearer " + access_token})
+    response = rp.http_request(
+        rp.userinfo_endpoint, "GET", headers={"Authorization": "Bearer " + access_token}
+    )
     return response.status_code == 401 and "invalid_token" in response.headers.get("WWW-Authenticate", "")

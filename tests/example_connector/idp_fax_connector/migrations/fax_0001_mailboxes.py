@@ -7,6 +7,7 @@ Create Date: 2026-01-20
 The first revision of the connector's own branch: it starts from nothing (down_revision None),
 is labelled "fax", and runs after the core revision that created service_links.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
