@@ -16,7 +16,8 @@ import sqlalchemy
 
 from idp import create_app
 from idp.extensions import db, limiter
-from tests.helpers import Outbox, Users, share_compiled_templates
+from tests.helpers.records import Outbox, Users
+from tests.helpers.templates import share_compiled_templates
 
 pytest_plugins = ["tests.peers.fixtures"]
 
@@ -76,7 +77,7 @@ def postgres_url(schema: str) -> str:
     )
 
 
-def test_settings(backend: str, tmp_path) -> dict:
+def settings_for(backend: str, tmp_path) -> dict:
     """Return the IDP_* settings of a test app on ``backend``."""
     settings = {
         "IDP_SECRET_KEY": "test-secret-key-0123456789-abcdefghijkl",
@@ -93,9 +94,6 @@ def test_settings(backend: str, tmp_path) -> dict:
     return settings
 
 
-test_settings.__test__ = False  # a helper, not a test
-
-
 @pytest.fixture
 def settings(request, backend, tmp_path) -> dict:
     """Settings of the app under test; a test may change them before using ``app``.
@@ -103,7 +101,7 @@ def settings(request, backend, tmp_path) -> dict:
     Pages, SMS and e-mails are in English unless a request asks for another language, and
     ``@pytest.mark.idp_settings(...)`` sets further IDP_* values.
     """
-    values = test_settings(backend, tmp_path)
+    values = settings_for(backend, tmp_path)
     values["IDP_DEFAULT_LOCALE"] = "en"
     marker = request.node.get_closest_marker("idp_settings")
     if marker:

@@ -10,7 +10,8 @@ from idp.config import SETTINGS
 from idp.demo import DEMO_EMAIL, DEMO_PASSWORD, DEMO_PHONE
 from idp.extensions import db
 from idp.profiles.models import Profile
-from tests.helpers import find_profile, sign_in
+from tests.helpers.pages import sign_in
+from tests.helpers.records import find_profile
 
 GOOD = [
     "--phone",

@@ -10,17 +10,8 @@ from dataclasses import dataclass
 import pyotp
 import pytest
 
-from tests.helpers import (
-    PASSWORD,
-    Page,
-    csrf_token,
-    db_rows,
-    is_signed_in,
-    register,
-    sign_in,
-    submit,
-    totp_secret,
-)
+from tests.helpers.pages import Page, csrf_token, is_signed_in, register, sign_in, submit, totp_secret
+from tests.helpers.records import PASSWORD, db_rows
 
 NEW_PASSWORD = "Br4ndNewSecret"
 PHONE = "+380671234567"
@@ -352,7 +343,7 @@ def test_a_button_without_its_token_changes_nothing(app, client, users, outbox, 
 
 
 def test_the_expired_form_page_is_localised(app, client):
-    from tests.helpers import translated
+    from tests.helpers.records import translated
 
     response = client.post(
         "/signin", data={"identifier": PHONE, "password": PASSWORD}, headers={"Accept-Language": "ru"}

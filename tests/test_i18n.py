@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import (
-    PASSWORD,
-    csrf_token,
-    find_profile,
-    sign_in,
-    submit,
-    translated,
-)
+from tests.helpers.pages import csrf_token, sign_in, submit
+from tests.helpers.records import PASSWORD, find_profile, translated
 
 # These tests are about the product's own default language, Ukrainian.
 pytestmark = pytest.mark.idp_settings(IDP_DEFAULT_LOCALE="uk")

@@ -9,13 +9,13 @@ from flask_migrate import downgrade, upgrade
 
 from idp import create_app
 from idp.extensions import db
-from tests.conftest import _drop_schema, _recreate_schema, postgres_url, test_settings
+from tests.conftest import _drop_schema, _recreate_schema, postgres_url, settings_for
 
 SCHEMA = f"idp_migrations_{os.getpid()}"
 
 
 def _empty_database_settings(backend, tmp_path):
-    settings = test_settings(backend, tmp_path)
+    settings = settings_for(backend, tmp_path)
     if backend == "postgresql":
         _recreate_schema(SCHEMA)
         settings["IDP_DATABASE_URL"] = postgres_url(SCHEMA)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers import PASSWORD, code_flow_pages, is_signed_in, sign_in, submit
+from tests.helpers.pages import code_flow_pages, is_signed_in, sign_in, submit
+from tests.helpers.records import PASSWORD
 
 NEW_PASSWORD = "Fresh-Passw0rd"
 UNKNOWN = "+380671119999"

@@ -11,7 +11,8 @@ import pytest
 
 from idp.auth import throttle
 from idp.auth.errors import Locked
-from tests.helpers import PASSWORD, is_signed_in, sign_in, submit, translated
+from tests.helpers.pages import is_signed_in, sign_in, submit
+from tests.helpers.records import PASSWORD, translated
 
 WRONG = "The phone number, e-mail or password is wrong."
 LOCKED = "Sign-in is blocked after too many failed attempts. Restore the password to unblock it."

@@ -8,15 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
-from tests.helpers import (
-    PASSWORD,
-    db_rows,
-    is_signed_in,
-    recovery_codes_in,
-    sign_in,
-    submit,
-    totp_secret,
-)
+from tests.helpers.pages import is_signed_in, recovery_codes_in, sign_in, submit, totp_secret
+from tests.helpers.records import PASSWORD, db_rows
 
 USED = "The code is wrong or was already used."
 REUSED = (

@@ -12,7 +12,8 @@ import time_machine
 from idp.connectors.models import ServiceLink
 from idp.extensions import db
 from idp.timeutil import utcnow
-from tests.helpers import PASSWORD, Page, find_profile, link_through_sign_in, register, submit
+from tests.helpers.pages import Page, link_through_sign_in, register, submit
+from tests.helpers.records import PASSWORD, find_profile
 
 NUMBER_A = "+79260250730"
 NUMBER_B = "+79260250731"
@@ -258,7 +259,7 @@ def test_prompt_select_account_offers_the_service_accounts(app, client, users, a
     from idp.connectors.contract import VerifiedAccount
     from idp.connectors.links import link
     from idp.profiles.models import Profile
-    from tests.helpers import csrf_token, sign_in
+    from tests.helpers.pages import csrf_token, sign_in
     from tests.oauth.helpers import AuthorizationRequest, register_client
 
     profile = users.create()

@@ -10,7 +10,9 @@ from idp import create_app
 from idp.delivery.models import Message
 from idp.delivery.services import outbox as stored_messages
 from idp.extensions import db
-from tests.helpers import register, share_compiled_templates, submit, translated
+from tests.helpers.pages import register, submit
+from tests.helpers.records import translated
+from tests.helpers.templates import share_compiled_templates
 
 PHONE = "+380671234567"
 EMAIL = "olena@example.com"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from idp.delivery.services import send
 from idp.extensions import db
 from tests.delivery.worker_helpers import message_states, work_until, workers_running
-from tests.helpers import submit
+from tests.helpers.pages import submit
 from tests.peers.fixtures import wait_until
 
 LONG_CYRILLIC = (

@@ -7,7 +7,7 @@ from flask_babel import force_locale, gettext
 
 from idp.delivery.services import send
 from tests.delivery.worker_helpers import message_states, work_until, workers_running
-from tests.helpers import submit
+from tests.helpers.pages import submit
 from tests.peers.fixtures import wait_until
 
 

@@ -10,7 +10,7 @@ from idp.connectors.contract import VerifiedAccount
 from idp.connectors.links import link
 from idp.extensions import db
 from idp.profiles.models import Profile
-from tests.helpers import CabinetClient, sign_in
+from tests.helpers.pages import CabinetClient, sign_in
 
 NUMBER = "+380442270001"
 LABEL = "+380 44 227 0001"

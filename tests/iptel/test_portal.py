@@ -8,7 +8,8 @@ import time_machine
 
 from connectors.iptel.models import ACTIVE, INACTIVE
 from idp.extensions import db
-from tests.helpers import Page, find_profile, link_through_sign_in, sign_in, submit
+from tests.helpers.pages import Page, link_through_sign_in, sign_in, submit
+from tests.helpers.records import find_profile
 from tests.iptel.conftest import BASE, EMAIL, NUMBER, PASSWORD
 
 NEW = "MyOwnPassw0rd"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import PASSWORD
+from tests.helpers.records import PASSWORD
 from tests.journeys.conftest import MAIN_SUBMIT, new_page, sign_in
 
 

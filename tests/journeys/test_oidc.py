@@ -15,7 +15,7 @@ import pytest
 from examples.pbx_portal.app import create_app as create_portal
 from idp.oauth.clients import create_client
 from tests.delivery.worker_helpers import workers_running
-from tests.helpers import PASSWORD
+from tests.helpers.records import PASSWORD
 from tests.journeys.conftest import fill_code, is_signed_in, new_page, sign_in, sign_out, submit
 from tests.oauth.helpers import AuthorizationRequest, RegisteredClient
 from tests.peers.fixtures import LiveServer, wait_until

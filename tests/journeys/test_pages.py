@@ -3,7 +3,7 @@ and on a phone: they render in the layout, in the right language, without sidewa
 
 import pytest
 
-from tests.helpers import PASSWORD
+from tests.helpers.records import PASSWORD
 from tests.journeys.conftest import MAIN_SUBMIT, new_page, sign_in
 
 CASES = [("uk", False), ("ru", False), ("en", False), ("uk", True), ("ru", True)]

@@ -3,7 +3,7 @@ without the password), and ending another session (seed 000, J6's notices; SPEC 
 
 import pytest
 
-from tests.helpers import PASSWORD
+from tests.helpers.records import PASSWORD
 from tests.journeys.conftest import (
     MAIN_SUBMIT,
     error_texts,

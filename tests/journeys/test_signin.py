@@ -5,7 +5,7 @@ import time
 import pyotp
 import pytest
 
-from tests.helpers import PASSWORD
+from tests.helpers.records import PASSWORD
 from tests.journeys.conftest import (
     MAIN_SUBMIT,
     error_texts,

@@ -9,7 +9,7 @@ from idp.connectors.contract import VerifiedAccount
 from idp.connectors.links import link
 from idp.extensions import db
 from idp.profiles.models import Profile
-from tests.helpers import CabinetClient, sign_in
+from tests.helpers.pages import CabinetClient, sign_in
 
 NUMBER = "+79260250730"
 LABEL = "+7 (926) 025-07-30"

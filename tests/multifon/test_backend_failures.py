@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import submit
+from tests.helpers.pages import submit
 from tests.multifon.conftest import BASE, LABEL, NUMBER
 
 UNAVAILABLE = "MultiFon Business is not answering right now"

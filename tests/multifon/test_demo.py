@@ -6,7 +6,7 @@ from connectors.multifon.demo import DEMO_SIP_PASSWORD
 from connectors.multifon.store import ProvisioningStore
 from idp.connectors.links import links_of
 from idp.demo import DEMO_PHONE
-from tests.helpers import find_profile
+from tests.helpers.records import find_profile
 
 
 def test_demo_links_two_accounts_and_prints_a_third(app):

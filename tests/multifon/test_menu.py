@@ -8,7 +8,8 @@ import pytest
 
 from idp.audit.models import AuditEvent
 from idp.extensions import db
-from tests.helpers import PASSWORD, sign_in, submit
+from tests.helpers.pages import sign_in, submit
+from tests.helpers.records import PASSWORD
 from tests.multifon.conftest import BASE, LABEL, NUMBER, SECOND, SIP_PASSWORD, link_account
 
 NEW_SIP_PASSWORD = "Fresh5ipPass"

@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from idp.oauth.clients import create_client
-from tests.helpers import PASSWORD, csrf_token, sign_in
+from tests.helpers.pages import csrf_token, sign_in
+from tests.helpers.records import PASSWORD
 
 REDIRECT_URI = "https://rp.example/callback"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import submit
+from tests.helpers.pages import submit
 from tests.oauth.helpers import (
     AuthorizationRequest,
     authorize,

@@ -12,7 +12,8 @@ from joserfc.jwk import KeySet
 
 from idp.extensions import db
 from idp.oauth.models import AuthorizationCode, Consent
-from tests.helpers import PASSWORD, csrf_token, sign_in, submit, translated
+from tests.helpers.pages import csrf_token, sign_in, submit
+from tests.helpers.records import PASSWORD, translated
 from tests.oauth.helpers import (
     AuthorizationRequest,
     authorize,

@@ -10,7 +10,7 @@ import pytest
 
 from idp.extensions import db
 from idp.oauth.models import Client, Grant, RefreshToken
-from tests.helpers import sign_in
+from tests.helpers.pages import sign_in
 from tests.oauth.helpers import (
     AuthorizationRequest,
     RegisteredClient,

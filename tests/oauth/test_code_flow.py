@@ -66,7 +66,7 @@ def test_code_flow_issues_id_access_and_refresh_tokens(app, client, users):
 
 def test_authorization_response_names_the_issuer(app, client, users):
     users.create(phone="+380501112233")
-    from tests.helpers import sign_in
+    from tests.helpers.pages import sign_in
 
     sign_in(client, "+380501112233")
     request = AuthorizationRequest(register_client(app))

@@ -16,7 +16,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from idp.oauth.models import AuthorizationCode, Consent
-from tests.helpers import PASSWORD, csrf_token, sign_in
+from tests.helpers.pages import csrf_token, sign_in
+from tests.helpers.records import PASSWORD
 from tests.oauth.helpers import (
     AuthorizationRequest,
     authorize,

@@ -19,7 +19,8 @@ from idp.oauth.models import Grant
 from idp.security.crypto import decrypt
 from idp.sessions.models import WebSession
 from tests.delivery.worker_helpers import work_until
-from tests.helpers import PASSWORD, csrf_token, is_signed_in, sign_in, submit
+from tests.helpers.pages import csrf_token, is_signed_in, sign_in, submit
+from tests.helpers.records import PASSWORD
 from tests.oauth.helpers import (
     AuthorizationRequest,
     authorize,

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from idp.oauth.models import AuthorizationCode, Grant, RefreshToken
-from tests.helpers import sign_in
+from tests.helpers.pages import sign_in
 from tests.oauth.helpers import (
     REDIRECT_URI,
     AuthorizationRequest,

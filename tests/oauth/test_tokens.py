@@ -12,7 +12,8 @@ from joserfc.jwk import KeySet
 from idp.extensions import db
 from idp.oauth.claims import register_service_accounts
 from idp.oauth.models import Grant, RefreshToken, RevokedAccessToken
-from tests.helpers import PASSWORD, sign_in, submit
+from tests.helpers.pages import sign_in, submit
+from tests.helpers.records import PASSWORD
 from tests.oauth.helpers import (
     AuthorizationRequest,
     RegisteredClient,

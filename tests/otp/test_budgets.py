@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.helpers import PASSWORD, proof_challenge, register, sign_in, solve_proof, submit, translated
+from tests.helpers.pages import proof_challenge, register, sign_in, solve_proof, submit
+from tests.helpers.records import PASSWORD, translated
 
 SPENT = "Too many SMS were sent to this number or from your network. Try again later."
 PROOF = (

@@ -13,7 +13,8 @@ from idp.extensions import db
 from idp.otp import services as otp
 from idp.otp.errors import FlowUnknown
 from idp.otp.models import SmsChallenge
-from tests.helpers import PASSWORD, register, sign_in, submit
+from tests.helpers.pages import register, sign_in, submit
+from tests.helpers.records import PASSWORD
 
 PHONE = "+380671234567"
 WRONG_TRY = "The code is wrong. {left} {tries} left."

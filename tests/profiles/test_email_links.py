@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from idp.extensions import db
 from idp.profiles.models import EmailLink
-from tests.helpers import PASSWORD, db_rows, find_profile, is_signed_in, register, sign_in, submit
+from tests.helpers.pages import is_signed_in, register, sign_in, submit
+from tests.helpers.records import PASSWORD, db_rows, find_profile
 
 PHONE = "+380671234567"
 EMAIL = "olena@example.com"

@@ -8,7 +8,8 @@ import pytest
 from argon2 import extract_parameters
 from argon2.low_level import Type
 
-from tests.helpers import db_rows, find_profile, register, submit
+from tests.helpers.pages import register, submit
+from tests.helpers.records import db_rows, find_profile
 
 PHONE = "+380671234567"
 LENGTH = "At least 8 characters, at most 128."

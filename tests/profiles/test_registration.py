@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from idp.timeutil import utcnow
-from tests.helpers import PASSWORD, code_flow_pages, find_profile, is_signed_in, register, submit
+from tests.helpers.pages import code_flow_pages, is_signed_in, register, submit
+from tests.helpers.records import PASSWORD, find_profile
 
 PHONE = "+380671234567"
 
@@ -123,7 +124,7 @@ def test_a_registered_number_can_never_pass_the_code_step(client, users, outbox)
 
 
 def test_a_signed_in_profile_is_sent_home_from_registration(client, users):
-    from tests.helpers import sign_in
+    from tests.helpers.pages import sign_in
 
     sign_in(client, users.create().phone)
     assert client.get("/register").location == "/"

@@ -10,16 +10,8 @@ import pytest
 
 from idp.extensions import db
 from idp.profiles.models import RecoveryCode
-from tests.helpers import (
-    PASSWORD,
-    db_rows,
-    find_profile,
-    is_signed_in,
-    recovery_codes_in,
-    sign_in,
-    submit,
-    totp_secret,
-)
+from tests.helpers.pages import is_signed_in, recovery_codes_in, sign_in, submit, totp_secret
+from tests.helpers.records import PASSWORD, db_rows, find_profile
 
 WRONG_PASSWORD = "The current password is wrong."
 NEW_PASSWORD = "Br4ndNewSecret"

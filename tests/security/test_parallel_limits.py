@@ -17,7 +17,7 @@ from idp.extensions import db
 from idp.otp.models import SmsChallenge
 from idp.profiles.models import Profile
 from idp.sessions.models import WebSession
-from tests.helpers import PASSWORD
+from tests.helpers.records import PASSWORD
 from tests.parallel import Browser, assert_no_server_error, errors
 
 AT_ONCE = 20
@@ -179,7 +179,7 @@ def test_an_address_s_sms_budget_holds_however_many_arrive_at_once(live_server, 
 
 @pytest.mark.idp_settings(IDP_SMS_BUDGET_NUMBER="1/hour")
 def test_a_proof_of_work_pays_for_one_sms_however_many_arrive_at_once(live_server, outbox):
-    from tests.helpers import solve_proof
+    from tests.helpers.pages import solve_proof
 
     phone = "+380671112233"
     browser = Browser(live_server)

@@ -10,7 +10,8 @@ import pytest
 from idp.extensions import db
 from idp.security.crypto import token_digest
 from idp.sessions.models import WebSession
-from tests.helpers import PASSWORD, csrf_token, is_signed_in, session_token, sign_in, submit
+from tests.helpers.pages import csrf_token, is_signed_in, session_token, sign_in, submit
+from tests.helpers.records import PASSWORD
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
-from tests.helpers import PASSWORD
+from tests.helpers.records import PASSWORD
 
 
 def is_loopback(url: str) -> bool:

@@ -30,7 +30,7 @@ from oic.oic.message import (
 from oic.utils.authn.client import CLIENT_AUTHN_METHOD
 from oic.utils.settings import OicClientSettings
 
-from tests.helpers import PASSWORD
+from tests.helpers.records import PASSWORD
 from tests.oauth.helpers import register_client
 from tests.oauth.interop.browser import Browser, query_of
 

@@ -1,4 +1,6 @@
-from tests.helpers import sign_in
+"""Signing in with the phone number lands on the profile's home."""
+
+from tests.helpers.pages import sign_in
 
 
 def test_sign_in_with_phone_lands_on_profile_home(client, users):

@@ -1,4 +1,5 @@
-"""Test helpers: read the development outbox, create profiles, post forms with their CSRF token."""
+"""What a browser does in tests: open pages, post forms with their CSRF token, read what the
+person sees (errors, flashes), sign in, register, link accounts, solve a proof of work."""
 
 from __future__ import annotations
 
@@ -12,75 +13,20 @@ import altcha
 from flask import Flask
 from flask.testing import FlaskClient
 
-from idp.delivery.services import OutboxEntry, outbox
-from idp.delivery.worker import Worker
 from idp.profiles.models import Profile
-from idp.profiles.services import create_profile
+from tests.helpers.records import PASSWORD, Outbox
 
-PASSWORD = "Corr3ctHorseBattery"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
 # Any input holding a CSRF token (a form's hidden_tag, or the layout's own forms).
 _CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
+
+
 _ERRORS = re.compile(r'class="field__error" role="alert">([^<]+)<')
+
+
 _FLASHES = re.compile(r'class="flash flash--(\w+)" role="\w+">([^<]+)<')
-
-
-class Outbox:
-    """The messages an app stored, newest first."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-
-    def messages(self, to: str | None = None) -> list[OutboxEntry]:
-        """The stored messages, once the delivery worker has run the jobs pages left for it."""
-        with self.app.app_context():
-            Worker(self.app, name="test-jobs").run_once(channels=("job",))
-            return outbox(200, to)
-
-    def last(self, to: str, kind: str | None = None) -> OutboxEntry:
-        for message in self.messages(to):
-            if kind is None or message.kind == kind:
-                return message
-        raise AssertionError(f"no {kind or 'message'} to {to}")
-
-    def code(self, phone: str) -> str:
-        """Return the newest SMS code sent to ``phone``."""
-        return re.search(r"\b(\d{6})\b", self.last(phone, "sms_code").text).group(1)
-
-    def link(self, email: str, kind: str | None = None) -> str:
-        """Return the path of the newest link e-mailed to ``email``."""
-        url = re.search(r"https?://\S+", self.last(email, kind).text).group(0)
-        return re.sub(r"^https?://[^/]+", "", url)
-
-
-class Users:
-    """Factories of profiles."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self.count = 0
-
-    def create(
-        self,
-        phone: str | None = None,
-        email: str | None = None,
-        password: str = PASSWORD,
-        locale: str = "en",
-        **changes,
-    ) -> Profile:
-        self.count += 1
-        phone = phone or f"+38067100{self.count:04d}"
-        email = email or f"user{self.count}@example.com"
-        with self.app.app_context():
-            profile = create_profile(phone, email, "Olena", "Koval", password, locale, email_verified=True)
-            for key, value in changes.items():
-                setattr(profile, key, value)
-            from idp.extensions import db
-
-            db.session.commit()
-            db.session.refresh(profile)
-            db.session.expunge(profile)
-            return profile
 
 
 @dataclass
@@ -199,40 +145,6 @@ def sign_in(client: FlaskClient, identifier: str, password: str = PASSWORD) -> P
     return submit(client, "/signin", {"identifier": identifier, "password": password})
 
 
-# --- Helpers of the functional suite (tests/otp, auth, profiles, sessions, delivery, test_*.py) ---
-
-from jinja2.bccache import BytecodeCache  # noqa: E402
-
-# Tables whose rows a refused form must leave exactly as they were (sessions, audit events and
-# sign-in throttles legitimately record the attempt itself).
-WATCHED_TABLES = ("profiles", "messages", "sms_challenges", "email_links", "recovery_codes")
-
-
-def db_rows(app: Flask, tables: tuple[str, ...] = WATCHED_TABLES) -> dict[str, list[tuple]]:
-    """Return every row of ``tables`` as sorted tuples of strings, to compare before and after."""
-    from idp.extensions import db
-
-    with app.app_context():
-        return {
-            name: sorted(
-                tuple(str(value) for value in row)
-                for row in db.session.execute(db.metadata.tables[name].select())
-            )
-            for name in tables
-        }
-
-
-def find_profile(app: Flask, phone: str) -> Profile | None:
-    """Return the profile with this E.164 number, detached from the session."""
-    from idp.extensions import db
-
-    with app.app_context():
-        profile = db.session.scalar(db.select(Profile).where(Profile.phone == phone))
-        if profile is not None:
-            db.session.expunge(profile)
-        return profile
-
-
 def register(
     client: FlaskClient,
     outbox: Outbox,
@@ -275,16 +187,9 @@ def is_signed_in(client: FlaskClient) -> bool:
     return client.get("/").status_code == 200
 
 
-def translated(app: Flask, locale: str, text: str, **values) -> str:
-    """Return ``text`` as the app's catalogue renders it in ``locale`` (HTML-escaped)."""
-    from flask_babel import force_locale, gettext
-    from markupsafe import escape
-
-    with app.test_request_context(), force_locale(locale):
-        return str(escape(gettext(text, **values)))
-
-
 _RECOVERY_CODE = re.compile(r"\b([a-hjkmnp-z2-9]{5}-[a-hjkmnp-z2-9]{5})\b")
+
+
 _TOTP_SECRET = re.compile(r'data-secret(?:="([A-Z2-7]+)"|>([A-Z2-7]+)<)')
 
 
@@ -298,30 +203,6 @@ def totp_secret(client: FlaskClient) -> str:
     match = _TOTP_SECRET.search(client.get("/security/totp").get_data(as_text=True))
     assert match, "no TOTP secret on /security/totp"
     return match.group(1) or match.group(2)
-
-
-class _MemoryBytecodeCache(BytecodeCache):
-    """Jinja bytecode shared by the many apps of a test run (each app would compile every template
-    again). Entries carry the source checksum, so an edited template is compiled afresh."""
-
-    def __init__(self):
-        self.store: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket) -> None:
-        code = self.store.get(bucket.key)
-        if code is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket) -> None:
-        self.store[bucket.key] = bucket.bytecode_to_string()
-
-
-TEMPLATE_CACHE = _MemoryBytecodeCache()
-
-
-def share_compiled_templates(app: Flask) -> None:
-    """Let ``app`` reuse the templates other apps of this run have compiled (speed only)."""
-    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
 
 
 def code_flow_pages(app: Flask, flow: str, start: str, phone: str) -> list:

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from idp.extensions import db
-from tests.helpers import PASSWORD, csrf_token, sign_in
+from tests.helpers.pages import csrf_token, sign_in
+from tests.helpers.records import PASSWORD
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Tables a refused request must leave as they were (sessions, audit events and throttles record

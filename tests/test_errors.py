@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from tests.helpers import PASSWORD
+from tests.helpers.records import PASSWORD
 from tests.peers.fixtures import TcpProxy, wait_until
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

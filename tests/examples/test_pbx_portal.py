@@ -24,7 +24,7 @@ from idp.extensions import db
 from idp.oauth.clients import find_client, rotate_secret
 from idp.oauth.models import Client
 from idp.oauth.tokens import BACKCHANNEL_EVENT, LOGOUT_TOKEN_TYPE, sign
-from tests.helpers import sign_in
+from tests.helpers.pages import sign_in
 from tests.oauth.helpers import AuthorizationRequest, RegisteredClient, authorize, exchange
 
 PORTAL = "http://127.0.0.1:5001"

@@ -1,6 +1,8 @@
-"""Drive Business ID with the example connector installed (run by tests/test_example_connector.py).
+"""Drive Business ID with the example connector installed (run by
+tests/connectors/test_example_connector.py).
 
-    PYTHONPATH=<where the package was installed>:<repo root> python tests/example_connector_check.py <tmp dir>
+    PYTHONPATH=<where the package was installed>:<repo root> \\
+        python tests/connectors/example_connector_check.py <tmp dir>
 
 It runs in its own process so the connector's table and entry point never reach the test
 process. It prints one JSON object: each check and whether it held; the exit status is 1 when one
@@ -34,8 +36,9 @@ def main(tmp: Path) -> dict:
     from idp.oauth.claims import service_accounts
     from idp.profiles.models import Profile
     from idp.profiles.services import create_profile
-    from tests.conftest import test_settings
-    from tests.helpers import PASSWORD, link_through_sign_in, submit
+    from tests.conftest import settings_for
+    from tests.helpers.pages import link_through_sign_in, submit
+    from tests.helpers.records import PASSWORD
 
     checks: dict[str, bool] = {}
     details: dict[str, object] = {}
@@ -45,7 +48,7 @@ def main(tmp: Path) -> dict:
         if not held and detail is not None:
             details[name] = detail
 
-    app = create_app({**test_settings("sqlite", tmp), "IDP_DEFAULT_LOCALE": "en"})
+    app = create_app({**settings_for("sqlite", tmp), "IDP_DEFAULT_LOCALE": "en"})
     with app.app_context():
         connector = registry.get("fax")
         check(

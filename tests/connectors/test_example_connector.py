@@ -2,7 +2,7 @@
 
 tests/example_connector is a separate package (its own pyproject.toml and ``idp.connectors`` entry
 point). The test installs it into a folder of its own with pip, as an operator would, and drives
-the app in another process (tests/example_connector_check.py) with that folder on the path: the
+the app in another process (tests/connectors/example_connector_check.py) with that folder on the path: the
 test process never sees the connector's entry point or its table.
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "tests" / "example_connector"
-CHECK = ROOT / "tests" / "example_connector_check.py"
+CHECK = ROOT / "tests" / "connectors" / "example_connector_check.py"
 
 
 def _can_build_offline() -> bool:

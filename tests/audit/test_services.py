@@ -1,0 +1,69 @@
+"""Audit events: recorded with the request's address and device, stored by the caller's commit,
+listed newest first, and named in the person's language on the security page."""
+
+from __future__ import annotations
+
+import json
+
+from flask_babel import force_locale
+
+from idp.audit.labels import device_label, event_label
+from idp.audit.models import AuditEvent
+from idp.audit.services import recent_events, record
+from idp.extensions import db
+from tests.helpers.pages import sign_in
+
+FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def test_an_event_carries_the_request_s_address_and_device(app, users):
+    profile = users.create()
+    with app.test_request_context(
+        "/", environ_base={"REMOTE_ADDR": "192.0.2.7", "HTTP_USER_AGENT": FIREFOX_ON_LINUX}
+    ):
+        record("password.changed", profile.id, method="sms")
+        db.session.commit()
+        event = db.session.scalars(
+            db.select(AuditEvent).where(
+                AuditEvent.profile_id == profile.id, AuditEvent.event == "password.changed"
+            )
+        ).one()
+        assert (event.ip, event.user_agent) == ("192.0.2.7", FIREFOX_ON_LINUX)
+        assert json.loads(event.details) == {"method": "sms"}
+
+
+def test_an_event_is_stored_only_with_the_caller_s_commit(app, users):
+    profile = users.create()
+    with app.app_context():
+        before = [e.id for e in recent_events(profile.id)]
+        record("signin.failed", profile.id)
+        db.session.rollback()
+        assert [e.id for e in recent_events(profile.id)] == before
+
+
+def test_recent_events_are_the_profile_s_own_newest_first(app, users):
+    mine, other = users.create(), users.create()
+    with app.app_context():
+        for event in ("signin.succeeded", "password.changed", "signout"):
+            record(event, mine.id)
+        record("signin.succeeded", other.id)
+        db.session.commit()
+        newest = ["signout", "password.changed", "signin.succeeded"]
+        assert [e.event for e in recent_events(mine.id)][:3] == newest
+        assert [e.event for e in recent_events(mine.id, limit=2)] == newest[:2]
+        assert all(e.profile_id == mine.id for e in recent_events(mine.id))
+
+
+def test_events_and_devices_are_named_in_the_person_s_language(app):
+    with app.test_request_context():
+        with force_locale("uk"):
+            assert event_label("password.changed") == "Пароль змінено"
+            assert device_label(None) == "Невідомий пристрій"
+        with force_locale("en"):
+            assert device_label(FIREFOX_ON_LINUX) == "Firefox on Linux"
+            assert event_label("no.such.event") == "no.such.event"  # shown as it is, never an error
+
+
+def test_the_security_page_shows_the_sign_in_event(client, users):
+    sign_in(client, users.create().phone)
+    assert "Signed in" in client.get("/security").get_data(as_text=True)
