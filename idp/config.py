@@ -47,6 +47,7 @@ def _bool(value: str) -> bool:
 
 
 def positive_int(value: str) -> int:
+    """Parse a setting that is a whole number above zero."""
     number = int(value)
     if number <= 0:
         raise ValueError("must be a positive integer")
@@ -73,6 +74,7 @@ def _timezone(value: str) -> str:
 
 
 def choice(*allowed: str) -> Callable[[str], str]:
+    """A parser of a setting that must be one of ``allowed``."""
     def parse(value: str) -> str:
         if value not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")

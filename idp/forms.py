@@ -52,6 +52,7 @@ def phone_field(label=None) -> StringField:
 
 
 def email_field(label=None) -> StringField:
+    """An e-mail address field: required, of a sane length, and well-formed."""
     return StringField(
         label or _l("E-mail"),
         [
@@ -77,6 +78,7 @@ def sms_code_field() -> StringField:
 
 
 def current_password_field(label=None) -> PasswordField:
+    """The field asking for the current password again before a change."""
     return PasswordField(
         label or _l("Current password"),
         [DataRequired(REQUIRED), Length(max=MAX_LENGTH)],
@@ -100,6 +102,8 @@ class NewPasswordForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
+    """A form with the six-digit code of an SMS."""
+
     code = sms_code_field()
 
 

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy
 
 from idp import create_app
+from idp.connectors.cabinet import finish_backend_reads
 from idp.extensions import db, limiter
 from tests.helpers.records import Outbox, Users
 from tests.helpers.templates import share_compiled_templates
@@ -120,6 +121,7 @@ def app(settings, backend):
         db.create_all()
         limiter.reset()
     yield app
+    finish_backend_reads(app)  # a read that outlived its page may still open a connection
     with app.app_context():
         db.session.remove()
         dispose(db.engine)

@@ -19,3 +19,15 @@ def test_the_two_commands_are_the_makefile_targets():
     makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
     assert "make run" in README and "make test" in README
     assert "\nrun:" in makefile and "\ntest:" in makefile
+
+
+def test_the_connector_sdk_is_documented_name_by_name():
+    import re
+
+    from idp.connectors import sdk
+
+    section = README.split("**The SDK.**", 1)[1].split("**The contract**", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| group")]
+    documented = {name for row in rows for name in re.findall(r"`([A-Za-z_]+)`", row.split("|")[2])}
+    assert documented == set(sdk.__all__)
+    assert all(getattr(sdk, name).__doc__ for name in sdk.__all__ if callable(getattr(sdk, name)))

@@ -13,9 +13,11 @@ unavailable while the profile and the other services keep working.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as wait_for_futures
 from functools import wraps
 from typing import TypeVar
 
@@ -47,6 +49,44 @@ _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="idp-backend")
 
 class BackendUnavailable(Exception):
     """The service's backend failed or did not answer in time."""
+
+
+class BackendReads:
+    """The backend reads of one app still running, those whose page gave up waiting included: a
+    read that outlived its request may still open a database connection, so the app waits for
+    them before its engine is disposed (``finish_backend_reads``)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running: set[Future] = set()
+
+    def submit(self, call: Callable[[], T]) -> Future:
+        future = _executor.submit(call)
+        with self.lock:
+            self.running.add(future)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, future: Future) -> None:
+        with self.lock:
+            self.running.discard(future)
+
+    def wait(self, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for the running reads; return how many still run."""
+        with self.lock:
+            running = list(self.running)
+        _, not_done = wait_for_futures(running, timeout=timeout)
+        return len(not_done)
+
+
+def _reads_of(app: Flask) -> BackendReads:
+    return app.extensions.setdefault("idp_backend_reads", BackendReads())
+
+
+def finish_backend_reads(app: Flask, timeout: float = 30) -> int:
+    """Before the app's engine goes: wait for its backend reads, timed-out ones included; return
+    how many are still running after ``timeout`` seconds."""
+    return _reads_of(app).wait(timeout)
 
 
 def cabinet_view(view):
@@ -120,7 +160,7 @@ def read_backend(call: Callable[[], T], what: str) -> T:
         with app.app_context():
             return task()
 
-    future = _executor.submit(in_app_context)
+    future = _reads_of(app).submit(in_app_context)
     try:
         return future.result(timeout=timeout)
     except FutureTimeout as exc:
