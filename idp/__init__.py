@@ -15,8 +15,11 @@ from idp.config import ConfigError, load_config, validate_config
 from idp.extensions import babel, csrf, db, limiter, mail, migrate, talisman
 from idp.logs import protect_handlers
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+HERE = Path(__file__).resolve().parent
+# The core's Alembic history: in the package when installed from a wheel (setup.py puts it there),
+# migrations/ at the root of the tree in a checkout and an editable install.
+MIGRATIONS = HERE / "migrations" if (HERE / "migrations" / "env.py").is_file() else HERE.parent / "migrations"
+TRANSLATIONS = HERE / "translations"
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -155,10 +158,10 @@ def _init_extensions(app: Flask) -> None:
     )
     app.session_interface = DatabaseSessionInterface()
     register_channels()
-    from idp.oauth import logout, server
+    from idp.oauth import backchannel, server
 
     server.init_app(app)
-    logout.connect(app)
+    backchannel.connect(app)
 
 
 def _with_connector_migrations(config):
@@ -181,10 +184,10 @@ def _register_blueprints(app: Flask) -> None:
     from idp.connectors import views as service_views
     from idp.dev import views as dev_views
     from idp.errors import register_error_handlers
-    from idp.oauth import pages as oauth_pages
+    from idp.oauth import authorize, logout
     from idp.oauth import views as oauth_views
-    from idp.otp import views as sms_views
-    from idp.profiles import registration, settings
+    from idp.otp import sms
+    from idp.profiles import registration, security
     from idp.profiles import views as profile_views
     from idp.security import headers
     from idp.templating import register_template_helpers
@@ -194,10 +197,11 @@ def _register_blueprints(app: Flask) -> None:
         auth_views.bp,
         profile_views.bp,
         registration.bp,
-        settings.bp,
-        sms_views.bp,
+        security.bp,
+        sms.bp,
         oauth_views.bp,
-        oauth_pages.bp,
+        authorize.bp,
+        logout.bp,
         service_views.bp,
     ):
         app.register_blueprint(blueprint)

@@ -31,6 +31,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(config_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(prune_command)
+    app.cli.add_command(routes_command)
 
     from idp.connectors.cli import services_group
     from idp.delivery.cli import mail_group, sms_group, worker_command
@@ -38,6 +39,26 @@ def register_commands(app: Flask) -> None:
 
     for command in (worker_command, sms_group, mail_group, clients_group, services_group):
         app.cli.add_command(command)
+
+
+@click.command("routes")
+@with_appcontext
+def routes_command():
+    """List every URL: its methods, rule, endpoint and the module of its view."""
+    from flask import current_app
+
+    for line in route_table(current_app):
+        click.echo(line)
+
+
+def route_table(app: Flask) -> list[str]:
+    """The lines of ``idp routes``: one per URL rule (sorted by rule), in aligned columns."""
+    rows = [("Methods", "Rule", "Endpoint", "Module")]
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, sorted(r.methods or ()))):
+        methods = ", ".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
+        rows.append((methods, rule.rule, rule.endpoint, app.view_functions[rule.endpoint].__module__))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]  # the last column is not padded
+    return ["  ".join([*(row[i].ljust(width) for i, width in enumerate(widths)), row[3]]) for row in rows]
 
 
 @click.command("demo")

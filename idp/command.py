@@ -8,6 +8,7 @@ import click
 from flask.cli import FlaskGroup
 
 from idp import create_app
+from idp.cli import routes_command
 from idp.config import ConfigError
 
 
@@ -22,3 +23,8 @@ def _create_app():
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main():
     """Business ID: run, migrate and operate the identity provider."""
+
+
+# Flask's own ``routes`` (a built-in command, found before the app's) would hide ours, which also
+# names the module of each view.
+main.add_command(routes_command)

@@ -75,6 +75,7 @@ def _timezone(value: str) -> str:
 
 def choice(*allowed: str) -> Callable[[str], str]:
     """A parser of a setting that must be one of ``allowed``."""
+
     def parse(value: str) -> str:
         if value not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")

@@ -9,7 +9,7 @@ from idp.audit.labels import device_label, event_label
 from idp.i18n import LANGUAGE_NAMES, current_locale
 from idp.links import external_url
 from idp.otp import pow
-from idp.otp.views import flow_sms_state
+from idp.otp.sms import flow_sms_state
 from idp.security.passwords import MAX_LENGTH, password_rules, rule_text
 from idp.security.phones import display_phone, mask_phone
 from idp.sessions.services import current_profile
@@ -53,6 +53,6 @@ def password_rule_items() -> list[tuple[str, str, int, int]]:
 
 def scope_text(scope: str) -> str:
     """What a scope gives an application, in the person's language ("" for unknown scopes)."""
-    from idp.oauth.pages import SCOPE_TEXTS
+    from idp.oauth.authorize import SCOPE_TEXTS
 
     return str(SCOPE_TEXTS.get(scope, ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -152,3 +153,28 @@ def test_keys_new_secrets_key_prints_a_usable_key(cli):
 
     key = cli.invoke(args=["keys", "new-secrets-key"]).output.strip()
     Fernet(key)
+
+
+def test_routes_name_the_endpoint_and_the_module_of_each_url(cli):
+    result = cli.invoke(args=["routes"])
+    assert result.exit_code == 0, result.output
+    header, *lines = result.output.splitlines()
+    assert header.split() == ["Methods", "Rule", "Endpoint", "Module"]
+    rows = {rule: (methods, endpoint, module) for methods, rule, endpoint, module in map(_columns, lines)}
+    assert rows["/security"] == ("GET", "security.index", "idp.profiles.security")
+    assert rows["/authorize"] == ("GET, POST", "authorize.authorize", "idp.oauth.authorize")
+    assert rows["/logout"] == ("GET, POST", "logout.end_session", "idp.oauth.logout")
+    assert rows["/logout/confirm"] == ("POST", "logout.confirm_logout", "idp.oauth.logout")
+    assert rows["/sms/status/<flow>"] == ("GET", "sms.status", "idp.otp.sms")
+
+
+def test_idp_routes_is_ours_not_flasks():
+    from idp.cli import routes_command
+    from idp.command import main
+
+    assert main.commands["routes"] is routes_command
+
+
+def _columns(line: str) -> list[str]:
+    """The four columns of a line of ``idp routes`` (two spaces or more apart)."""
+    return re.split(r" {2,}", line.strip())

@@ -61,6 +61,7 @@ def authenticate(identifier: str, password: str) -> PasswordChecked:
             record("signin.failed", profile.id)
             db.session.commit()
         raise WrongCredentials()
+    assert profile is not None  # a password is right only against a profile's hash
     if needs_rehash(profile.password_hash):
         profile.password_hash = hash_password(password)
         db.session.commit()

@@ -28,7 +28,7 @@ from idp.auth.services import (
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm, NewPasswordForm
 from idp.i18n import current_locale, safe_next
-from idp.oauth.logout import revoke_all
+from idp.oauth.backchannel import revoke_all
 from idp.otp import pow
 from idp.otp import services as otp
 from idp.otp.budgets import PROVEN, code_limit

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Flask
 
 if TYPE_CHECKING:
+    from idp.config import Setting
     from idp.connectors.models import ServiceLink
     from idp.profiles.models import Profile
 
@@ -70,7 +71,7 @@ class Connector(ABC):
     #: A directory of Alembic revisions (one branch labelled with the connector id), or None.
     migrations: Path | None = None
     #: The connector's own ``IDP_*`` settings (idp.config.Setting), read like the core ones.
-    settings: tuple = ()
+    settings: tuple[Setting, ...] = ()
     #: A Babel translations directory (``<locale>/LC_MESSAGES/messages.mo``), or None.
     translations: Path | None = None
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from idp.extensions import db
-from idp.oauth.logout import notify_clients
+from idp.oauth.backchannel import notify_clients
 from idp.oauth.models import Client, Consent, Grant, revoke_grant
 
 

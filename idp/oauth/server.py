@@ -2,6 +2,9 @@
 
 Grants: authorization code with PKCE (S256 only, required for every client) and OpenID Connect,
 refresh token with rotation and reuse detection, client credentials. No implicit, no password grant.
+Endpoints: userinfo, revocation, introspection (``idp.oauth.endpoints``) and end-session
+(RP-initiated logout). The pages that use them (``idp.oauth.authorize``, ``idp.oauth.logout``) and
+the machine endpoints' views (``idp.oauth.views``) import this module, never the other way round.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import current_app
 
+from idp.audit.services import record
 from idp.extensions import db
 from idp.oauth import claims
 from idp.oauth.clients import CLIENT_AUTH_METHODS, id_token_alg
-from idp.oauth.keys import signing_key
+from idp.oauth.keys import public_jwks, signing_key
 from idp.oauth.models import (
     AuthorizationCode,
     Client,
@@ -35,16 +40,18 @@ from idp.oauth.models import (
     revoke_grant,
 )
 from idp.oauth.tokens import (
+    ALGORITHMS,
     ID_TOKEN_TYPE,
     access_token_seconds,
     issuer,
     load_access_token,
     new_access_token,
+    read,
 )
 from idp.profiles.models import Profile
 from idp.security.crypto import token_digest
 from idp.sessions.models import WebSession
-from idp.sessions.services import is_live
+from idp.sessions.services import current_profile, is_live, sign_out
 from idp.timeutil import utcnow
 
 # Scopes that describe a person: they need a signed-in profile, never client_credentials.
@@ -352,6 +359,35 @@ class UserInfoClaims(UserInfoEndpoint):
         return issuer()
 
 
+class EndSession(EndSessionEndpoint):
+    """RP-initiated logout: Authlib validates the request (the ``id_token_hint``, the client, the
+    post-logout redirect URI); ``/logout`` (``idp.oauth.logout``) decides whether to ask first."""
+
+    def validate_request(self, request):
+        ended = super().validate_request(request)
+        hint = request.payload.data.get("id_token_hint")
+        if hint and read(hint, ID_TOKEN_TYPE) is None:
+            # Signed by us but no ID token (an access token a resource server saw): no proof of the RP.
+            raise InvalidRequestError("id_token_hint is not an ID token")
+        return ended
+
+    def get_server_jwks(self):
+        return public_jwks()
+
+    def get_algorithms(self) -> list[str]:
+        return ALGORITHMS
+
+    def end_session(self, end_session_request) -> None:
+        profile = current_profile()
+        if profile is not None:
+            record("signout", profile.id, client=getattr(end_session_request.client, "client_id", None))
+            db.session.commit()
+            sign_out()
+
+
+END_SESSION = EndSession.ENDPOINT_NAME  # what ``/logout`` asks the server for
+
+
 def init_app(app) -> None:
     """Set up the authorization server of ``app`` with its grants and endpoints."""
     authorization = AuthorizationServer(app, query_client=_query_client, save_token=_save_token)
@@ -375,6 +411,7 @@ def init_app(app) -> None:
 
     authorization.register_endpoint(RevocationEndpoint)
     authorization.register_endpoint(IntrospectionEndpoint)
+    authorization.register_endpoint(EndSession)
     app.extensions["idp_authorization"] = authorization
 
 

@@ -52,7 +52,7 @@ def discovery():
         "token_endpoint": external_url("oauth.token"),
         "userinfo_endpoint": external_url("oauth.userinfo"),
         "jwks_uri": external_url("oauth.keys"),
-        "end_session_endpoint": external_url("authorize.end_session"),
+        "end_session_endpoint": external_url("logout.end_session"),
         "revocation_endpoint": external_url("oauth.revoke"),
         "introspection_endpoint": external_url("oauth.introspect"),
         "scopes_supported": SCOPES,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 
@@ -27,6 +28,9 @@ from idp.otp.errors import (
 from idp.otp.models import SmsChallenge
 from idp.security.crypto import keyed_hash
 from idp.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 
 def _new_code() -> str:
@@ -105,21 +109,27 @@ def verify(challenge_id: str | None, purpose: str, code: str) -> SmsChallenge:
         raise CodeExpired()
     most = current_app.config["IDP_OTP_MAX_ATTEMPTS"]
     live = (SmsChallenge.id == challenge.id, SmsChallenge.verified_at.is_(None))
-    taken = db.session.execute(
-        db.update(SmsChallenge)
-        .where(*live, SmsChallenge.failed_attempts < most)
-        .values(failed_attempts=SmsChallenge.failed_attempts + 1)
+    taken = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            db.update(SmsChallenge)
+            .where(*live, SmsChallenge.failed_attempts < most)
+            .values(failed_attempts=SmsChallenge.failed_attempts + 1)
+        ),
     ).rowcount
     used = (
         taken == 1
-        and db.session.execute(
-            db.update(SmsChallenge)
-            .where(*live, SmsChallenge.code_hash == _code_hash(challenge.id, code.strip()))
-            .values(
-                verified_at=utcnow(),
-                code_hash=None,  # single use; the right code costs no try
-                failed_attempts=SmsChallenge.failed_attempts - 1,
-            )
+        and cast(
+            "CursorResult[Any]",
+            db.session.execute(
+                db.update(SmsChallenge)
+                .where(*live, SmsChallenge.code_hash == _code_hash(challenge.id, code.strip()))
+                .values(
+                    verified_at=utcnow(),
+                    code_hash=None,  # single use; the right code costs no try
+                    failed_attempts=SmsChallenge.failed_attempts - 1,
+                )
+            ),
         ).rowcount
         == 1
     )

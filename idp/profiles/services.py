@@ -18,14 +18,16 @@ from idp.timeutil import utcnow
 
 def find_by_phone(phone: str) -> Profile | None:
     """Return the profile registered with an E.164 number."""
-    return db.session.scalar(db.select(Profile).where(Profile.phone == phone))
+    profile: Profile | None = db.session.scalar(db.select(Profile).where(Profile.phone == phone))
+    return profile
 
 
 def find_by_verified_email(email: str) -> Profile | None:
     """Return the profile that has confirmed ``email`` (case-insensitive)."""
-    return db.session.scalar(
+    profile: Profile | None = db.session.scalar(
         db.select(Profile).where(Profile.email == email.lower(), Profile.email_verified_at.is_not(None))
     )
+    return profile
 
 
 def create_profile(

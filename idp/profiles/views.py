@@ -57,7 +57,7 @@ def confirm_email_post(token: str):
         return render_template("profiles/link_invalid.html", in_use=True), 409
     if link.purpose == "change":
         flash(_("Your e-mail address is now %(email)s.", email=profile.email), "success")
-        return redirect(url_for("settings.index"))
+        return redirect(url_for("security.index"))
     next_url = (REGISTRATION.end() or {}).get("next") or "/"
     signed_in = current_profile()
     if profile.two_factor_enabled and (signed_in is None or signed_in.id != profile.id):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
-from flask import current_app, g, session
+from flask import Flask, current_app, g, session
 
 from idp.extensions import db
 from idp.profiles.models import Profile
@@ -13,22 +14,28 @@ from idp.sessions.models import WebSession
 from idp.sessions.signals import sessions_ended
 from idp.timeutil import utcnow
 
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult, Select
+
+    from idp.sessions.interface import ServerSession
+
 
 def current_profile() -> Profile | None:
     """Return the signed-in profile of this request, or None."""
     if "profile" not in g:
         profile_id = getattr(session, "profile_id", None)
         g.profile = db.session.get(Profile, profile_id) if profile_id else None
-    return g.profile
+    profile: Profile | None = g.profile
+    return profile
 
 
 # What a sign-in may carry from the session before it: functions of (where the sign-in goes on,
 # the profile) returning session values to keep, registered per app (the account waiting to be
 # linked, idp.connectors.links).
-Carrier = Callable[[str | None, int], dict]
+Carrier = Callable[[str | None, int], dict[str, Any]]
 
 
-def carry_through_sign_in(app, carrier: Carrier) -> None:
+def carry_through_sign_in(app: Flask, carrier: Carrier) -> None:
     """Let ``carrier`` choose what of the session a sign-in keeps."""
     app.extensions.setdefault("idp_sign_in_carriers", []).append(carrier)
 
@@ -36,16 +43,16 @@ def carry_through_sign_in(app, carrier: Carrier) -> None:
 def sign_in(profile: Profile, amr: list[str], next_url: str | None = None) -> None:
     """Sign this browser in as ``profile`` after the methods in ``amr`` (new session token); of
     the session before, only what the carriers keep for a sign-in going on to ``next_url``."""
-    keep: dict = {}
+    keep: dict[str, Any] = {}
     for carrier in current_app.extensions.get("idp_sign_in_carriers", []):
         keep.update(carrier(next_url, profile.id))
-    session.authenticate(profile.id, amr, keep)
+    cast("ServerSession", session).authenticate(profile.id, amr, keep)
     g.profile = profile
 
 
 def sign_out() -> None:
     """End this browser's session."""
-    session.end()
+    cast("ServerSession", session).end()
     g.profile = None
 
 
@@ -63,7 +70,7 @@ def _limits() -> tuple[datetime, datetime]:
     )
 
 
-def _live(query):
+def _live(query: Select[WebSession]) -> Select[WebSession]:
     """Restrict a query to sessions neither ended nor past their idle or absolute limit."""
     idle_since, signed_in_since = _limits()
     return query.where(
@@ -106,7 +113,7 @@ def end_session(profile_id: int, session_id: int) -> bool:
     if row is None:
         return False
     row.ended_at = utcnow()
-    sessions_ended.send(current_app._get_current_object(), session_ids=[row.id])
+    sessions_ended.send(current_app._get_current_object(), session_ids=[row.id])  # type: ignore[attr-defined]
     return True
 
 
@@ -118,13 +125,12 @@ def end_sessions(profile_id: int, keep_id: int | None = None) -> int:
     ids = list(db.session.scalars(query))
     if ids:
         db.session.execute(db.update(WebSession).where(WebSession.id.in_(ids)).values(ended_at=utcnow()))
-        sessions_ended.send(current_app._get_current_object(), session_ids=ids)
+        sessions_ended.send(current_app._get_current_object(), session_ids=ids)  # type: ignore[attr-defined]
     return len(ids)
 
 
 def prune_sessions(older_than: timedelta) -> int:
     """Delete session rows that ended or went idle more than ``older_than`` ago."""
     cutoff = utcnow() - older_than
-    return db.session.execute(
-        db.delete(WebSession).where(db.or_(WebSession.ended_at < cutoff, WebSession.last_seen_at < cutoff))
-    ).rowcount
+    stale = db.or_(WebSession.ended_at < cutoff, WebSession.last_seen_at < cutoff)
+    return cast("CursorResult[Any]", db.session.execute(db.delete(WebSession).where(stale))).rowcount

@@ -19,7 +19,7 @@ from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm
 from idp.i18n import current_locale
 from idp.oauth.access import applications, revoke_application
-from idp.oauth.logout import revoke_all
+from idp.oauth.backchannel import revoke_all
 from idp.otp import pow
 from idp.otp import services as otp
 from idp.otp.budgets import code_limit
@@ -44,7 +44,7 @@ from idp.sessions.services import (
     sign_out,
 )
 
-bp = Blueprint("settings", __name__, url_prefix="/security")
+bp = Blueprint("security", __name__, url_prefix="/security")
 
 PHONE_CHANGE = Flow("phone_change", minutes=15, sms_status="phone")
 TOTP_ENROL = Flow("totp_enrol", minutes=30)  # the new secret, sealed to the profile
@@ -57,7 +57,7 @@ def index():
     profile = current_profile()
     row = current_session_row()
     return render_template(
-        "settings/index.html",
+        "security/index.html",
         profile=profile,
         sessions=active_sessions(profile.id),
         current_session_id=row.id if row else None,
@@ -83,8 +83,8 @@ def password():
             notice_kind="password_changed",
         )
         flash(_("Your password has been changed. Your other sessions were ended."), "success")
-        return redirect(url_for("settings.index"))
-    return render_template("settings/password.html", form=form)
+        return redirect(url_for("security.index"))
+    return render_template("security/password.html", form=form)
 
 
 @bp.route("/email", methods=["GET", "POST"])
@@ -105,8 +105,8 @@ def email():
                 ),
                 "info",
             )
-            return redirect(url_for("settings.index"))
-    return render_template("settings/email.html", form=form)
+            return redirect(url_for("security.index"))
+    return render_template("security/email.html", form=form)
 
 
 @bp.route("/phone", methods=["GET", "POST"])
@@ -135,8 +135,8 @@ def phone():
                 refuse_on_field(form.phone, error)
             else:
                 PHONE_CHANGE.start(challenge=challenge.id, phone=new_phone)
-                return redirect(url_for("settings.phone_code"))
-    return render_template("settings/phone.html", form=form)
+                return redirect(url_for("security.phone_code"))
+    return render_template("security/phone.html", form=form)
 
 
 @bp.route("/phone/code", methods=["GET", "POST"])
@@ -146,7 +146,7 @@ def phone_code():
     """Finish a phone change with the code sent to the new number."""
     state = PHONE_CHANGE.get()
     if not state:
-        return redirect(url_for("settings.phone"))
+        return redirect(url_for("security.phone"))
     form = CodeForm()
     if form.validate_on_submit():
         try:
@@ -159,17 +159,17 @@ def phone_code():
         else:
             PHONE_CHANGE.end()
             flash(_("The phone number of your profile has been changed."), "success")
-            return redirect(url_for("settings.index"))
+            return redirect(url_for("security.index"))
     return render_template(
         "auth/code.html",
         form=form,
         phone=state["phone"],
         sms_flow="phone",
         title=_("Confirm the new number"),
-        resend_url=url_for("settings.phone_resend"),
+        resend_url=url_for("security.phone_resend"),
         resend_wait=otp.seconds_until_resend(state["challenge"]),
         resend_form=EmptyForm(),
-        restart_url=url_for("settings.phone"),
+        restart_url=url_for("security.phone"),
     )
 
 
@@ -180,7 +180,7 @@ def phone_resend():
     state = PHONE_CHANGE.get()
     if state and EmptyForm().validate_on_submit():
         resend_and_tell(state["challenge"], "change_phone", current_locale())
-    return redirect(url_for("settings.phone_code"))
+    return redirect(url_for("security.phone_code"))
 
 
 def _factor_changed(event: str):
@@ -193,8 +193,8 @@ def _factor_changed(event: str):
     db.session.commit()
     send("two_factor_changed", profile.email, profile.locale, profile.id, profile=profile, event=event)
     if first_codes:
-        return render_template("settings/recovery_codes.html", codes=first_codes)
-    return redirect(url_for("settings.index"))
+        return render_template("security/recovery_codes.html", codes=first_codes)
+    return redirect(url_for("security.index"))
 
 
 @bp.route("/sms", methods=["GET", "POST"])
@@ -214,7 +214,7 @@ def sms_factor():
         return _factor_changed(
             "two_factor.sms_enabled" if profile.sms_2fa_enabled else "two_factor.sms_disabled"
         )
-    return render_template("settings/sms.html", form=form, profile=profile)
+    return render_template("security/sms.html", form=form, profile=profile)
 
 
 @bp.route("/totp", methods=["GET", "POST"])
@@ -223,7 +223,7 @@ def totp_enrol():
     """Add an authenticator app: scan the QR code, then prove it with a code and the password."""
     profile = current_profile()
     if profile.totp_enabled:
-        return redirect(url_for("settings.totp_disable"))
+        return redirect(url_for("security.totp_disable"))
     enrolment = TOTP_ENROL.get()
     secret = totp.enrolment_secret(enrolment["sealed"] if enrolment else None, profile)
     if secret is None:
@@ -242,7 +242,7 @@ def totp_enrol():
             flash(_("The authenticator app is on."), "success")
             return _factor_changed("two_factor.totp_enabled")
     uri = totp.provisioning_uri(secret, profile)
-    return render_template("settings/totp.html", form=form, secret=secret, qr=totp.qr_data_uri(uri))
+    return render_template("security/totp.html", form=form, secret=secret, qr=totp.qr_data_uri(uri))
 
 
 @bp.route("/totp/disable", methods=["GET", "POST"])
@@ -251,13 +251,13 @@ def totp_disable():
     """Remove the authenticator app."""
     profile = current_profile()
     if not profile.totp_enabled:
-        return redirect(url_for("settings.totp_enrol"))
+        return redirect(url_for("security.totp_enrol"))
     form = ConfirmPasswordForm()
     if form.validate_on_submit() and password_confirmed(form):
         totp.disable(profile)
         flash(_("The authenticator app is off."), "success")
         return _factor_changed("two_factor.totp_disabled")
-    return render_template("settings/totp_disable.html", form=form)
+    return render_template("security/totp_disable.html", form=form)
 
 
 @bp.route("/recovery-codes", methods=["GET", "POST"])
@@ -270,8 +270,8 @@ def new_recovery_codes():
         codes = recovery_codes.generate(profile)
         record("two_factor.recovery_codes_generated", profile.id)
         db.session.commit()
-        return render_template("settings/recovery_codes.html", codes=codes)
-    return render_template("settings/recovery_codes_confirm.html", form=form)
+        return render_template("security/recovery_codes.html", codes=codes)
+    return render_template("security/recovery_codes_confirm.html", form=form)
 
 
 @bp.post("/sessions/<int:session_id>/end")
@@ -283,7 +283,7 @@ def end_one_session(session_id: int):
         record("session.ended", profile.id, session=session_id)
         db.session.commit()
         flash(_("The session has ended."), "success")
-    return redirect(url_for("settings.index"))
+    return redirect(url_for("security.index"))
 
 
 @bp.post("/sessions/end-others")
@@ -297,7 +297,7 @@ def end_other_sessions():
         record("session.ended_others", profile.id, count=ended)
         db.session.commit()
         flash(_("Your other sessions have ended."), "success")
-    return redirect(url_for("settings.index"))
+    return redirect(url_for("security.index"))
 
 
 @bp.post("/sessions/end-all")
@@ -306,7 +306,7 @@ def sign_out_everywhere():
     """End every session of mine, this one too, and take every application's access back."""
     profile = current_profile()
     if not EmptyForm().validate_on_submit():
-        return redirect(url_for("settings.index"))
+        return redirect(url_for("security.index"))
     ended = end_sessions(profile.id)
     revoke_all(profile.id, "signed_out_everywhere")
     record("session.ended_everywhere", profile.id, count=ended)
@@ -325,4 +325,4 @@ def revoke_access(client_id: str):
         record("oauth.access_revoked", profile.id, client=client_id)
         db.session.commit()
         flash(_("The application no longer has access to your profile."), "success")
-    return redirect(url_for("settings.index") + "#applications")
+    return redirect(url_for("security.index") + "#applications")

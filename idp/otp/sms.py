@@ -1,4 +1,4 @@
-"""What became of the SMS of a code flow, for the code pages to show (and to update live)."""
+"""``/sms/status``: what became of the SMS of a code flow, for the code pages to show (and update live)."""
 
 from __future__ import annotations
 
