@@ -4,14 +4,13 @@ phone or e-mail is registered."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from idp.auth import throttle
 from idp.auth.errors import Locked
-from tests.helpers.pages import is_signed_in, sign_in, submit
+from tests.helpers.pages import is_signed_in, sign_in, submit, without_csrf_tokens
 from tests.helpers.records import PASSWORD, translated
 
 WRONG = "The phone number, e-mail or password is wrong."
@@ -128,8 +127,7 @@ def test_restoring_the_password_unlocks_the_account(client, users, outbox):
 
 
 def _normalised(text: str, identifier: str) -> str:
-    text = re.sub(r'<input[^>]*name="csrf_token"[^>]*>', "CSRF", text)
-    return text.replace(identifier, "IDENTIFIER")
+    return without_csrf_tokens(text).replace(identifier, "IDENTIFIER")
 
 
 @pytest.mark.parametrize("kind", ["phone", "email"])

@@ -205,6 +205,12 @@ def totp_secret(client: FlaskClient) -> str:
     return match.group(1) or match.group(2)
 
 
+def without_csrf_tokens(text: str) -> str:
+    """The page with its CSRF tokens blanked: they carry the second they were made, so two pages
+    that are otherwise the same differ when a second turns between them."""
+    return _CSRF_INPUT.sub("CSRF", text)
+
+
 def code_flow_pages(app: Flask, flow: str, start: str, phone: str) -> list:
     """Walk a code flow for ``phone`` in a new browser: what a person sees at each step.
 
@@ -213,8 +219,7 @@ def code_flow_pages(app: Flask, flow: str, start: str, phone: str) -> list:
     from idp.security.phones import display_phone
 
     def normalised(text: str) -> str:
-        text = _CSRF_INPUT.sub("CSRF", text)
-        return text.replace(display_phone(phone), "PHONE").replace(phone, "PHONE")
+        return without_csrf_tokens(text).replace(display_phone(phone), "PHONE").replace(phone, "PHONE")
 
     client = app.test_client()
     first = submit(client, start, {"phone": phone})
