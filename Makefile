@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 TRANSLATIONS := idp/translations
 # The built-in connectors keep their own catalogues, as any connector package would.
 CONNECTORS := connectors/multifon connectors/iptel
+# The demo relying party (the virtual PBX portal) has its own catalogue too.
+PORTAL := examples/pbx_portal
 SMSC := tests/peers/smsc
 OPENID_CLIENT := tests/peers/openid-client
 HOST ?= 127.0.0.1
@@ -36,6 +38,8 @@ compile-translations: $(STAMP)
 		$(BIN)/pybabel compile --use-fuzzy -d $$connector/translations -D messages --statistics 2>&1 \
 			| grep -v "^$$" || true; \
 	done
+	$(BIN)/pybabel compile --use-fuzzy -d $(PORTAL)/translations -D messages --statistics 2>&1 \
+		| grep -v "^$$" || true
 
 ## Run the product on its embedded default: SQLite, development outbox, demo data, and beside it
 ## the demo relying party (examples/pbx_portal, the virtual PBX portal) at http://127.0.0.1:$(PBX_PORT).
@@ -73,7 +77,8 @@ lint: $(STAMP)
 mypy-baseline: $(STAMP)
 	$(BIN)/mypy --no-error-summary | grep -Ev '$(MYPY_STRICT)' | $(BIN)/mypy-baseline sync --sort-baseline
 
-## Re-extract the messages and merge them into the uk and ru catalogues (the core's and each connector's).
+## Re-extract the messages and merge them into the uk and ru catalogues (the core's, each connector's
+## and the demo portal's).
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o $(TRANSLATIONS)/messages.pot .
@@ -84,6 +89,9 @@ translations: $(STAMP)
 		$(BIN)/pybabel update -i $$connector/translations/messages.pot -d $$connector/translations \
 			--no-fuzzy-matching || exit 1; \
 	done
+	$(BIN)/pybabel extract -F $(PORTAL)/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o $(PORTAL)/translations/messages.pot $(PORTAL)
+	$(BIN)/pybabel update -i $(PORTAL)/translations/messages.pot -d $(PORTAL)/translations --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) instance test-artifacts $(SMSC)/node_modules $(OPENID_CLIENT)/node_modules

@@ -63,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from idp.connectors import claims as service_claims
     from idp.connectors import links as service_links
     from idp.connectors import registry as connectors
+    from idp.orgs import services as organisations
 
     connectors.load(app)  # before Babel: connectors bring their own catalogues
     _init_extensions(app)
@@ -70,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     connectors.init_app(app)
     service_claims.init_app(app)
     service_links.init_app(app)
+    organisations.init_app(app)
     if app.config["IDP_WORKER_IN_PROCESS"]:
         from idp.delivery.worker import start_background_worker
 
@@ -135,7 +137,7 @@ def _init_extensions(app: Flask) -> None:
     from idp.delivery.channels import register_channels
     from idp.i18n import select_locale
     from idp.otp import budgets
-    from idp.sessions.interface import DatabaseSessionInterface
+    from idp.sessions.interface import DatabaseSessionInterface, tell_ended_sessions
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
@@ -157,6 +159,7 @@ def _init_extensions(app: Flask) -> None:
         session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
     )
     app.session_interface = DatabaseSessionInterface()
+    tell_ended_sessions(app)
     register_channels()
     from idp.oauth import backchannel, server
 
@@ -186,6 +189,8 @@ def _register_blueprints(app: Flask) -> None:
     from idp.errors import register_error_handlers
     from idp.oauth import authorize, logout
     from idp.oauth import views as oauth_views
+    from idp.orgs import staff
+    from idp.orgs import views as org_views
     from idp.otp import sms
     from idp.profiles import registration, security
     from idp.profiles import views as profile_views
@@ -203,6 +208,8 @@ def _register_blueprints(app: Flask) -> None:
         authorize.bp,
         logout.bp,
         service_views.bp,
+        org_views.bp,
+        staff.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["IDP_ENV"] == "development":

@@ -36,8 +36,18 @@ def register_commands(app: Flask) -> None:
     from idp.connectors.cli import services_group
     from idp.delivery.cli import mail_group, sms_group, worker_command
     from idp.oauth.cli import clients_group
+    from idp.orgs.cli import access_group, orgs_group, staff_group
 
-    for command in (worker_command, sms_group, mail_group, clients_group, services_group):
+    for command in (
+        worker_command,
+        sms_group,
+        mail_group,
+        clients_group,
+        services_group,
+        orgs_group,
+        staff_group,
+        access_group,
+    ):
         app.cli.add_command(command)
 
 
@@ -93,6 +103,12 @@ def demo_command():
         click.echo(f"{service}:")
         for line in lines:
             click.echo(f"  {line}")
+    from idp.orgs.demo import ensure_demo_organisation
+
+    click.echo("")
+    click.echo("Organisation (J7: give a colleague access, J8: take it away):")
+    for line in ensure_demo_organisation(profile, DEMO_PASSWORD):
+        click.echo(f"  {line}")
     if current_app.config["IDP_ENV"] != "development":
         click.echo(
             "The demo relying party (the virtual PBX portal) is registered in development only: skipped."

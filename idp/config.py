@@ -242,6 +242,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("IDP_EMAIL_LINK_HOURS", 24, "Lifetime of e-mail confirmation links.", positive_int),
     Setting(
+        "IDP_INVITATION_DAYS",
+        7,
+        "Lifetime of an invitation to a colleague (J7), from its last sending.",
+        positive_int,
+    ),
+    Setting(
+        "IDP_STAFF_CONFIRM_MINUTES",
+        15,
+        "How long a staff member's re-confirmation (password and second factor) lets them act in /staff.",
+        positive_int,
+    ),
+    Setting(
         "IDP_TRUSTED_PROXIES",
         0,
         "Number of reverse proxies in front whose X-Forwarded-* headers are trusted.",

@@ -29,8 +29,9 @@ SECRET_PARAMETERS = (
 REDACTED = "[redacted]"
 
 _PARAMETER = re.compile(r"(?P<name>(?:^|[?&\s])(?:" + "|".join(SECRET_PARAMETERS) + r")=)[^&\s\"]*")
-# A path segment of 32 or more token characters: an itsdangerous link, a random id.
-_PATH_TOKEN = re.compile(r"(?<=/)[A-Za-z0-9_\-.=]{32,}(?=[/?\s\"]|$)")
+# A path segment of 32 or more token characters: an itsdangerous link, a random id (also in a
+# query parameter's path, e.g. ``next=/invite/<token>&phone=…``).
+_PATH_TOKEN = re.compile(r"(?<=/)[A-Za-z0-9_\-.=]{32,}(?=[/?&\s\"]|$)")
 
 
 def redact(text: str) -> str:

@@ -14,6 +14,7 @@ from idp.oauth.models import (
     RevokedAccessToken,
     SigningKey,
 )
+from idp.orgs.models import Invitation, Membership, OrgAccount, Organisation, StaffMember
 from idp.otp.models import SmsChallenge
 from idp.otp.pow import ProofSolution
 from idp.profiles.models import EmailLink, Profile, RecoveryCode
@@ -26,8 +27,12 @@ __all__ = [
     "Consent",
     "EmailLink",
     "Grant",
+    "Invitation",
+    "Membership",
     "Message",
     "MessagePart",
+    "OrgAccount",
+    "Organisation",
     "Profile",
     "ProofSolution",
     "RecoveryCode",
@@ -38,5 +43,6 @@ __all__ = [
     "SignInThrottle",
     "SigningKey",
     "SmsChallenge",
+    "StaffMember",
     "WebSession",
 ]

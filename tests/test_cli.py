@@ -44,10 +44,31 @@ def test_demo_is_idempotent_and_says_how_to_sign_in(app, cli, client):
     first = cli.invoke(args=["demo"])
     second = cli.invoke(args=["demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output
-    assert profile_count(app) == 1
+    assert profile_count(app) == 2  # the demo profile and its organisation's employee
     for output in (first.output, second.output):
         assert "/signin" in output and DEMO_PHONE in output and DEMO_PASSWORD in output
+        assert "try J7" in output and "try J8" in output
     assert sign_in(client, DEMO_EMAIL, DEMO_PASSWORD).location == "/"
+
+
+def test_demo_gives_an_organisation_an_employee_and_a_pending_invitation(app, cli):
+    from idp.connectors.links import links_of
+    from idp.orgs.demo import EMPLOYEE_PHONE, INVITED_EMAIL, ORG_NUMBER
+    from idp.orgs.invitations import pending_of
+    from idp.orgs.services import accounts_of, find_organisation, members_of
+    from idp.profiles.services import find_by_phone
+
+    for _ in range(2):
+        assert cli.invoke(args=["demo"]).exit_code == 0
+    with app.app_context():
+        org = find_organisation("UA", ORG_NUMBER)
+        people = {m.profile.phone: m.role for m in members_of(org)}
+        assert people == {DEMO_PHONE: "owner", EMPLOYEE_PHONE: "member"}
+        owned = {(row.connector, row.account) for row in links_of(find_by_phone(DEMO_PHONE).id)}
+        assert {(row.connector, row.account) for row in accounts_of(org)} == owned
+        employee = links_of(find_by_phone(EMPLOYEE_PHONE).id)
+        assert [row.role for row in employee] == ["user"]
+        assert [(i.address, i.role) for i in pending_of(org)] == [(INVITED_EMAIL, "viewer")]
 
 
 def test_profiles_create_makes_a_verified_profile_that_can_sign_in(app, cli, client):

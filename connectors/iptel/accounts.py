@@ -80,9 +80,9 @@ def normalise_email(text: str) -> str:
         raise ConnectError(f"e-mail: {text!r} is not a valid address") from exc
 
 
-def connect(number: str, email: str, language: str = "uk", forwarding_allowed: bool = True) -> IptelAccount:
-    """Connect the service: the account starts inactive with a random initial password, which is
-    e-mailed to ``email`` in ``language``. A disconnected number is connected afresh."""
+def check_connection(number: str, email: str, language: str) -> tuple[str, str]:
+    """The number in E.164 and the address, if ``connect`` can connect them (checked before
+    anything is stored or sent); raise ConnectError otherwise."""
     e164 = read_phone(number)
     if e164 is None:
         raise ConnectError(f"number: {number!r} is not a valid phone number")
@@ -92,6 +92,14 @@ def connect(number: str, email: str, language: str = "uk", forwarding_allowed: b
     account = find(e164)
     if account is not None and account.status != DISCONNECTED:
         raise ConnectError(f'{e164} is already connected; its owner can use "Forgot password?"')
+    return e164, address
+
+
+def connect(number: str, email: str, language: str = "uk", forwarding_allowed: bool = True) -> IptelAccount:
+    """Connect the service: the account starts inactive with a random initial password, which is
+    e-mailed to ``email`` in ``language``. A disconnected number is connected afresh."""
+    e164, address = check_connection(number, email, language)
+    account = find(e164)
     if account is None:
         account = IptelAccount(number=e164)
         db.session.add(account)
@@ -166,6 +174,15 @@ def set_password(account: IptelAccount, password: str, *, how: str, profile_id: 
         notices.activated(account)
     else:
         notices.password_changed(account, how)
+
+
+def make_password_unusable(account: IptelAccount) -> None:
+    """Replace the password with a random one nobody knows (after somebody's access was taken
+    away): the old one stops working in the portal and in every SIP phone at once. The caller
+    sends the address a link to set a new one."""
+    account.password_sealed = seal(secrets.token_urlsafe(32), sealing_context(account.number))
+    account.password_changed_at = utcnow()
+    record("iptel.password_replaced", None, connector="iptel", account=account.number)
 
 
 def change_email(account: IptelAccount, new_email: str, profile_id: int | None = None) -> str:

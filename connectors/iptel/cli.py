@@ -31,13 +31,22 @@ def iptel_group():
     show_default=True,
     help="Whether call forwarding is authorised for the subscriber.",
 )
+@click.option(
+    "--org",
+    "org_ref",
+    default=None,
+    help="The organisation the account belongs to: its id or registration number (idp orgs list).",
+)
 @with_appcontext
-def connect_command(number, email, language, forwarding):
+def connect_command(number, email, language, forwarding, org_ref):
     """Connect the service: the initial password is e-mailed; the service is inactive until the
     customer changes it in the portal."""
-    from connectors.iptel.accounts import ConnectError, connect
+    from connectors.iptel.accounts import ConnectError, check_connection, connect
 
     try:
+        e164, _address = check_connection(number, email, language)
+        # The organisation before the letter: an unknown one connects nothing and sends nothing.
+        org = _assign(org_ref, e164) if org_ref else None
         account = connect(number, email, language, forwarding_allowed=forwarding)
     except ConnectError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -45,6 +54,18 @@ def connect_command(number, email, language, forwarding):
         f"IP telephony connected for {account.number}; the initial password was e-mailed "
         f"to {account.email}. The service is inactive until the password is changed."
     )
+    if org is not None:
+        click.echo(f"  organisation: {org.name} ({org.country} {org.number}, id {org.id})")
+
+
+def _assign(org_ref: str, number: str):
+    """Make the account the organisation's; a clear error (nothing stored) when it cannot be."""
+    from idp.connectors.sdk import OrgError, assign_to_organisation
+
+    try:
+        return assign_to_organisation(org_ref, "iptel", number)
+    except OrgError as exc:
+        raise click.ClickException(f"{exc} Nothing was connected; see idp orgs list.") from exc
 
 
 @iptel_group.command("list")

@@ -83,6 +83,12 @@ class IptelConnector(Connector):
         account = accounts.find(link.account)
         return {"service": self.id, "status": account.status if account else "unknown"}
 
+    def replace_password(self, account: str) -> bool:
+        """A password nobody knows, and a link to the account's address to set a new one (J8)."""
+        from connectors.iptel.recovery import replace_password
+
+        return replace_password(account)
+
     def disconnect(self, account: str) -> None:
         accounts.disconnect(account)
 

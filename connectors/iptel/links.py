@@ -1,7 +1,9 @@
-"""Single-use e-mail links of the portal: a password reset, or the confirmation of a new address.
+"""Single-use e-mail links of the portal: a password reset, the new password to set after the
+password was replaced when somebody's access was taken away, or the confirmation of a new address.
 
-A link works once, until it expires (a reset after IDP_IPTEL_RESET_LINK_MINUTES, a new address
-after IDP_EMAIL_LINK_HOURS), and only the newest link of each purpose works.
+A link works once, until it expires (a reset after IDP_IPTEL_RESET_LINK_MINUTES, a replaced
+password's link and a new address after IDP_EMAIL_LINK_HOURS), and only the newest link of each
+purpose works.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from flask import current_app
 from connectors.iptel.models import IptelAccount, IptelLink
 from idp.connectors.sdk import LinkInvalid, SingleUseLinks
 
-RESET, EMAIL = "reset", "email"
+RESET, REPLACED, EMAIL = "reset", "replaced", "email"
+SET_PASSWORD = (RESET, REPLACED)  # the links that open the page of a new password
 
-__all__ = ["EMAIL", "LINKS", "RESET", "LinkInvalid", "pending_email"]
+__all__ = ["EMAIL", "LINKS", "REPLACED", "RESET", "SET_PASSWORD", "LinkInvalid", "pending_email"]
 
 
 def lifetime(purpose: str) -> timedelta:
@@ -30,7 +33,7 @@ LINKS = SingleUseLinks(
     IptelLink,
     "account_id",
     salt="idp.iptel-link",
-    endpoints={RESET: "iptel.reset_password", EMAIL: "iptel.confirm_email"},
+    endpoints={RESET: "iptel.reset_password", REPLACED: "iptel.reset_password", EMAIL: "iptel.confirm_email"},
     lifetime=lifetime,
 )
 

@@ -58,7 +58,7 @@ class IptelLink(db.Model):
 
     id: Mapped[str] = mapped_column(String(43), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("iptel_accounts.id", ondelete="CASCADE"))
-    purpose: Mapped[str] = mapped_column(String(8))  # "reset" or "email"
+    purpose: Mapped[str] = mapped_column(String(8))  # "reset", "replaced" or "email"
     email: Mapped[str] = mapped_column(String(254))  # where it was sent (the new address)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]

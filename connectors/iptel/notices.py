@@ -24,6 +24,7 @@ KINDS = {
     "iptel_email_changed_old": _l("The e-mail address of your IP-telephony service was changed"),
     "iptel_email_changed_new": _l("This is now the e-mail address of your IP-telephony service"),
     "iptel_links_ended": _l("Your IP-telephony account was unlinked from business profiles"),
+    "iptel_password_replaced": _l("Access to your IP-telephony service changed: set a new password"),
 }
 
 
@@ -62,6 +63,17 @@ def password_changed(account, how: str) -> None:
 
 def reset_link(account, url: str, minutes: int) -> None:
     _send("iptel_reset_link", account, url=url, minutes=minutes)
+
+
+def password_replaced(account, url: str, hours: int) -> None:
+    """Somebody's access was taken away, so the password was replaced: a link to set a new one."""
+    _send(
+        "iptel_password_replaced",
+        account,
+        url=url,
+        hours=hours,
+        forgot_url=external_url("iptel.forgot_password"),
+    )
 
 
 def links_ended(account, count: int) -> None:

@@ -1,5 +1,6 @@
 """ "Forgot password?" (seed 000): the reset link is sent by the delivery worker, and a reset ends the
-account's links to business profiles.
+account's links to business profiles. Also the password replaced after somebody's access to the
+account was taken away (J8): a link to the address, which keeps the links the owner left.
 
 The page stores one job for any number it is given and answers at once, so a known number and an
 unknown one cost the same and look the same; the worker finds the account and sends the letter.
@@ -50,6 +51,19 @@ def send_reset_link(payload: dict) -> None:
         return  # the owner already has fresh links; more letters would only be a nuisance
     url = links.LINKS.issue(account.id, links.RESET, account.email)
     notices.reset_link(account, url, current_app.config["IDP_IPTEL_RESET_LINK_MINUTES"])
+
+
+def replace_password(number: str) -> bool:
+    """After somebody's access was taken away: a password nobody knows, and a link to the
+    account's address to set a new one (J8). False when there is no such account or it is
+    disconnected (its password already works nowhere)."""
+    account = accounts.find(number)
+    if account is None or account.status == DISCONNECTED:
+        return False
+    accounts.make_password_unusable(account)
+    url = links.LINKS.issue(account.id, links.REPLACED, account.email)  # commits the new password
+    notices.password_replaced(account, url, current_app.config["IDP_EMAIL_LINK_HOURS"])
+    return True
 
 
 def end_links_after_reset(account: IptelAccount) -> int:

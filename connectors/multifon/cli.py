@@ -32,19 +32,40 @@ def multifon_group():
 @click.option("--routing", type=click.Choice(ROUTINGS), default="SIP", show_default=True)
 @click.option("--trunk-lines", type=int, default=2, show_default=True, help="1..20.")
 @click.option("--seed-calls", is_flag=True, help="Fill 30 days of demo call statistics.")
+@click.option(
+    "--org",
+    "org_ref",
+    default=None,
+    help="The organisation the account belongs to: its id or registration number (idp orgs list).",
+)
 @with_appcontext
-def provision_command(number, sip_password, seed_calls, **values):
+def provision_command(number, sip_password, seed_calls, org_ref, **values):
     """Create a MultiFon account, or update the one with this number."""
-    from connectors.multifon.store import ProvisioningError, provision
+    from connectors.multifon.store import ProvisioningError, checked_values, provision
     from connectors.multifon.store import seed_calls as fill_calls
 
     try:
+        e164, _columns = checked_values(number, sip_password, **values)
+        # The organisation first: an unknown one, or another's account, leaves nothing provisioned.
+        org = _assign(org_ref, e164) if org_ref else None
         account = provision(number, sip_password, **values)
     except ProvisioningError as exc:
         raise click.ClickException(str(exc)) from exc
     if seed_calls:
         fill_calls(account.number)
     click.echo(f"MultiFon account {account.number} provisioned.")
+    if org is not None:
+        click.echo(f"  organisation: {org.name} ({org.country} {org.number}, id {org.id})")
+
+
+def _assign(org_ref: str, number: str):
+    """Make the account the organisation's; a clear error (nothing stored) when it cannot be."""
+    from idp.connectors.sdk import OrgError, assign_to_organisation
+
+    try:
+        return assign_to_organisation(org_ref, "multifon", number)
+    except OrgError as exc:
+        raise click.ClickException(f"{exc} Nothing was provisioned; see idp orgs list.") from exc
 
 
 @multifon_group.command("list")

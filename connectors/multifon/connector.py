@@ -46,11 +46,12 @@ class MultifonConnector(Connector):
 
     def init_app(self, app: Flask) -> None:
         """Build the configured backend, register the SIP password SMS and ``idp multifon``."""
+        from connectors.multifon import remind, replace
         from connectors.multifon.cli import multifon_group
-        from connectors.multifon.remind import register_message_kind
 
         app.extensions["multifon_backend"] = build_backend(app.config["IDP_MULTIFON_BACKEND"])
-        register_message_kind()
+        remind.register_message_kind()
+        replace.register_message_kind()
         app.cli.add_command(multifon_group)
 
     def normalise_login(self, login: str) -> str | None:
@@ -94,6 +95,12 @@ class MultifonConnector(Connector):
             return claims
         claims["status"] = overview.status
         return claims
+
+    def replace_password(self, account: str) -> bool:
+        """A new SIP password, sent by SMS to the service number (J8)."""
+        from connectors.multifon.replace import replace_sip_password
+
+        return replace_sip_password(account, self.name)
 
     def disconnect(self, account: str) -> None:
         backend().disconnect(account)

@@ -74,6 +74,42 @@ def provision(
     trunk_lines=2,
 ) -> MultifonAccount:
     """Create the account, or update it if the number exists; raise ProvisioningError on bad input."""
+    e164, values = checked_values(
+        number,
+        sip_password,
+        balance=balance,
+        currency=currency,
+        status=status,
+        tariff_option=tariff_option,
+        caller_id=caller_id,
+        routing=routing,
+        trunk_lines=trunk_lines,
+    )
+    account = find(e164)
+    if account is None:
+        account = MultifonAccount(number=e164)
+        db.session.add(account)
+    for name, value in values.items():
+        setattr(account, name, value)
+    account.sip_password_sealed = seal(sip_password, sealing_context(e164))
+    db.session.commit()
+    return account
+
+
+def checked_values(
+    number: str,
+    sip_password: str,
+    *,
+    balance,
+    currency,
+    status,
+    tariff_option,
+    caller_id,
+    routing,
+    trunk_lines,
+) -> tuple[str, dict]:
+    """The number in E.164 and the account's columns, checked before anything is stored (so a
+    command can check everything else first); raise ProvisioningError on bad input."""
     e164 = _number(number, "number")
     values = {
         "balance_minor": _minor_units(balance),
@@ -85,15 +121,7 @@ def provision(
         "trunk_lines": _trunk_lines(trunk_lines),
     }
     _check_sip_password(sip_password)
-    account = find(e164)
-    if account is None:
-        account = MultifonAccount(number=e164)
-        db.session.add(account)
-    for name, value in values.items():
-        setattr(account, name, value)
-    account.sip_password_sealed = seal(sip_password, sealing_context(e164))
-    db.session.commit()
-    return account
+    return e164, values
 
 
 def seed_calls(number: str, days: int = 30) -> None:

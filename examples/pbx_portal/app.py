@@ -1,12 +1,14 @@
 """The virtual PBX portal: a confidential OpenID Connect client of Business ID.
 
 It signs people in with the authorization code flow (PKCE S256, nonce, client_secret_basic)
-through Authlib's Flask client, shows what the provider said about them, signs out through the
-provider's end-session endpoint (RP-initiated logout) and accepts back-channel logout tokens.
+through Authlib's Flask client, asks for the ``services`` scope and shows the person's service
+accounts with their organisation and role, signs out through the provider's end-session endpoint
+(RP-initiated logout) and accepts back-channel logout tokens. It speaks Ukrainian, Russian and
+English (Flask-Babel, its own catalogue in ``translations/``), and asks Business ID for the same
+language.
 
-Its sessions live in this process's memory, keyed by a random cookie value, with the tokens
-kept there and never sent to the browser, so a logout token can end them: the person's next page
-shows they are signed out.
+Its sessions live in this process's memory (``sessions.py``), with the tokens kept there and
+never sent to the browser, so a logout token (``backchannel.py``) can end them.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ import json
 import logging
 import os
 import secrets
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,240 +27,21 @@ from urllib.parse import urlsplit
 import requests
 from authlib.integrations.flask_client import OAuth, OAuthError
 from flask import Flask, abort, jsonify, redirect, render_template, request, session, url_for
-from flask.sessions import SessionInterface, SessionMixin
-from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
-from joserfc.jwk import KeySet
-from werkzeug.datastructures import CallbackDict
+from flask_babel import gettext as _
+
+from examples.pbx_portal import accounts, i18n
+from examples.pbx_portal.backchannel import LogoutTokenError, LogoutTokenVerifier, ProviderUnavailable
+from examples.pbx_portal.sessions import MemorySessionInterface, SessionStore
 
 log = logging.getLogger("pbx_portal")
 
-SCOPE = "openid profile email phone"
-COOKIE = "pbx_portal_session"  # the provider's cookie lives on the same host (another port)
-SESSION_IDLE_SECONDS = 8 * 3600
-BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
-LOGOUT_TOKEN_TYPES = ("logout+jwt", "application/logout+jwt")
-LOGOUT_TOKEN_MAX_AGE = 300  # seconds a logout token is accepted after its "iat"
-CLOCK_LEEWAY = 60
+SCOPE = "openid profile email phone services"
 ID_TOKEN_CLAIMS = ("sub", "acr", "amr", "auth_time", "sid")
 DEFAULTS = {
     "PBX_ISSUER": "http://127.0.0.1:5000",
     "PBX_URL": "http://127.0.0.1:5001",
     "PBX_CLIENT_FILE": "instance/pbx-portal-client.json",
 }
-
-
-# --- server-side sessions -----------------------------------------------------------------------
-
-
-class PortalSession(CallbackDict, SessionMixin):
-    """A session whose data stays on the server; the cookie only names it."""
-
-    def __init__(self, initial: dict | None = None, key: str | None = None, version: int = 0):
-        def on_update(data):
-            data.modified = True
-
-        super().__init__(initial or {}, on_update)
-        self.key = key
-        self.version = version
-        self.new = key is None
-        self.modified = False
-        self.rotate = False
-
-    def regenerate(self) -> None:
-        """Give this session a new cookie value when it is saved (on sign-in: no fixation)."""
-        self.rotate = True
-        self.modified = True
-
-
-@dataclass
-class _Entry:
-    data: dict
-    version: int
-    seen: float = field(default_factory=time.monotonic)
-
-
-class SessionStore:
-    """The portal's sessions in memory, keyed by a random cookie value; safe across threads."""
-
-    def __init__(self, idle_seconds: int = SESSION_IDLE_SECONDS):
-        self.idle_seconds = idle_seconds
-        self._entries: dict[str, _Entry] = {}
-        self._lock = threading.Lock()
-        self._versions = 0
-
-    def load(self, key: str) -> tuple[dict, int] | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or time.monotonic() - entry.seen > self.idle_seconds:
-                self._entries.pop(key, None)
-                return None
-            entry.seen = time.monotonic()
-            return json.loads(json.dumps(entry.data)), entry.version
-
-    def save(self, key: str | None, data: dict, version: int, rotate: bool) -> str | None:
-        """Store ``data`` under ``key`` (a new key when None or ``rotate``); return the key.
-
-        Nothing is stored (None is returned) when the entry changed since it was loaded: a
-        back-channel logout that ended it meanwhile is never undone by a slower request.
-        """
-        with self._lock:
-            self._purge()
-            current = self._entries.get(key) if key else None
-            if key and (current is None or current.version != version):
-                return None
-            if key and rotate:
-                del self._entries[key]
-                key = None
-            key = key or secrets.token_urlsafe(32)
-            self._versions += 1
-            self._entries[key] = _Entry(json.loads(json.dumps(data)), self._versions)
-            return key
-
-    def delete(self, key: str) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
-
-    def end(self, issuer: str, sid: str | None, sub: str | None) -> int:
-        """End the signed-in sessions of ``sid`` (or of ``sub``); return how many ended."""
-        ended = 0
-        with self._lock:
-            for entry in self._entries.values():
-                user = entry.data.get("user")
-                if not user or user["iss"] != issuer:
-                    continue
-                if (sid is not None and user.get("sid") != sid) or (sub is not None and user["sub"] != sub):
-                    continue
-                self._versions += 1
-                entry.data, entry.version = {"notice": "ended_elsewhere"}, self._versions
-                ended += 1
-        return ended
-
-    def signed_in(self, sid: str | None = None) -> list[dict]:
-        """The users of the signed-in sessions (of one provider session ``sid``, if given)."""
-        with self._lock:
-            users = [e.data["user"] for e in self._entries.values() if e.data.get("user")]
-        return [u for u in users if sid is None or u.get("sid") == sid]
-
-    def _purge(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, e in self._entries.items() if now - e.seen > self.idle_seconds]:
-            del self._entries[key]
-
-
-class MemorySessionInterface(SessionInterface):
-    """Flask's session backed by a :class:`SessionStore`."""
-
-    def __init__(self, store: SessionStore, secure: bool):
-        self.store = store
-        self.secure = secure
-
-    def open_session(self, app: Flask, request) -> PortalSession:
-        key = request.cookies.get(COOKIE)
-        loaded = self.store.load(key) if key and len(key) < 100 else None
-        if loaded is None:
-            return PortalSession()
-        data, version = loaded
-        return PortalSession(data, key, version)
-
-    def save_session(self, app: Flask, session: PortalSession, response) -> None:
-        if not session.modified:
-            return
-        if not session:
-            if session.key:
-                self.store.delete(session.key)
-                response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=self.secure)
-            return
-        key = self.store.save(session.key, dict(session), session.version, session.rotate)
-        if key is not None and key != session.key:
-            response.set_cookie(COOKIE, key, path="/", httponly=True, samesite="Lax", secure=self.secure)
-        response.vary.add("Cookie")
-
-
-# --- back-channel logout ------------------------------------------------------------------------
-
-
-class LogoutTokenError(ValueError):
-    """A logout token this portal must refuse; the message says why."""
-
-
-class ProviderUnavailable(RuntimeError):
-    """The provider's metadata or keys could not be fetched: try again later."""
-
-
-@dataclass
-class LogoutTokenVerifier:
-    """Check a logout token as OpenID Connect Back-Channel Logout 1.0 §2.6 asks."""
-
-    issuer: str
-    client_id: str
-    metadata: Any  # () -> the provider's metadata
-    jwks: Any  # (force: bool) -> the provider's JWK set
-    seen: dict[str, float] = field(default_factory=dict)  # jti -> until when it is remembered
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def verify(self, token: str | None) -> dict:
-        if not token or len(token) > 8192 or token.count(".") != 2:
-            raise LogoutTokenError("no logout token, or not a signed JWT")
-        try:
-            algorithms = [
-                a
-                for a in self.metadata().get("id_token_signing_alg_values_supported", ["ES256", "RS256"])
-                if a != "none"
-            ]
-            keys = KeySet.import_key_set(self.jwks(False))
-        except (requests.RequestException, RuntimeError, ValueError) as exc:
-            raise ProviderUnavailable(f"cannot fetch the provider's keys: {exc}") from exc
-        try:
-            try:
-                decoded = jwt.decode(token, keys, algorithms=algorithms)
-            except InvalidKeyIdError:  # signed with a key published after we fetched the set
-                decoded = jwt.decode(token, self._fresh_keys(), algorithms=algorithms)
-        except (JoseError, ValueError, TypeError) as exc:
-            raise LogoutTokenError(f"bad signature or format: {exc}") from exc
-        if decoded.header.get("typ") not in LOGOUT_TOKEN_TYPES:
-            raise LogoutTokenError("the header's typ is not logout+jwt")
-        claims = decoded.claims
-        registry = jwt.JWTClaimsRegistry(
-            leeway=CLOCK_LEEWAY,
-            iss={"essential": True, "value": self.issuer},
-            aud={"essential": True, "value": self.client_id},
-            iat={"essential": True},
-            exp={"essential": True},
-            jti={"essential": True},
-        )
-        try:
-            registry.validate(claims)
-        except JoseError as exc:
-            raise LogoutTokenError(f"claims: {exc}") from exc
-        if claims["iat"] < time.time() - LOGOUT_TOKEN_MAX_AGE:
-            raise LogoutTokenError("the token is too old (iat)")
-        events = claims.get("events")
-        if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_EVENT), dict):
-            raise LogoutTokenError("the events claim has no back-channel logout event")
-        if "nonce" in claims:
-            raise LogoutTokenError("a logout token must not carry a nonce")
-        sid, sub = claims.get("sid"), claims.get("sub")
-        if not (isinstance(sid, str) and sid) and not (isinstance(sub, str) and sub):
-            raise LogoutTokenError("neither sid nor sub")
-        self._remember(claims["jti"], claims["exp"])
-        return claims
-
-    def _fresh_keys(self) -> KeySet:
-        try:
-            return KeySet.import_key_set(self.jwks(True))
-        except (requests.RequestException, RuntimeError, ValueError) as exc:
-            raise ProviderUnavailable(f"cannot fetch the provider's keys: {exc}") from exc
-
-    def _remember(self, jti: str, exp: float) -> None:
-        """Refuse a token seen before (a replay) while it could still be accepted."""
-        now = time.time()
-        with self.lock:
-            for old in [j for j, until in self.seen.items() if until < now]:
-                del self.seen[old]
-            if jti in self.seen:
-                raise LogoutTokenError("this logout token was already used")
-            self.seen[jti] = exp + CLOCK_LEEWAY
 
 
 # --- the app ------------------------------------------------------------------------------------
@@ -289,6 +70,7 @@ def create_app(issuer: str, base_url: str, client_id: str, client_secret: str) -
     app.config.update(SECRET_KEY=secrets.token_hex(32), MAX_CONTENT_LENGTH=64 * 1024)
     store = SessionStore()
     app.session_interface = MemorySessionInterface(store, secure=base_url.startswith("https://"))
+    i18n.init_app(app)
 
     oauth = OAuth(app)
     oauth.register(
@@ -334,11 +116,18 @@ def create_app(issuer: str, base_url: str, client_id: str, client_secret: str) -
         response.headers["Referrer-Policy"] = "same-origin"
         if request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
+            response.headers["Content-Language"] = i18n.current_language()
+            response.vary.add("Accept-Language")
         return response
 
     @app.context_processor
     def helpers():
         return {"csrf_token": _csrf_token, "issuer": issuer, "user": session.get("user")}
+
+    @app.errorhandler(requests.RequestException)
+    def provider_unreachable(exc):
+        log.warning("cannot reach Business ID: %s", exc)
+        return render_template("message.html", kind="unavailable"), 503
 
     _register_views(app, portal)
     return app
@@ -350,9 +139,13 @@ def _csrf_token() -> str:
     return session["csrf"]
 
 
-def _check_csrf() -> None:
+def _csrf_ok() -> bool:
     sent, kept = request.form.get("csrf_token", ""), session.get("csrf", "")
-    if not kept or not hmac.compare_digest(sent, kept):
+    return bool(kept) and hmac.compare_digest(sent.encode(), kept.encode())
+
+
+def _check_csrf() -> None:
+    if not _csrf_ok():
         abort(400)
 
 
@@ -363,13 +156,38 @@ def _when(epoch: Any) -> str:
 
 
 def _shown(value: Any) -> str:
-    if isinstance(value, list):
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):  # amr
         return " ".join(str(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _account_page(user: dict, notice: str | None) -> str:
+    """The signed-in page: the service accounts Business ID listed, then the raw claims."""
+    claims = user["id_token_claims"]
+    id_rows = [
+        (name, _shown(claims[name]), _when(claims[name]) if name == "auth_time" else "")
+        for name in ID_TOKEN_CLAIMS
+        if name in claims
+    ]
+    info_rows = [(name, _shown(value)) for name, value in sorted(user["userinfo"].items())]
+    organisations = accounts.by_organisation(user["userinfo"].get("services"))
+    return render_template(
+        "account.html",
+        user=user,
+        id_rows=id_rows,
+        info_rows=info_rows,
+        organisations=organisations,
+        chosen=accounts.selected(organisations),
+        notice=notice,
+    )
+
+
+def _sign_in_failed(detail: str, status: int = 400):
+    return render_template("message.html", kind="error", detail=detail), status
 
 
 def _register_views(app: Flask, portal: Portal) -> None:
@@ -387,21 +205,26 @@ def _register_views(app: Flask, portal: Portal) -> None:
         user = session.get("user")
         if user is None:
             return render_template("home.html", notice=notice)
-        claims = user["id_token_claims"]
-        id_rows = [
-            (name, _shown(claims[name]), _when(claims[name]) if name == "auth_time" else "")
-            for name in ID_TOKEN_CLAIMS
-            if name in claims
-        ]
-        info_rows = [(name, _shown(value)) for name, value in sorted(user["userinfo"].items())]
-        return render_template("account.html", user=user, id_rows=id_rows, info_rows=info_rows, notice=notice)
+        return _account_page(user, notice)
 
     @app.get("/login")
     def login():
-        if session.get("user"):
+        """Send the person to Business ID, in the page's language; ``?prompt=select_account``
+        lets them choose the profile and the service account (also when already signed in)."""
+        choose = request.args.get("prompt") == "select_account"
+        if session.get("user") and not choose:
             return redirect(url_for("home"))
-        language = request.accept_languages.best_match(["uk", "ru", "en"]) or "uk"
-        return portal.provider.authorize_redirect(portal.base_url + "/callback", ui_locales=language)
+        extra = {"prompt": "select_account"} if choose else {}
+        return portal.provider.authorize_redirect(
+            portal.base_url + "/callback", ui_locales=i18n.current_language(), **extra
+        )
+
+    @app.post("/lang")
+    def switch_language():
+        """The switch in the header: remember the language in this session (not a profile's)."""
+        if _csrf_ok():
+            i18n.choose(request.form.get("lang"))
+        return redirect(url_for("home"))
 
     @app.get("/callback")
     def callback():
@@ -410,9 +233,7 @@ def _register_views(app: Flask, portal: Portal) -> None:
             return render_template("message.html", kind="denied"), 403
         # RFC 9207: the answer must name the provider we sent the person to (no mix-up).
         if request.args.get("iss") != provider.load_server_metadata().get("issuer"):
-            return render_template(
-                "message.html", kind="error", detail="the answer does not name the expected issuer"
-            ), 400
+            return _sign_in_failed(_("The answer does not name the expected sign-in provider."))
         try:
             token = provider.authorize_access_token()  # checks state, PKCE, ID token, nonce
             if "id_token" not in token or "userinfo" not in token:
@@ -420,15 +241,14 @@ def _register_views(app: Flask, portal: Portal) -> None:
             info = provider.userinfo(token=token)
         except OAuthError as exc:
             log.warning("sign-in failed: %s", exc)
-            return render_template("message.html", kind="error", detail=str(exc)), 400
+            return _sign_in_failed(str(exc))
         claims = dict(token["userinfo"])
         if info.get("sub") != claims["sub"]:
-            return render_template("message.html", kind="error", detail="userinfo is about someone else"), 400
-        csrf = session.get("csrf")
+            return _sign_in_failed(_("The profile details are about somebody else."))
+        kept = {k: session[k] for k in ("csrf", i18n.SESSION_KEY) if k in session}
         session.clear()
         session.regenerate()
-        if csrf:
-            session["csrf"] = csrf
+        session.update(kept)
         session["user"] = {
             "iss": claims["iss"],
             "sub": claims["sub"],

@@ -34,6 +34,33 @@ EVENT_LABELS = {
     "oauth.consent_given": _l("Access granted to an application"),
     "oauth.consent_denied": _l("Access denied to an application"),
     "oauth.access_revoked": _l("An application's access was revoked"),
+    "signin.refused_disabled": _l("Sign-in refused: the profile is disabled"),
+    # Organisations, access to their accounts, invitations (issue 14).
+    "org.created": _l("Organisation registered"),
+    "org.status_changed": _l("Organisation status changed"),
+    "org.account_assigned": _l("Account added to the organisation"),
+    "org.member_added": _l("Person added to the organisation"),
+    "org.role_changed": _l("Role in the organisation changed"),
+    "org.member_removed": _l("Person removed from the organisation"),
+    "access.granted": _l("Access given"),
+    "access.revoked": _l("Access taken away"),
+    "access.role_changed": _l("Role on an account changed"),
+    "access.ownership_transferred": _l("Account ownership handed on"),
+    "invitation.created": _l("Colleague invited"),
+    "invitation.resent": _l("Invitation sent again"),
+    "invitation.withdrawn": _l("Invitation withdrawn"),
+    "invitation.accepted": _l("Invitation accepted"),
+    "service.linked": _l("Account linked to a profile"),
+    "service.unlinked": _l("Account unlinked from a profile"),
+    "service.role_refused": _l("Action refused: the role does not allow it"),
+    # The operator's staff.
+    "staff.granted": _l("Staff role given"),
+    "staff.revoked": _l("Staff role taken away"),
+    "staff.confirmed": _l("Staff member confirmed it was them"),
+    "staff.sessions_ended": _l("Sessions ended by the operator's staff"),
+    "profile.disabled": _l("Profile disabled by the operator"),
+    "profile.enabled": _l("Profile enabled again by the operator"),
+    "two_factor.reset_by_staff": _l("Second factor reset by the operator's staff"),
 }
 
 

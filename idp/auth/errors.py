@@ -17,5 +17,9 @@ class Throttled(AuthError):
         self.seconds = seconds
 
 
+class Disabled(AuthError):
+    """The password was right, but the operator disabled the profile (told only after it)."""
+
+
 class Locked(AuthError):
     """Too many consecutive failures: the password must be restored."""

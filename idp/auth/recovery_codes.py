@@ -28,6 +28,11 @@ def generate(profile: Profile) -> list[str]:
     return codes
 
 
+def discard(profile: Profile) -> None:
+    """Forget every recovery code of the profile (its second factor was reset)."""
+    db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.profile_id == profile.id))
+
+
 def remaining(profile: Profile) -> int:
     """Return how many unused codes the profile has."""
     return (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from idp.audit.services import record
 from idp.auth import throttle
-from idp.auth.errors import WrongCredentials
+from idp.auth.errors import Disabled, WrongCredentials
 from idp.extensions import db
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, find_by_verified_email
@@ -65,6 +65,10 @@ def authenticate(identifier: str, password: str) -> PasswordChecked:
     if needs_rehash(profile.password_hash):
         profile.password_hash = hash_password(password)
         db.session.commit()
+    if profile.disabled:
+        record("signin.refused_disabled", profile.id)
+        db.session.commit()
+        raise Disabled()
     return PasswordChecked(profile, normalized, attempt)
 
 

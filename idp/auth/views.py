@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from idp.audit.services import record
 from idp.auth import recovery_codes, throttle, totp
-from idp.auth.errors import Locked, Throttled, WrongCredentials
+from idp.auth.errors import Disabled, Locked, Throttled, WrongCredentials
 from idp.auth.forms import RecoverPhoneForm, RecoveryCodeForm, SignInForm, TotpForm
 from idp.auth.messages import credential_error
 from idp.auth.services import (
@@ -66,7 +66,7 @@ def signin():
     if form.validate_on_submit():
         try:
             checked = authenticate(form.identifier.data, form.password.data)
-        except (WrongCredentials, Throttled, Locked) as error:
+        except (WrongCredentials, Throttled, Locked, Disabled) as error:
             form.password.errors.append(credential_error(error))
         else:
             profile = checked.profile

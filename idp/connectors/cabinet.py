@@ -35,8 +35,12 @@ from flask import (
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from idp.audit.services import record
 from idp.connectors import registry
-from idp.connectors.links import active_link, leave
+from idp.connectors.links import active_link, leave, owner_of
+from idp.connectors.models import OWNER, USER, VIEWER, role_allows
+from idp.extensions import db
+from idp.profiles.models import Profile
 from idp.sessions.services import current_profile
 
 log = logging.getLogger("idp.connectors")
@@ -89,8 +93,16 @@ def finish_backend_reads(app: Flask, timeout: float = 30) -> int:
     return _reads_of(app).wait(timeout)
 
 
-def cabinet_view(view):
-    """Run a cabinet view for the browser's active account of the blueprint's service."""
+def cabinet_view(view=None, *, role: str | None = None):
+    """Run a cabinet view for the browser's active account of the blueprint's service.
+
+    ``role`` is the least role on the account the view needs (``VIEWER``, ``USER`` or ``OWNER``);
+    by default a page is open to every role and a form it posts needs ``USER``. A profile whose
+    role is too low is sent to the cabinet, told why and who can change it, with nothing changed.
+    Use it bare (``@cabinet_view``) or with the role (``@cabinet_view(role=OWNER)``).
+    """
+    if view is None:
+        return lambda function: cabinet_view(function, role=role)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
@@ -115,9 +127,67 @@ def cabinet_view(view):
             )
             return redirect(url_for(f"{connector.id}.cabinet"))
         g.service_link = link
+        needed = role or (USER if request.method == "POST" else VIEWER)
+        if not role_allows(link.role, needed):
+            record(
+                "service.role_refused",
+                profile.id,
+                connector=connector.id,
+                account=link.account,
+                role=link.role,
+                needed=needed,
+                endpoint=request.endpoint,
+            )
+            db.session.commit()
+            flash(role_refusal(needed), "error")
+            return redirect(url_for(f"{connector.id}.cabinet"))
         return view(link, *args, **kwargs)
 
     return wrapped
+
+
+def may(needed: str) -> bool:
+    """In a cabinet page: tell whether the profile's role on the active account allows ``needed``."""
+    link = g.get("service_link")
+    return link is not None and role_allows(link.role, needed)
+
+
+def role_refusal(needed: str) -> str:
+    """Why the profile's role on the active account does not allow what needs ``needed``, and who
+    can change that (for a refused form, and beside a control the role may not use)."""
+    link = g.get("service_link")
+    held = ROLE_NAMES[link.role]() if link is not None and link.role in ROLE_NAMES else ""
+    owner = owner_of(link.connector, link.account) if link is not None else None
+    owner_profile = db.session.get(Profile, owner.profile_id) if owner is not None else None
+    if needed == OWNER:
+        text = _("Only the owner of this account can do this.")
+    else:
+        text = _(
+            "Your role on this account is %(role)s: you can see its settings but not change them.", role=held
+        )
+    if owner_profile is not None and (link is None or owner_profile.id != link.profile_id):
+        return " ".join(
+            (
+                text,
+                _(
+                    "Its owner, %(name)s, or your organisation's administrator can change your role.",
+                    name=owner_profile.full_name,
+                ),
+            )
+        )
+    return " ".join((text, _("Your organisation's administrator can change your role.")))
+
+
+ROLE_NAMES = {
+    VIEWER: lambda: _("viewer"),
+    USER: lambda: _("user"),
+    OWNER: lambda: _("owner"),
+}
+
+
+def role_name(role: str) -> str:
+    """A role on an account, in the page's language."""
+    return ROLE_NAMES[role]() if role in ROLE_NAMES else role
 
 
 def _tell_if_unlinked(connector) -> None:
@@ -196,6 +266,9 @@ def register_template_helpers(app: Flask) -> None:
     from idp.connectors.home import service_sections
 
     app.add_template_global(service_account_field)
+    app.add_template_global(may)
+    app.add_template_global(role_refusal)
+    app.add_template_global(role_name)
     app.add_template_global(connector_name)
     app.add_template_global(service_sections)
 

@@ -125,6 +125,13 @@ class Connector(ABC):
         """A link ended (unlinked by the profile, an administrator, or a disconnection)."""
         return  # optional: most services keep nothing per link
 
+    def replace_password(self, account: str) -> bool:
+        """Replace the account's SIP password after somebody's access to it was taken away, and
+        deliver the new one (or a way to set it) to the account itself, never to the person who
+        lost access (MultiFon: an SMS to the service number; IP telephony: a reset link to the
+        account's address). Return False when the service cannot (the default)."""
+        return False
+
     @abstractmethod
     def disconnect(self, account: str) -> None:
         """The operator disconnected the service for ``account``; record it in the backend.

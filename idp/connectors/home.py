@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from idp.connectors import registry
+from idp.connectors.cabinet import role_name
 from idp.connectors.contract import Card, Connector
 from idp.connectors.links import links_of
+from idp.connectors.models import OWNER, ServiceLink
 from idp.i18n import current_locale
 from idp.profiles.models import Profile
 
@@ -46,5 +48,16 @@ def service_sections(profile: Profile) -> list[ServiceSection]:
                 )
                 for row in mine
             ]
-        sections.append(ServiceSection(connector, cards))
+        sections.append(ServiceSection(connector, _with_roles(cards, mine)))
     return sections
+
+
+def _with_roles(cards: list[Card], links: list[ServiceLink]) -> list[Card]:
+    """Say on the card of an account the profile holds as a user or a viewer (a colleague's
+    invited access) which role that is; the owner's cards stay as they are."""
+    roles = {row.id: row.role for row in links}
+    for card in cards:
+        role = roles.get(card.link_id) if card.link_id is not None else None
+        if role is not None and role != OWNER:
+            card.lines.append(_("Your role: %(role)s", role=role_name(role)))
+    return cards

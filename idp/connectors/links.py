@@ -16,7 +16,8 @@ from __future__ import annotations
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
-from flask import Flask, flash, session, url_for
+from blinker import Namespace
+from flask import Flask, current_app, flash, session, url_for
 from flask_babel import gettext as _
 
 from idp.audit.services import record
@@ -32,6 +33,9 @@ from idp.timeutil import utcnow
 
 PENDING = Flow("service_link", minutes=30)
 ACTIVE = "service_accounts"
+# Sent with ``link`` (the new ServiceLink, committed) when a profile links an account by its own
+# credentials; organisations make its holder a member (idp.orgs.services).
+account_linked = Namespace().signal("account-linked")
 
 
 class LinkRefused(Exception):
@@ -109,6 +113,7 @@ def link(profile: Profile, connector_id: str, verified: VerifiedAccount) -> Serv
     db.session.add(created)
     record("service.linked", profile.id, connector=connector_id, account=verified.account)
     db.session.commit()
+    account_linked.send(current_app._get_current_object(), link=created)  # type: ignore[attr-defined]
     return created
 
 

@@ -10,7 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from idp.extensions import db
 from idp.timeutil import utcnow
 
+# A profile's role on a service account, lowest first: a viewer sees the cards and details, a user
+# also changes the cabinet's settings, the owner does everything (disconnecting, the SIP password,
+# giving and taking access).
+VIEWER = "viewer"
+USER = "user"
 OWNER = "owner"
+ACCOUNT_ROLES = (VIEWER, USER, OWNER)
+
+
+def role_allows(held: str, needed: str) -> bool:
+    """Tell whether the role ``held`` on an account may do what needs ``needed``."""
+    return held in ACCOUNT_ROLES and ACCOUNT_ROLES.index(held) >= ACCOUNT_ROLES.index(needed)
 
 
 class ServiceLink(db.Model):

@@ -10,6 +10,14 @@ on the profile's home), ``VerifiedAccount`` (what ``verify_credentials`` returns
 ``choice``, ``positive_int`` and ``rate_limits`` (a connector's own ``IDP_*`` settings),
 ``LANGUAGES`` (uk, ru, en: every name and text in all three).
 
+**Roles on an account.** ``OWNER``, ``USER``, ``VIEWER`` (a link's ``role``), ``role_allows``
+(whether a held role covers a needed one), ``may`` and ``role_refusal`` (in a cabinet page or
+template: whether the active account's role allows an action, and why not and who can change it).
+Declare what a view needs with ``cabinet_view(role=...)``.
+
+**Organisations.** ``assign_to_organisation`` (a provisioning command's ``--org``: the account
+belongs to that organisation) and ``OrgError`` (its refusal, for people).
+
 **Storage.** ``db`` (Flask-SQLAlchemy: a connector's own models and tables, ``db.session``),
 ``utcnow`` (naive UTC, as every table stores it), ``serialize_on`` (a per-key lock for a limit
 that counts rows before it adds one), ``seal`` / ``unseal`` (AES-GCM bound to a context, for a
@@ -18,11 +26,11 @@ secret that must be read back, such as a SIP password; list the column in
 ``verify_password`` (Argon2id), ``broken_rules`` (which password rules a value breaks).
 
 **Pages.** ``cabinet_view`` (decorate every cabinet view: the active account's ``ServiceLink``,
-stale tabs refused), ``read_backend`` / ``write_backend`` and ``BackendUnavailable`` (a foreign
-system's call with a time limit; degrade that panel only), ``connector`` (an installed connector
-by id, e.g. for its name), ``current_profile``, ``current_locale``, ``external_url`` (an absolute
-URL for letters), ``record`` (an audit event; never a password), ``limiter`` (Flask-Limiter, for
-a page's own per-address limit).
+stale tabs and too low a role refused), ``read_backend`` / ``write_backend`` and
+``BackendUnavailable`` (a foreign system's call with a time limit; degrade that panel only),
+``connector`` (an installed connector by id, e.g. for its name), ``current_profile``,
+``current_locale``, ``external_url`` (an absolute URL for letters), ``record`` (an audit event;
+never a password), ``limiter`` (Flask-Limiter, for a page's own per-address limit).
 
 **Forms.** ``EmptyForm``, ``CodeForm``, ``NewPasswordForm``, ``REQUIRED``, ``PasswordPolicy``,
 ``PrintableAscii``, ``current_password_field``, ``email_field``; phone numbers with
@@ -58,10 +66,17 @@ from idp.auth.errors import Locked, Throttled, WrongCredentials
 from idp.auth.messages import credential_error
 from idp.auth.step_up import SmsConfirmation, password_confirmed
 from idp.config import LANGUAGES, Setting, choice, positive_int, rate_limits
-from idp.connectors.cabinet import BackendUnavailable, cabinet_view, read_backend, write_backend
+from idp.connectors.cabinet import (
+    BackendUnavailable,
+    cabinet_view,
+    may,
+    read_backend,
+    role_refusal,
+    write_backend,
+)
 from idp.connectors.contract import Card, Connector, VerifiedAccount
 from idp.connectors.links import LinkRefused, account_links, link, links_of, unlink
-from idp.connectors.models import OWNER, ServiceLink
+from idp.connectors.models import OWNER, USER, VIEWER, ServiceLink, role_allows
 from idp.connectors.registry import get as connector
 from idp.connectors.views import (
     continue_service_login,
@@ -85,6 +100,7 @@ from idp.forms import (
 )
 from idp.i18n import current_locale
 from idp.links import external_url
+from idp.orgs.services import OrgError, assign_to_organisation
 from idp.otp.messages import letter_refusal
 from idp.security.crypto import seal, unseal
 from idp.security.passwords import broken_rules, hash_password, verify_password
@@ -96,6 +112,8 @@ from idp.timeutil import utcnow
 __all__ = [
     "LANGUAGES",
     "OWNER",
+    "USER",
+    "VIEWER",
     "REQUIRED",
     "BackendUnavailable",
     "Card",
@@ -108,6 +126,7 @@ __all__ = [
     "LinkRefused",
     "Locked",
     "NewPasswordForm",
+    "OrgError",
     "PasswordPolicy",
     "PrintableAscii",
     "ServiceLink",
@@ -118,6 +137,7 @@ __all__ = [
     "VerifiedAccount",
     "WrongCredentials",
     "account_links",
+    "assign_to_organisation",
     "broken_rules",
     "cabinet_view",
     "choice",
@@ -138,6 +158,7 @@ __all__ = [
     "limiter",
     "link",
     "links_of",
+    "may",
     "normalize_phone",
     "password_confirmed",
     "positive_int",
@@ -147,6 +168,8 @@ __all__ = [
     "record",
     "register_job",
     "register_kind",
+    "role_allows",
+    "role_refusal",
     "seal",
     "send",
     "serialize_on",

@@ -30,7 +30,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
@@ -49,7 +49,7 @@ from idp.extensions import csrf, db
 from idp.forms import EmptyForm
 from idp.oauth.checks import GRANT_CHECKS, RAW_CHECKS, first_refusal
 from idp.oauth.models import ACR_MULTI_FACTOR, Client, Consent
-from idp.oauth.server import Authorization, authorization_server
+from idp.oauth.server import CHOSEN_ACCOUNT, Authorization, authorization_server
 from idp.oauth.tokens import issuer, read
 from idp.profiles.models import Profile
 from idp.sessions.services import current_profile, current_session_row, sign_out
@@ -299,10 +299,12 @@ def _to_sign_in(params, step_up: bool) -> Response:
     """Send the person to sign in, coming back to this request.
 
     Signing in satisfies ``prompt=login``, ``max_age`` (else ``max_age=0`` would ask forever) and
-    ``prompt=select_account`` (the person just chose the profile): none is asked again on the way back.
+    ``prompt=select_account`` (the person just chose the profile): none is asked again on the way
+    back, but for the choice of the service account when the client asks for ``services``.
     """
+    satisfied = {"login"} if "services" in params.get("scope", "").split() else {"login", "select_account"}
     arguments: dict[str, Any] = {
-        "next": _authorize_url(params, drop_prompts={"login", "select_account"}, drop=("max_age",)),
+        "next": _authorize_url(params, drop_prompts=satisfied, drop=("max_age",)),
         "reauth": "1",
     }
     hint = params.get("login_hint", "")
@@ -350,6 +352,8 @@ def choose_service_account():
         chosen = posted_link(profile.id, request.form.get("link"))
         if chosen is not None:
             activate(chosen)
+            client_id = parse_qs(urlsplit(next_url).query).get("client_id", [""])[0]
+            CHOSEN_ACCOUNT.start(client_id=client_id, account=f"{chosen.connector}:{chosen.account}")
     return redirect(next_url)
 
 

@@ -16,6 +16,7 @@ from idp.oauth.models import epoch
 from idp.profiles.models import Profile
 
 ServiceAccounts = Callable[[Profile], list[dict]]
+SELECTED = "selected"  # the member of the entry of the account chosen for the grant
 
 
 def register_service_accounts(app, source: ServiceAccounts) -> None:
@@ -31,8 +32,10 @@ def service_accounts(profile: Profile) -> list[dict]:
     return accounts
 
 
-def userinfo(profile: Profile, scope: str) -> UserInfo:
-    """The claims of ``scope`` about ``profile``; ``sub`` is opaque and never the phone number."""
+def userinfo(profile: Profile, scope: str, chosen_account: str | None = None) -> UserInfo:
+    """The claims of ``scope`` about ``profile``; ``sub`` is opaque and never the phone number.
+    ``chosen_account`` ("connector:account", chosen at ``prompt=select_account`` for the grant)
+    is marked ``"selected": true`` in the ``services`` claim."""
     scopes = set(scope.split())
     info = UserInfo(sub=profile.subject)
     if "profile" in scopes:
@@ -49,5 +52,9 @@ def userinfo(profile: Profile, scope: str) -> UserInfo:
         # The number was proven by an SMS code when it was registered or changed.
         info.update(phone_number=profile.phone, phone_number_verified=True)
     if "services" in scopes:
-        info["services"] = service_accounts(profile)
+        entries = service_accounts(profile)
+        for entry in entries:
+            if chosen_account and f"{entry.get('connector')}:{entry.get('account')}" == chosen_account:
+                entry[SELECTED] = True
+        info["services"] = entries
     return info

@@ -150,6 +150,7 @@ class AuthorizationCode(db.Model):
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     auth_time: Mapped[datetime]
     amr: Mapped[str] = mapped_column(String(64))
+    service_account: Mapped[str | None] = mapped_column(String(100))  # carried to the grant
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -191,6 +192,8 @@ class Grant(db.Model):
     scope: Mapped[str] = mapped_column(String(500))
     auth_time: Mapped[datetime]
     amr: Mapped[str] = mapped_column(String(64))
+    # The service account chosen at ``prompt=select_account`` ("connector:account"), if any.
+    service_account: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(32))

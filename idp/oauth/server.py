@@ -22,7 +22,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import current_app
+from flask import current_app, g
 
 from idp.audit.services import record
 from idp.extensions import db
@@ -50,6 +50,7 @@ from idp.oauth.tokens import (
 )
 from idp.profiles.models import Profile
 from idp.security.crypto import token_digest
+from idp.sessions.flows import Flow
 from idp.sessions.models import WebSession
 from idp.sessions.services import current_profile, is_live, sign_out
 from idp.timeutil import utcnow
@@ -96,6 +97,21 @@ class AuthorizedProfile:
             grant.sid,
             grant.web_session_id,
         )
+
+
+# The service account a person chose at ``prompt=select_account`` for one client, until the code
+# of that request is issued: it is stored on the code, then on the grant, and named in the claim.
+CHOSEN_ACCOUNT = Flow("oauth_chosen_account", minutes=30)
+
+
+def chosen_account(client_id: str) -> str | None:
+    """Take the account chosen for ``client_id``'s request ("connector:account"), if any."""
+    chosen = CHOSEN_ACCOUNT.get()
+    if chosen is None or chosen.get("client_id") != client_id:
+        return None
+    CHOSEN_ACCOUNT.end()
+    account: str | None = chosen.get("account")
+    return account
 
 
 @dataclass
@@ -145,6 +161,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 code_challenge_method=payload.data["code_challenge_method"],
                 auth_time=approval.session.authenticated_at,
                 amr=approval.session.amr or "pwd",
+                service_account=chosen_account(request.client.client_id),
                 created_at=now,
                 expires_at=now + timedelta(seconds=current_app.config["IDP_AUTH_CODE_SECONDS"]),
             )
@@ -317,6 +334,7 @@ def _save_token(token: dict, request) -> None:
             scope=code.scope,
             auth_time=code.auth_time,
             amr=code.amr,
+            service_account=code.service_account,
         )
         db.session.add(grant)
     if token.get("refresh_token"):
@@ -348,12 +366,15 @@ class AccessTokenValidator(BearerTokenValidator):
     """Accepts this provider's own access tokens while neither they nor their grant are revoked."""
 
     def authenticate_token(self, token_string: str):
-        return load_access_token(token_string) if token_string and len(token_string) < 4096 else None
+        token = load_access_token(token_string) if token_string and len(token_string) < 4096 else None
+        g.oauth_access_token = token
+        return token
 
 
 class UserInfoClaims(UserInfoEndpoint):
     def generate_user_info(self, user: Profile, scope: str) -> UserInfo:
-        return claims.userinfo(user, scope)
+        token = g.get("oauth_access_token")
+        return claims.userinfo(user, scope, token.service_account if token is not None else None)
 
     def get_issuer(self) -> str:
         return issuer()

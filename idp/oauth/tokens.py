@@ -95,6 +95,7 @@ class AccessToken:
     client: Client
     profile: Profile | None
     revoked: bool = False
+    service_account: str | None = None  # chosen at ``prompt=select_account`` ("connector:account")
     scope: str = field(init=False)
 
     def __post_init__(self):
@@ -146,7 +147,7 @@ def load_access_token(token: str) -> AccessToken | None:
     if "gid" in claims:
         revoked = revoked or grant is None or grant.revoked_at is not None
     profile = grant.profile if grant is not None else None
-    return AccessToken(claims, client, profile, revoked)
+    return AccessToken(claims, client, profile, revoked, grant.service_account if grant is not None else None)
 
 
 def revoke_access_token(token: AccessToken) -> None:

@@ -47,6 +47,8 @@ class Profile(db.Model):
     totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
+    # Set by the operator's security staff: the profile cannot sign in until it is enabled again.
+    disabled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -61,6 +63,10 @@ class Profile(db.Model):
     @property
     def totp_enabled(self) -> bool:
         return self.totp_enabled_at is not None
+
+    @property
+    def disabled(self) -> bool:
+        return self.disabled_at is not None
 
     @property
     def two_factor_enabled(self) -> bool:

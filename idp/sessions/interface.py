@@ -34,6 +34,9 @@ log = logging.getLogger("idp.sessions")
 
 TOUCH_EVERY = timedelta(seconds=60)  # how stale last_seen_at may get before it is written
 CSRF_KEY = "csrf_token"  # where Flask-WTF keeps the secret of a session's CSRF tokens
+# Set on the fresh session of a browser whose signed-in session was ended elsewhere (another
+# device, an administrator taking access away): its next page says so (``tell_ended_sessions``).
+ENDED_ELSEWHERE = "ended_elsewhere"
 CSRF_SALT = "idp.csrf-secret"
 
 
@@ -97,7 +100,10 @@ class DatabaseSessionInterface(SessionInterface):
             unreadable.unreadable = True
             return unreadable
         if row is None or is_past_its_limits(row):
-            return self._without_row(app, request)
+            fresh = self._without_row(app, request)
+            if row is None and self._ended_elsewhere(token):
+                fresh[ENDED_ELSEWHERE] = True
+            return fresh
         try:
             data = json.loads(row.data)
         except ValueError:
@@ -201,6 +207,24 @@ class DatabaseSessionInterface(SessionInterface):
             row.ip = self._ip()
             db.session.commit()
 
+    @staticmethod
+    def _ended_elsewhere(token: str) -> bool:
+        """Whether the cookie names a signed-in session that was ended while this browser kept it."""
+        try:
+            return (
+                db.session.scalar(
+                    db.select(WebSession.id).where(
+                        WebSession.token_hash == token_digest(token),
+                        WebSession.ended_at.is_not(None),
+                        WebSession.profile_id.is_not(None),
+                    )
+                )
+                is not None
+            )
+        except SQLAlchemyError:
+            db.session.rollback()
+            return False
+
     def _without_row(self, app: Flask, request: Request) -> ServerSession:
         """A session with no row (yet): only the CSRF secret of its signed cookie, if any."""
         raw = request.cookies.get(self._csrf_cookie_name(app), "")
@@ -239,3 +263,21 @@ class DatabaseSessionInterface(SessionInterface):
     @staticmethod
     def _user_agent() -> str:
         return (request.user_agent.string or "")[:300]
+
+
+def tell_ended_sessions(app: Flask) -> None:
+    """Tell a browser whose session was ended elsewhere why it is signed out, on its next page."""
+
+    @app.before_request
+    def _tell() -> None:
+        from flask import flash, session
+        from flask_babel import gettext as _
+
+        if session.pop(ENDED_ELSEWHERE, None):
+            flash(
+                _(
+                    "You were signed out: your session was ended on another device or by your "
+                    "organisation's administrator. Sign in again to go on."
+                ),
+                "info",
+            )

@@ -24,7 +24,8 @@ def current_profile() -> Profile | None:
     """Return the signed-in profile of this request, or None."""
     if "profile" not in g:
         profile_id = getattr(session, "profile_id", None)
-        g.profile = db.session.get(Profile, profile_id) if profile_id else None
+        found = db.session.get(Profile, profile_id) if profile_id else None
+        g.profile = found if found is not None and not found.disabled else None  # disabled: nobody
     profile: Profile | None = g.profile
     return profile
 

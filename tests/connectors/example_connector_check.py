@@ -138,7 +138,15 @@ def main(tmp: Path) -> dict:
         check(
             "services_claim",
             claim
-            == [{"connector": "fax", "account": FAX_ACCOUNT, "role": "owner", "fax_number": "+380441234567"}],
+            == [
+                {
+                    "connector": "fax",
+                    "account": FAX_ACCOUNT,
+                    "role": "owner",
+                    "organisation": None,
+                    "fax_number": "+380441234567",
+                }
+            ],
             claim,
         )
     # Its own catalogue joined the app's.

@@ -99,7 +99,13 @@ def test_installed_connector_appears_links_and_renders(tmp_path):
     assert failed == {}
     assert done.returncode == 0
     assert outcome["details"]["claim"] == [
-        {"connector": "fax", "account": "380441234567", "role": "owner", "fax_number": "+380441234567"}
+        {
+            "connector": "fax",
+            "account": "380441234567",
+            "role": "owner",
+            "organisation": None,
+            "fax_number": "+380441234567",
+        }
     ]
 
 

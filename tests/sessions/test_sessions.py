@@ -128,6 +128,22 @@ def test_ending_a_session_from_the_security_page_signs_that_browser_out(app, cli
     assert is_signed_in(client)
 
 
+def test_a_browser_whose_session_was_ended_elsewhere_is_told_once(app, client, users):
+    from tests.helpers.pages import Page
+
+    profile = users.create()
+    other = app.test_client()
+    sign_in(other, profile.phone)
+    sign_in(client, profile.phone)
+    submit(client, "/security/sessions/end-others", page="/security")
+    told = "You were signed out: your session was ended on another device"
+    first = other.get("/services/multifon/", follow_redirects=True)
+    flashes = Page(first.status_code, None, first.get_data(as_text=True)).flashes
+    assert [kind for kind, text in flashes if text.startswith(told)] == ["info"]
+    assert told not in other.get("/signin").get_data(as_text=True)
+    assert not is_signed_in(other)
+
+
 def test_a_profile_cannot_end_the_session_of_another(app, client, users):
     victim = app.test_client()
     sign_in(victim, users.create().phone)

@@ -1,5 +1,10 @@
 """The cabinet (seed 000): the account's status, call forwarding, SIP data and phone set-up help,
-changes of e-mail and password. Opened from the business profile without the service password."""
+changes of e-mail and password. Opened from the business profile without the service password.
+
+Roles: every role sees the cards, the forwarding, the SIP data (never the password) and the set-up
+help; a user also sets forwarding; only the owner changes the password (it is the SIP password) and
+the e-mail address (where the password's reset links go, so it is the password's too).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,9 @@ from connectors.iptel.views.common import (
     to_cabinet,
 )
 from idp.connectors.sdk import (
+    OWNER,
+    USER,
+    VIEWER,
     BackendUnavailable,
     Locked,
     Throttled,
@@ -39,14 +47,14 @@ from idp.connectors.sdk import (
 
 
 @bp.get("/cabinet")
-@account_view
+@account_view(role=VIEWER)
 def cabinet(link, account):
     """The cabinet's cards: status, call forwarding, SIP data, e-mail."""
     return page("cabinet.html", link, account, forwarding=forwardings(account), sip=sip_data(account.number))
 
 
 @bp.get("/forwarding")
-@account_view
+@account_view(role=VIEWER)
 def forwarding(link, account):
     """Every forwarding condition with its number, its switch and (no answer) its delay."""
     return page("forwarding.html", link, account, forms=_forwarding_forms(account))
@@ -70,7 +78,7 @@ def _forwarding_forms(account, posted: str | None = None, posted_form=None) -> d
 
 
 @bp.post("/forwarding/<condition>")
-@account_view
+@account_view(role=USER)
 def set_forwarding_view(link, account, condition: str):
     """Save one condition: switch it on to a number, or off (its number is kept)."""
     if condition not in CONDITIONS:
@@ -106,14 +114,14 @@ def set_forwarding_view(link, account, condition: str):
 
 
 @bp.get("/sip-data")
-@account_view
+@account_view(role=VIEWER)
 def sip(link, account):
     """What a phone needs to register: everything but the password, which is the portal's."""
     return page("sip_data.html", link, account, sip=sip_data(account.number))
 
 
 @bp.get("/setup")
-@account_view
+@account_view(role=VIEWER)
 def setup(link, account):
     """How to set up a softphone and a hardware SIP phone with the SIP data."""
     return page("setup.html", link, account, sip=sip_data(account.number))
@@ -145,7 +153,7 @@ def _refused_when_disconnected(account):
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@account_view
+@account_view(role=OWNER)
 def change_password(link, account):
     """A new password (the portal's and the SIP password): the current one is required; the
     address on file gets a notice without the password."""
@@ -169,7 +177,7 @@ def change_password(link, account):
 
 
 @bp.route("/email", methods=["GET", "POST"])
-@account_view
+@account_view(role=OWNER)
 def change_email(link, account):
     """A new address for the letters: it changes when the link sent to it is followed."""
     form = ChangeEmailForm()

@@ -57,10 +57,13 @@ def to_login():
     return redirect(url_for("services.login", connector_id=CONNECTOR_ID))
 
 
-def account_view(view):
-    """A cabinet view (``cabinet_view``) that also gets the active link's account."""
+def account_view(view=None, *, role: str | None = None):
+    """A cabinet view (``cabinet_view``, with the least ``role`` it needs: by default every role
+    sees a page and a user posts its form) that also gets the active link's account."""
+    if view is None:
+        return lambda function: account_view(function, role=role)
 
-    @cabinet_view
+    @cabinet_view(role=role)
     @wraps(view)
     def wrapped(link, *args, **kwargs):
         account = accounts.find(link.account)

@@ -90,19 +90,23 @@ def forgot_sent():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    """The link from the "Forgot password?" letter: set a new password (it works once)."""
-    account = _link_account(token, links.RESET)
+    """The link from the "Forgot password?" letter, or from the letter about a password replaced
+    after a revocation: set a new password (it works once)."""
+    account = _link_account(token, links.SET_PASSWORD)
     if account is None:
         return portal_page("link_invalid.html"), 400
     form = NewServicePasswordForm()
     if form.validate_on_submit():
         try:
-            links.LINKS.redeem(token, (links.RESET,))
+            used = links.LINKS.redeem(token, links.SET_PASSWORD)
         except links.LinkInvalid:
             return portal_page("link_invalid.html"), 400
         accounts.set_password(account, form.password.data, how="reset")
         forget_login_failures(CONNECTOR_ID, account.number)
-        recovery.end_links_after_reset(account)
+        if used.purpose == links.RESET:
+            # Restored by its address alone: the profiles linked before must prove it again. A
+            # replaced password's link keeps the links its owner left when access was taken away.
+            recovery.end_links_after_reset(account)
         activation.forget()
         flash(_("Your new password is set. Sign in with it."), "success")
         return to_login()
@@ -112,7 +116,7 @@ def reset_password(token: str):
 @bp.get("/email/confirm/<token>")
 def confirm_email(token: str):
     """Show a button that confirms the new address; link scanners that only GET change nothing."""
-    account = _link_account(token, links.EMAIL)
+    account = _link_account(token, (links.EMAIL,))
     if account is None:
         return portal_page("link_invalid.html"), 400
     return portal_page("confirm_email.html", form=EmptyForm(), number=accounts.label(account.number))
@@ -123,7 +127,7 @@ def confirm_email_post(token: str):
     """Make the new address the account's; both addresses are told."""
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("iptel.confirm_email", token=token))
-    account = _link_account(token, links.EMAIL)
+    account = _link_account(token, (links.EMAIL,))
     try:
         link = links.LINKS.redeem(token, (links.EMAIL,)) if account is not None else None
     except links.LinkInvalid:
@@ -144,10 +148,10 @@ def confirm_email_post(token: str):
     return to_login()
 
 
-def _link_account(token: str, purpose: str) -> IptelAccount | None:
-    """The account of a working link of ``purpose`` (None for a dead link or account)."""
+def _link_account(token: str, purposes: tuple[str, ...]) -> IptelAccount | None:
+    """The account of a working link of one of ``purposes`` (None for a dead link or account)."""
     try:
-        link = links.LINKS.peek(token, (purpose,))
+        link = links.LINKS.peek(token, purposes)
     except links.LinkInvalid:
         return None
     account = db.session.get(IptelAccount, link.account_id)

@@ -19,6 +19,7 @@ from connectors.multifon.views.common import (
     to_cabinet,
 )
 from idp.connectors.sdk import (
+    VIEWER,
     BackendUnavailable,
     cabinet_view,
     read_backend,
@@ -39,7 +40,7 @@ def _calls_per_day(link):
 
 
 @bp.get("/cabinet")
-@cabinet_view
+@cabinet_view(role=VIEWER)
 def cabinet(link):
     """The main page: balance and status, tariffing, caller ID, routing, trunk lines, statistics."""
     days = _calls_per_day(link)
@@ -54,34 +55,36 @@ def cabinet(link):
 
 
 @bp.get("/balance")
-@cabinet_view
+@cabinet_view(role=VIEWER)
 def balance(link):
     """Details of the balance and the service's status."""
     return page("balance.html", link, load_overview(link))
 
 
 @bp.get("/tariff")
-@cabinet_view
+@cabinet_view(role=VIEWER)
 def tariff(link):
     """Details of the tariffing: basic, or the active tariff option."""
     return page("tariff.html", link, load_overview(link))
 
 
 @bp.get("/caller-id")
-@cabinet_view
+@cabinet_view(role=VIEWER)
 def caller_id(link):
     """Details of the number shown on outgoing calls (AON)."""
     return page("caller_id.html", link, load_overview(link))
 
 
 @bp.get("/statistics")
-@cabinet_view
+@cabinet_view(role=VIEWER)
 def statistics(link):
     """Calls per day of the last 30 days, as a chart and a table."""
     days = _calls_per_day(link)
     return page("statistics.html", link, load_overview(link), days=days, bars=chart(days) if days else None)
 
 
+# The two settings: every role sees them, a user or the owner changes them (``cabinet_view``'s
+# default: a page for every role, its form for USER).
 @bp.route("/routing", methods=["GET", "POST"])
 @cabinet_view
 def routing(link):

@@ -1,4 +1,8 @@
-"""The settings menu: remind the SIP password, change it, disconnect the service (seed 004 §4)."""
+"""The settings menu: remind the SIP password, change it, disconnect the service (seed 004 §4).
+
+Each of them is the owner's alone, the pages that show their forms too: a user or a viewer of the
+account is sent back to the cabinet, told why, and the menu shows the entries disabled.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from connectors.multifon.views.common import (
     to_cabinet,
 )
 from idp.connectors.sdk import (
+    OWNER,
     BackendUnavailable,
     CodeForm,
     EmptyForm,
@@ -33,7 +38,7 @@ REMIND_BY_SMS = SmsConfirmation("multifon_remind")
 
 
 @bp.route("/password/remind", methods=["GET", "POST"])
-@cabinet_view
+@cabinet_view(role=OWNER)
 def remind(link):
     """Confirm with the profile's password (or an SMS code), then SMS the SIP password."""
     overview = load_overview(link)
@@ -50,7 +55,7 @@ def remind(link):
 
 
 @bp.post("/password/remind/sms")
-@cabinet_view
+@cabinet_view(role=OWNER)
 def remind_by_sms(link):
     """Confirm the reminder with an SMS code to the profile's phone instead of the password."""
     if not EmptyForm().validate_on_submit():
@@ -68,7 +73,7 @@ def remind_by_sms(link):
 
 
 @bp.route("/password/remind/code", methods=["GET", "POST"])
-@cabinet_view
+@cabinet_view(role=OWNER)
 def remind_code(link):
     """Enter the SMS code; the SIP password is then sent to the service number."""
     state = REMIND_BY_SMS.state()
@@ -92,7 +97,7 @@ def remind_code(link):
 
 
 @bp.post("/password/remind/resend")
-@cabinet_view
+@cabinet_view(role=OWNER)
 def remind_resend(link):
     """Send the confirmation code again."""
     state = REMIND_BY_SMS.state()
@@ -126,7 +131,7 @@ def _limit_reached():
 
 
 @bp.route("/password/change", methods=["GET", "POST"])
-@cabinet_view
+@cabinet_view(role=OWNER)
 def change_password(link):
     """Set a new SIP password; the old one stops working at once."""
     overview = load_overview(link)
@@ -158,7 +163,7 @@ def change_password(link):
 
 
 @bp.route("/disconnect", methods=["GET", "POST"])
-@cabinet_view
+@cabinet_view(role=OWNER)
 def disconnect(link):
     """Disconnect the service after a confirmation that names what it means."""
     overview = load_overview(link)

@@ -1,0 +1,1 @@
+"""Organisations (a business customer), their people, service accounts, invitations and revocation."""
