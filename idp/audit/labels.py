@@ -46,6 +46,7 @@ EVENT_LABELS = {
     "access.revoked": _l("Access taken away"),
     "access.role_changed": _l("Role on an account changed"),
     "access.ownership_transferred": _l("Account ownership handed on"),
+    "access.sip_password_replaced": _l("SIP password replaced after access was taken away"),
     "invitation.created": _l("Colleague invited"),
     "invitation.resent": _l("Invitation sent again"),
     "invitation.withdrawn": _l("Invitation withdrawn"),

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, func, or_
 
 from idp.audit.labels import event_label
@@ -19,33 +18,12 @@ from idp.orgs.services import account_label
 from idp.profiles.models import Profile
 from idp.sessions.models import WebSession
 
-# The events of organisations and of access to their accounts, as the organisation page names them.
-ORG_EVENT_LABELS = {
-    "org.created": _l("Organisation registered"),
-    "org.status_changed": _l("Organisation status changed"),
-    "org.account_assigned": _l("Account added to the organisation"),
-    "org.member_added": _l("Person added to the organisation"),
-    "org.role_changed": _l("Role in the organisation changed"),
-    "org.member_removed": _l("Person removed from the organisation"),
-    "invitation.created": _l("Colleague invited"),
-    "invitation.resent": _l("Invitation sent again"),
-    "invitation.withdrawn": _l("Invitation withdrawn"),
-    "invitation.accepted": _l("Invitation accepted"),
-    "access.granted": _l("Access given"),
-    "access.revoked": _l("Access taken away"),
-    "access.role_changed": _l("Role on an account changed"),
-    "access.ownership_transferred": _l("Account ownership handed on"),
-    "service.linked": _l("Account linked to a profile"),
-    "service.unlinked": _l("Account unlinked from a profile"),
-    "service.role_refused": _l("Action refused: the role does not allow it"),
-}
 SCAN = 300  # newest candidate rows read before the exact check in Python
 
 
 def org_event_label(event: str) -> str:
-    """The localised name of an organisation's event (any other audit event by its own label)."""
-    label = ORG_EVENT_LABELS.get(event)
-    return str(label) if label is not None else event_label(event)
+    """The localised name of an organisation's event (the one list of ``idp.audit.labels``)."""
+    return event_label(event)
 
 
 @dataclass

@@ -97,5 +97,8 @@ def test_revoking_a_colleague_with_a_new_password_replaces_it(app, users, accoun
     assert _verifies(app, NUMBER, password) and not _verifies(app, NUMBER, SIP_PASSWORD)
     assert outbox.messages(colleague.phone) == []  # never to the person who lost access
     [revoked] = events(app, "access.revoked")
-    assert revoked["passwords_replaced"] == 1
+    assert revoked["replace_password"] is True
+    [replaced] = events(app, "access.sip_password_replaced")  # after the revocation's commit
+    assert (replaced["connector"], replaced["account"]) == ("multifon", NUMBER)
+    assert json.dumps(replaced).find(password) == -1
     assert json.dumps(revoked).find(password) == -1
