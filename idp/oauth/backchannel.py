@@ -54,11 +54,14 @@ def _on_sessions_ended(app: Flask, session_ids: list[int]) -> None:
     notify_clients(grants)
 
 
-def revoke_all(profile_id: int, reason: str) -> None:
-    """Revoke every grant of a profile (offline ones too) and tell the clients."""
-    grants = list(
-        db.session.scalars(db.select(Grant).where(Grant.profile_id == profile_id, Grant.revoked_at.is_(None)))
-    )
+def revoke_all(profile_id: int, reason: str, keep_session: int | None = None) -> None:
+    """Revoke every grant of a profile (offline ones too), but those of the browser session
+    ``keep_session``, and tell the clients. Revoked before the sessions end, the grants leave the
+    sessions' own listener nothing to revoke or tell again."""
+    query = db.select(Grant).where(Grant.profile_id == profile_id, Grant.revoked_at.is_(None))
+    if keep_session is not None:
+        query = query.where(db.or_(Grant.web_session_id.is_(None), Grant.web_session_id != keep_session))
+    grants = list(db.session.scalars(query))
     for grant in grants:
         revoke_grant(grant.id, reason)
     notify_clients(grants)

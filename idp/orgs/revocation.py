@@ -24,8 +24,7 @@ from idp.connectors.links import find_link, owner_of
 from idp.connectors.models import OWNER, USER, ServiceLink
 from idp.delivery.services import send
 from idp.extensions import db
-from idp.oauth.backchannel import notify_clients
-from idp.oauth.models import Grant, revoke_grant
+from idp.oauth.backchannel import revoke_all
 from idp.orgs.models import MANAGER, ORG_OWNER, SECURITY, Membership, Organisation
 from idp.orgs.services import (
     Actor,
@@ -376,17 +375,10 @@ def _own_session(actor: Actor, profile: Profile | None) -> int | None:
 def _end_everything(
     profile: Profile, grant_reason: str, done: Revoked, keep_session: int | None = None
 ) -> None:
-    """Revoke every grant (offline ones too) for ``grant_reason``, end every session (but
-    ``keep_session`` and its grants), and tell each relying service once per session: ending the
-    sessions after the grants leaves the sessions' own listener nothing to revoke or tell again."""
-    query = db.select(Grant).where(Grant.profile_id == profile.id, Grant.revoked_at.is_(None))
-    if keep_session is not None:
-        query = query.where(db.or_(Grant.web_session_id.is_(None), Grant.web_session_id != keep_session))
-    grants = list(db.session.scalars(query))
-    for grant in grants:
-        revoke_grant(grant.id, grant_reason)
+    """Revoke every grant (offline ones too) for ``grant_reason`` and tell each relying service,
+    then end every session (but ``keep_session`` and its grants)."""
+    revoke_all(profile.id, grant_reason, keep_session)
     done.sessions_ended += end_sessions(profile.id, keep_id=keep_session)
-    notify_clients(grants)
 
 
 def _notify(profile: Profile, done: Revoked, org: Organisation | None = None) -> None:
