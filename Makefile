@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PBX_PORT ?= 5001
 
-.PHONY: run test lint mypy-baseline translations compile-translations clean
+.PHONY: run test chromium lint mypy-baseline translations compile-translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,8 +58,14 @@ run: compile-translations
 ## IDP_TEST_* are set) with line and branch coverage, failing under the floor of pyproject.toml.
 ## A part of the suite: `make test PYTEST_ARGS=tests/otp COV_ARGS=` (the floor is the whole suite's).
 COV_ARGS ?= --cov --cov-report=term:skip-covered
-test: lint compile-translations $(SMSC)/node_modules/.installed $(OPENID_CLIENT)/node_modules/.installed
+test: chromium lint compile-translations $(SMSC)/node_modules/.installed $(OPENID_CLIENT)/node_modules/.installed
 	$(BIN)/pytest -n auto --maxprocesses=4 --durations=15 $(COV_ARGS) $(PYTEST_ARGS)
+
+# The browser journeys drive Debian's Chromium (never a downloaded one): stop at once, in one line,
+# on a machine without it, instead of failing every journey at its fixture minutes later.
+CHROMIUM := $(or $(IDP_TEST_CHROMIUM),/usr/bin/chromium)
+chromium:
+	@$(if $(wildcard $(CHROMIUM)),,$(error Chromium is not installed at $(CHROMIUM): run 'apt-get install -y chromium' as root (or set IDP_TEST_CHROMIUM); the browser journeys need it)) true
 
 # mypy is strict on the modules of [[tool.mypy.overrides]] (pyproject.toml), whose errors are never
 # baselined; any other module's errors must be in mypy-baseline.txt. A new error fails, and so does

@@ -87,6 +87,7 @@ def demo_command():
     from idp.demo import (
         DEMO_CLIENT_FILE,
         DEMO_PASSWORD,
+        describe_demo_password,
         ensure_demo_client,
         ensure_demo_data,
         ensure_demo_services,
@@ -96,7 +97,9 @@ def demo_command():
     profile = ensure_demo_data()
     click.echo("Demo profile ready:")
     click.echo(f"  sign in at  /signin  with  {profile.phone}  or  {profile.email}")
-    click.echo(f"  password    {DEMO_PASSWORD}")
+    click.echo(f"  password    {describe_demo_password(profile)}")
+    if profile.two_factor_enabled:
+        click.echo("  then        its second factor (turned on at /security)")
     click.echo("  SMS codes and e-mails appear at /dev/outbox and in `idp outbox list`.")
     for service, lines in ensure_demo_services(profile).items():
         click.echo("")
@@ -153,12 +156,13 @@ def create_profile_command(phone, email, first_name, last_name, password, locale
 
     from idp.profiles.errors import EmailInUse, PhoneTaken
     from idp.profiles.services import create_profile
+    from idp.security.emails import normalise_email
     from idp.security.passwords import broken_rules, rule_text
     from idp.security.phones import InvalidPhone, normalize_phone
 
     try:
         e164 = normalize_phone(phone)
-        email = validate_email(email, check_deliverability=False).normalized
+        email = normalise_email(validate_email(email, check_deliverability=False).normalized)
     except (InvalidPhone, EmailNotValidError) as exc:
         raise click.BadParameter(f"invalid phone number or e-mail: {exc}") from exc
     broken = broken_rules(password)

@@ -73,6 +73,16 @@ def _timezone(value: str) -> str:
     return value
 
 
+def phone_region(value: str) -> str:
+    """Parse a country whose phone numbers people type without its code (ISO 3166, e.g. UA, RU)."""
+    import phonenumbers
+
+    code = value.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"not a country of phone numbers (ISO 3166, e.g. UA or RU): {value!r}")
+    return code
+
+
 def choice(*allowed: str) -> Callable[[str], str]:
     """A parser of a setting that must be one of ``allowed``."""
 
@@ -134,6 +144,7 @@ SETTINGS: tuple[Setting, ...] = (
         "IDP_DEFAULT_REGION",
         "UA",
         "Region for phone numbers typed without a country code (ISO 3166 code, e.g. UA or RU).",
+        phone_region,
     ),
     Setting(
         "IDP_DEFAULT_LOCALE",
@@ -156,6 +167,19 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
     ),
     Setting("IDP_PASSWORD_MIN_LENGTH", 8, "Minimum password length.", positive_int),
+    Setting(
+        "IDP_PASSWORD_HASH_MEMORY_KIB",
+        19456,
+        "Argon2id memory per password hash, in KiB (OWASP's minimum, 19456, is the "
+        "least production accepts). Stored hashes are redone at the next sign-in when it changes.",
+        positive_int,
+    ),
+    Setting(
+        "IDP_PASSWORD_HASH_ITERATIONS",
+        2,
+        "Argon2id passes per password hash (production accepts no fewer than 2).",
+        positive_int,
+    ),
     Setting(
         "IDP_SESSION_IDLE_MINUTES", 30, "A signed-in session ends after this much inactivity.", positive_int
     ),
@@ -416,6 +440,8 @@ def _production_problems(values: Mapping[str, Any]) -> list[str]:
         problems.append("IDP_SECRETS_KEY: the development key is public; make a new one")
     if not values["IDP_ISSUER"].startswith("https://"):
         problems.append("IDP_ISSUER: production requires https")
+    if values["IDP_PASSWORD_HASH_MEMORY_KIB"] < 19456 or values["IDP_PASSWORD_HASH_ITERATIONS"] < 2:
+        problems.append("IDP_PASSWORD_HASH_*: production requires at least OWASP's 19456 KiB and 2 passes")
     if not values["IDP_DATABASE_URL"] or values["IDP_DATABASE_URL"].startswith("sqlite"):
         problems.append("IDP_DATABASE_URL: production requires PostgreSQL")
     if not values["IDP_REDIS_URL"]:

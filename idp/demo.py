@@ -15,6 +15,7 @@ from idp.oauth.clients import check_uri, create_client, find_client, rotate_secr
 from idp.oauth.models import Client
 from idp.profiles.models import Profile
 from idp.profiles.services import create_profile, find_by_phone
+from idp.security.passwords import verify_password
 
 DEMO_PHONE = "+380441234567"
 DEMO_EMAIL = "demo@business-id.example"
@@ -46,6 +47,13 @@ def ensure_demo_services(profile: Profile) -> dict[str, list[str]]:
         for connector in installed().values()
         if (lines := connector.demo(profile))
     }
+
+
+def describe_demo_password(profile: Profile) -> str:
+    """The demo's password as ``idp demo`` prints it: itself, unless it was changed since."""
+    if verify_password(profile.password_hash, DEMO_PASSWORD):
+        return DEMO_PASSWORD
+    return "the one you set (it is not the demo's any more; /recover restores it by SMS code)"
 
 
 class DemoUnavailable(RuntimeError):

@@ -51,6 +51,10 @@ def phone_field(label=None) -> StringField:
     )
 
 
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def email_field(label=None) -> StringField:
     """An e-mail address field: required, of a sane length, and well-formed."""
     return StringField(
@@ -60,6 +64,7 @@ def email_field(label=None) -> StringField:
             Length(max=254),
             Email(_l("Enter a valid e-mail address, e.g. name@company.com.")),
         ],
+        filters=[_stripped],  # a phone's keyboard adds a space after an address it completes
         render_kw={"autocomplete": "email", "inputmode": "email"},
     )
 

@@ -156,6 +156,31 @@ def test_outbox_list_filters_and_limits(app, cli):
     assert [e["recipient"] for e in only] == ["+380671234561"]
 
 
+def test_outbox_list_to_finds_an_address_in_any_case_and_a_number_in_any_format(app, cli):
+    with app.test_request_context():
+        from idp.delivery.services import send
+
+        send("email_test", "Dev.Team@Example.com", "en")
+        send("sms_test", "+380671234567", "en")
+    with app.app_context():  # a row stored before addresses had one form keeps its case
+        from idp.delivery.models import Message
+
+        db.session.execute(
+            db.update(Message).where(Message.channel == "email").values(recipient="Old@Example.com")
+        )
+        db.session.commit()
+        send("email_test", "old@example.com", "uk")
+    for typed in ("old@example.com", "OLD@EXAMPLE.COM", " Old@Example.com "):
+        found = json.loads(cli.invoke(args=["outbox", "list", "--json", "--to", typed]).output)
+        assert [(e["recipient"], e["locale"]) for e in found] == [
+            ("old@example.com", "uk"),
+            ("Old@Example.com", "en"),
+        ]
+    for typed in ("+380671234567", "+380 67 123 45 67", "0671234567"):
+        found = json.loads(cli.invoke(args=["outbox", "list", "--json", "--to", typed]).output)
+        assert [e["recipient"] for e in found] == ["+380671234567"], typed
+
+
 def test_outbox_list_without_messages_is_an_empty_list(cli):
     result = cli.invoke(args=["outbox", "list", "--json"])
     assert result.exit_code == 0 and json.loads(result.output) == []

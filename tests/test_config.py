@@ -108,6 +108,7 @@ def test_production_with_the_development_outbox_never_starts():
         ("IDP_TIMEZONE", "Mars/Olympus_Mons"),
         ("IDP_SECRETS_KEY", "not-a-fernet-key"),
         ("IDP_ISSUER", "id.operator.example"),
+        ("IDP_DEFAULT_REGION", "Ukraine"),
     ],
 )
 def test_an_invalid_value_names_its_variable(variable, value):

@@ -24,6 +24,7 @@ BAD_PHONE = "Enter a valid phone number with its country code, e.g. +380 44 123 
 BAD_EMAIL = "Enter a valid e-mail address, e.g. name@company.com."
 BAD_CODE = "The code is 6 digits."
 BAD_NAME = "Use letters only; hyphens, apostrophes and spaces may join them."
+INVISIBLE = "The name has invisible or control characters. Type it again without them."
 PASSWORD_LENGTH = "At least 8 characters, at most 128."
 MISMATCH = "The passwords do not match."
 WRONG_CURRENT = "The current password is wrong."
@@ -100,6 +101,11 @@ def _security_password(client, users, outbox) -> dict:
 def _security_email(client, users, outbox) -> dict:
     _signed_in(client, users, outbox)
     return {"email": "new@example.com", "current_password": PASSWORD}
+
+
+def _security_name(client, users, outbox) -> dict:
+    _signed_in(client, users, outbox)
+    return {"last_name": "Shevchenko", "first_name": "Olena", "current_password": PASSWORD}
 
 
 def _security_phone(client, users, outbox) -> dict:
@@ -254,6 +260,22 @@ FORMS = {
     ),
     "security e-mail": Form(
         "/security/email", _security_email, **_merge(_email_cases(), _current_password_cases())
+    ),
+    "security name": Form(
+        "/security/name",
+        _security_name,
+        **_merge(
+            dict(
+                empty=(("last_name", "", REQUIRED), ("first_name", " ", REQUIRED)),
+                too_long=(("last_name", LONG, too_long(100)), ("first_name", LONG, too_long(100))),
+                malformed=(
+                    ("last_name", "R2D2", BAD_NAME),
+                    ("first_name", "Ole\u0007na", INVISIBLE),
+                    ("first_name", "Ole\u202ena", INVISIBLE),
+                ),
+            ),
+            _current_password_cases(),
+        ),
     ),
     "security phone": Form(
         "/security/phone", _security_phone, **_merge(_phone_cases(), _current_password_cases())

@@ -352,3 +352,112 @@ def test_an_sms_code_is_translated_and_formatted(app, lang):
         )
     assert text.startswith("Код ") and "Business ID" in text and "123456" in text
     assert len(text) <= UCS2_SINGLE_SMS
+
+
+# --- Grammar: a service's name in its case, one spelling, typography ---------------------------
+
+EVERY_CATALOGUE = [folder for folder, _config, _source in CATALOGUES.values()] + [
+    ROOT / "examples" / "pbx_portal" / "translations"
+]
+# The messages whose code puts the service name in an oblique case (``Connector.name(locale,
+# case)``): their uk and ru translations inflect it. Every other message gets the nominative and
+# puts it where no case is needed: first, or in apposition after a noun ("послуги «%(service)s»")
+# or in brackets.
+SERVICE_CASES = {
+    "This is not an account of %(service)s.": "genitive",
+    "Link your %(service)s account": "genitive",
+    "Enter the login and password of your %(service)s account. Then sign in with your business "
+    "profile, or register one, and the account is linked to it.": "genitive",
+    "Your business profile has several %(service)s accounts. Choose the one to work in; one account "
+    "at a time is open in this browser.": "genitive",
+    "%(service)s is now signed in with your business profile: one login and password for every "
+    "business service of %(operator)s.": "genitive",
+    "The data of %(service)s is unavailable right now.": "genitive",
+    "%(service)s knowledge base": "genitive",
+    "The number the people you call see when you call through %(service)s.": "accusative",
+    "The limit of simultaneous outgoing calls through %(service)s, from %(min)d to %(max)d.": "accusative",
+    "calls through %(service)s stop, incoming and outgoing;": "accusative",
+}
+NOMINATIVE_SLOT = re.compile(r"(?:^|«|\()%\(service\)s")
+UNIT_AFTER_NUMBER = re.compile(r"%\(\w+\)[sd] (?:хв|мин|с|год|ч|дн)(?=[\s.,;:)]|$)")
+
+
+def _translated(lang: str):
+    for folder in EVERY_CATALOGUE:
+        with open(folder / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+            for message in _messages(read_po(f, locale=lang)):
+                for form in _forms(message):
+                    yield folder.parent.name, _key(message.id), form
+
+
+def test_russian_writes_uchetnaya_with_e_as_the_seed_does():
+    found = [(where, key) for where, key, text in _translated("ru") if "учётн" in text.lower()]
+    assert not found, found
+    for path in (ROOT / "connectors").glob("*/connector.py"):
+        assert "учётн" not in path.read_text(encoding="utf-8").lower(), path
+
+
+def test_ukrainian_uses_the_typographic_apostrophe_and_no_straight_quotes():
+    wrong = [
+        (key, text) for _where, key, text in _translated("uk") if re.search(r"\w'\w", text) or '"' in text
+    ]
+    assert not wrong, wrong
+    assert not [(key, text) for _where, key, text in _translated("ru") if '"' in text]
+
+
+def test_a_number_and_its_unit_are_joined_by_a_non_breaking_space():
+    for lang in LANGUAGES:
+        broken = [(key, text) for _where, key, text in _translated(lang) if UNIT_AFTER_NUMBER.search(text)]
+        assert not broken, (lang, broken)
+
+
+def test_no_english_article_stands_before_a_name_that_decides_it():
+    # "a %(service)s account" reads "a IP telephony account": the article depends on the name.
+    for folder in EVERY_CATALOGUE:
+        with open(folder / "messages.pot", "rb") as f:
+            ids = [_key(m.id) for m in _messages(read_po(f))]
+        wrong = [i for i in ids if re.search(r"\b[Aa]n? %\((?:service|client|organisation|product)\)s", i)]
+        assert not wrong, (folder, wrong)
+
+
+def test_a_service_name_in_the_nominative_is_never_inflected_by_the_translation():
+    wrong = []
+    for lang in LANGUAGES:
+        for where, key, text in _translated(lang):
+            if "%(service)s" not in key or key in SERVICE_CASES:
+                continue
+            spots = text.count("%(service)s")
+            if len(NOMINATIVE_SLOT.findall(text)) != spots:
+                wrong.append((lang, where, text))
+    assert not wrong, f"put the name first, in «…» after a noun, or add the message to SERVICE_CASES: {wrong}"
+
+
+def test_the_messages_that_inflect_a_service_name_ask_for_its_case_in_the_code():
+    sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for top in ("idp", "ui", "connectors")
+        for path in (ROOT / top).rglob("*")
+        if path.suffix in (".py", ".html", ".txt") and path.is_file()
+    )
+    for msgid, case in SERVICE_CASES.items():
+        at = sources.find(msgid)
+        assert at >= 0, f"not in the code any more: {msgid!r}"
+        assert re.search(rf"['\"]{case}['\"]", sources[at : at + len(msgid) + 200]), (msgid, case)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_inflected_messages_read_right_with_declared_and_missing_forms(app, lang):
+    from idp.connectors.registry import get
+
+    with app.app_context():
+        iptel = get("iptel")
+    for _where, key, text in _translated(lang):
+        case = SERVICE_CASES.get(key)
+        if case is None:
+            continue
+        values = {"service": iptel.name(lang, case), "operator": "Kyivstar", "min": 1, "max": 20}
+        rendered = text % values
+        assert iptel.name(lang) not in rendered and iptel.name(lang, case) in rendered, (lang, rendered)
+        # A connector that declares no forms: the noun "service" in that case, the name quoted.
+        fallback = text % {**values, "service": {"uk": "послуги", "ru": "услуги"}[lang] + " «Факс»"}
+        assert " «Факс»" in fallback, fallback

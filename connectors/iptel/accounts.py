@@ -27,6 +27,7 @@ from idp.connectors.sdk import (
     unseal,
     utcnow,
 )
+from idp.connectors.sdk import normalise_email as one_form_of_email
 
 # Initial passwords leave out characters that are easy to misread in a letter (0/O, 1/l/I).
 INITIAL_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
@@ -73,9 +74,10 @@ def initial_password() -> str:
 
 
 def normalise_email(text: str) -> str:
-    """The address in its normal form; raise ConnectError when it is not an e-mail address."""
+    """The address in the one form Business ID keeps every address in (trimmed, lower case, the
+    part before the @ too); raise ConnectError when it is not an e-mail address."""
     try:
-        return validate_email(text.strip(), check_deliverability=False).normalized
+        return one_form_of_email(validate_email(text.strip(), check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         raise ConnectError(f"e-mail: {text!r} is not a valid address") from exc
 

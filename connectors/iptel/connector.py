@@ -27,18 +27,42 @@ class IptelConnector(Connector):
 
     id = "iptel"
     names = {"uk": "IP-телефонія", "ru": "IP-телефония", "en": "IP telephony"}
+    name_forms = {
+        "uk": {
+            "genitive": "IP-телефонії",
+            "dative": "IP-телефонії",
+            "accusative": "IP-телефонію",
+            "instrumental": "IP-телефонією",
+            "locative": "IP-телефонії",
+        },
+        "ru": {
+            "genitive": "IP-телефонии",
+            "dative": "IP-телефонии",
+            "accusative": "IP-телефонию",
+            "instrumental": "IP-телефонией",
+            "locative": "IP-телефонии",
+        },
+    }
     login_labels = {
-        "uk": "Ім'я користувача (ваш номер телефону)",
+        "uk": "Ім’я користувача (ваш номер телефону)",
         "ru": "Имя пользователя (ваш номер телефона)",
         "en": "User name (your phone number)",
     }
     login_hints = {
-        "uk": "Номер послуги IP-телефонії, напр. +380 44 123 4567. Пароль — з листа "
+        "uk": "Номер послуги IP-телефонії, напр. +380 44 123 4567. Пароль\u00a0— з листа "
         "про підключення або ваш новий.",
-        "ru": "Номер услуги IP-телефонии, напр. +380 44 123 4567. Пароль — из письма "
+        "ru": "Номер услуги IP-телефонии, напр. +380 44 123 4567. Пароль\u00a0— из письма "
         "о подключении или ваш новый.",
         "en": "The number of your IP-telephony service, e.g. +380 44 123 4567. The "
         "password is the one from the connection letter, or your new one.",
+    }
+    login_errors = {
+        "uk": "Це не номер телефону. Введіть номер послуги IP-телефонії, напр. +380 44 123 4567 "
+        "або 044 123 4567.",
+        "ru": "Это не номер телефона. Введите номер услуги IP-телефонии, напр. +380 44 123 4567 "
+        "или 044 123 4567.",
+        "en": "This is not a phone number. Type the number of your IP-telephony service, e.g. "
+        "+380 44 123 4567 or 044 123 4567.",
     }
     blueprint = bp
     migrations = HERE / "migrations"
@@ -56,6 +80,8 @@ class IptelConnector(Connector):
         app.cli.add_command(iptel_group)
 
     def normalise_login(self, login: str) -> str | None:
+        """The login is the service number, typed as people of the operator's country type it
+        (``IDP_DEFAULT_REGION``: 044 123 4567 as well as +380 44 123 4567)."""
         return read_phone(login)
 
     def verify_credentials(self, login: str, password: str) -> VerifiedAccount | None:

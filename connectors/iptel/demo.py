@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from connectors.iptel.accounts import connect, create_active, find, label
+from connectors.iptel.accounts import connect, create_active, find, label, verify
 from connectors.iptel.forwarding import NO_ANSWER, set_forwarding
+from connectors.iptel.models import ACTIVE, DISCONNECTED, IptelAccount
 from idp.connectors.sdk import (
     LinkRefused,
     VerifiedAccount,
     link,
+    links_of,
 )
 
 DEMO_PASSWORD = "IpTel3Demo"  # noqa: S105 - public demo data, printed by `idp demo`
@@ -27,9 +29,35 @@ def ensure_demo_accounts(profile) -> list[str]:
         connect(CONNECTED, profile.email, profile.locale)
     with suppress(LinkRefused):  # somebody linked it to another profile: leave it there
         link(profile, "iptel", VerifiedAccount(LINKED, label(LINKED)))
-    return [
-        f"account linked to the demo profile: {label(LINKED)} (password {DEMO_PASSWORD})",
-        "open        /services/iptel/",
+    return [_linked_line(profile), "open        /services/iptel/", _connected_line(profile)]
+
+
+def _linked_line(profile) -> str:
+    """What is true now of the demo's active account: linked or not, its password changed or not."""
+    account = find(LINKED)
+    if account is None or account.status == DISCONNECTED:
+        return f"{label(LINKED)} was disconnected (`idp iptel connect {LINKED} --email …` connects it again)"
+    password = (
+        f"password {DEMO_PASSWORD}"
+        if verify(LINKED, DEMO_PASSWORD) is not None
+        else "its password was changed in the cabinet"
+    )
+    if any(row.account == LINKED for row in links_of(profile.id, "iptel")):
+        return f"account linked to the demo profile: {label(LINKED)} ({password})"
+    return f"account {label(LINKED)} ({password}) is linked to another profile"
+
+
+def _connected_line(profile) -> str:
+    """What is true now of the account connected by the demo: waiting for activation, or not."""
+    account: IptelAccount | None = find(CONNECTED)
+    if account is None or account.status == DISCONNECTED:
+        return f"{label(CONNECTED)} was disconnected"
+    if account.status == ACTIVE:
+        return (
+            f"{label(CONNECTED)} was activated with its own password; sign in with it at "
+            '/services/iptel/login (or use "Forgot password?" there)'
+        )
+    return (
         f"just connected: {label(CONNECTED)}; its initial password was e-mailed to "
-        f"{profile.email} (see /dev/outbox); sign in with it at /services/iptel/login",
-    ]
+        f"{account.email} (see /dev/outbox); sign in with it at /services/iptel/login"
+    )

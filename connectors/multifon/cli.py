@@ -108,4 +108,6 @@ def show_command(number):
 
 
 def _balance(account) -> str:
+    """The balance for an operator's terminal and scripts: plain "-12.50 RUB" in any language (the
+    pages write it as each language does, ``presenting.money``)."""
     return f"{Decimal(account.balance_minor) / 100:.2f} {account.currency}"

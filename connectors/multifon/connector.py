@@ -29,15 +29,28 @@ class MultifonConnector(Connector):
 
     id = "multifon"
     names = {"uk": "МультиФон Бізнес", "ru": "МультиФон Бизнес", "en": "MultiFon Business"}
+    # A brand name that does not decline ("учетная запись МультиФон Бизнес", seed 004).
+    name_forms = {
+        locale: dict.fromkeys(("genitive", "dative", "accusative", "instrumental", "locative"), name)
+        for locale, name in (("uk", "МультиФон Бізнес"), ("ru", "МультиФон Бизнес"))
+    }
     login_labels = {
         "uk": "Обліковий запис SIP (номер послуги)",
         "ru": "Учетная запись SIP (номер услуги)",
         "en": "SIP account (service number)",
     }
     login_hints = {
-        "uk": "Номер МультиФон Бізнес з кодом країни, напр. +7 926 025-07-30.",
-        "ru": "Номер МультиФон Бизнес с кодом страны, напр. +7 926 025-07-30.",
-        "en": "The MultiFon Business number with its country code, e.g. +7 926 025-07-30.",
+        "uk": "Номер МультиФон Бізнес, напр. +7 926 025-07-30 або 8 926 025-07-30.",
+        "ru": "Номер МультиФон Бизнес, напр. +7 926 025-07-30 или 8 926 025-07-30.",
+        "en": "The MultiFon Business number, e.g. +7 926 025-07-30 or 8 926 025-07-30.",
+    }
+    login_errors = {
+        "uk": "Це не номер МультиФон Бізнес. Введіть номер послуги, напр. +7 926 025-07-30 "
+        "або 8 926 025-07-30.",
+        "ru": "Это не номер МультиФон Бизнес. Введите номер услуги, напр. +7 926 025-07-30 "
+        "или 8 926 025-07-30.",
+        "en": "This is not a MultiFon Business number. Type the service number, e.g. "
+        "+7 926 025-07-30 or 8 926 025-07-30.",
     }
     blueprint = bp
     migrations = HERE / "migrations"

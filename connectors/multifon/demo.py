@@ -3,12 +3,14 @@ the lines ``idp demo`` prints about them."""
 
 from __future__ import annotations
 
+from connectors.multifon.backend import ACTIVE
 from connectors.multifon.numbers import label
-from connectors.multifon.store import find, provision, seed_calls
+from connectors.multifon.store import ProvisioningStore, find, provision, seed_calls
 from idp.connectors.sdk import (
     LinkRefused,
     VerifiedAccount,
     link,
+    links_of,
 )
 
 DEMO_SIP_PASSWORD = "MultiF0nDemo"  # noqa: S105 - public demo data, printed by `idp demo`
@@ -39,10 +41,38 @@ def ensure_demo_accounts(profile) -> list[str]:
             link(profile, "multifon", VerifiedAccount(number, label(number)))
         except LinkRefused:
             continue  # somebody linked it to another profile: leave it there
-    linked = ", ".join(label(number) for number, _values in LINKED)
-    return [
-        f"accounts linked to the demo profile: {linked}",
-        "open        /services/multifon/",
-        "to link one more, sign out of the cabinet and sign in at /services/multifon/login "
-        f"with  {label(UNLINKED[0])}  and SIP password  {DEMO_SIP_PASSWORD}",
-    ]
+    mine = {row.account for row in links_of(profile.id, "multifon")}
+    linked = ", ".join(_shown(number) for number, _values in LINKED if number in mine)
+    lines = [f"accounts linked to the demo profile: {linked}"] if linked else []
+    lines.append("open        /services/multifon/")
+    number = UNLINKED[0]
+    if number in mine:
+        lines.append(f"{label(number)} is linked too (it was linked in the cabinet)")
+    elif _status(number) == ACTIVE:
+        lines.append(
+            "to link one more, sign out of the cabinet and sign in at /services/multifon/login "
+            f"with  {label(number)}  and {_password(number)}"
+        )
+    return lines
+
+
+def _status(number: str) -> str | None:
+    account = find(number)
+    return account.status if account else None
+
+
+def _password(number: str) -> str:
+    """The SIP password to print: the demo's, unless it was changed since."""
+    if ProvisioningStore().verify(number, DEMO_SIP_PASSWORD):
+        return f"SIP password  {DEMO_SIP_PASSWORD}"
+    return "its SIP password (it was changed since the demo made it)"
+
+
+def _shown(number: str) -> str:
+    """A linked account as printed: its number, and what is not the demo's default any more."""
+    status = _status(number)
+    if status != ACTIVE:
+        return f"{label(number)} ({status})"
+    if not ProvisioningStore().verify(number, DEMO_SIP_PASSWORD):
+        return f"{label(number)} (SIP password changed)"
+    return label(number)

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import format_currency, format_date
+from babel.numbers import get_currency_precision, get_currency_symbol
+from flask_babel import format_currency, format_date, get_locale
 from flask_babel import lazy_gettext as _l
 
 from connectors.multifon.backend import ACTIVE, BLOCKED, DISCONNECTED, Overview
 from connectors.multifon.numbers import label
 from idp.connectors.sdk import (
+    LANGUAGES,
     Card,
 )
 
@@ -30,8 +32,30 @@ ROUTING_TEXTS = {
 
 
 def money(amount: Decimal, currency: str) -> str:
-    """The amount in the page's language, e.g. "-748 822,93 ₽"."""
-    return format_currency(amount, currency)
+    """The amount as people of the page's language write it, the sign where the language puts it
+    and the currency's own sign in every language: "-748 822,93 ₽" (uk, ru), "-₽748,822.93" (en).
+
+    Babel's format of the locale, with the currency's digits; only its sign is chosen here, since
+    Babel knows "₽" in Russian alone and writes "RUB" in Ukrainian and English.
+    """
+    locale = get_locale()
+    symbol = currency_sign(currency, str(locale))
+    pattern = locale.currency_formats["standard"].pattern.replace("¤", f"'{symbol}'")
+    rounded = Decimal(amount).quantize(Decimal(1).scaleb(-get_currency_precision(currency)))
+    # An amount that rounds to nothing is written without a sign: never "-0,00 ₽".
+    return format_currency(
+        abs(rounded) if rounded == 0 else rounded, currency, format=pattern, currency_digits=True
+    )
+
+
+def currency_sign(currency: str, locale: str) -> str:
+    """The currency's sign: as ``locale`` writes it, else as the first of uk, ru, en that has a
+    sign for it ("₽" for RUB, "₴" for UAH), else its code."""
+    for language in dict.fromkeys([locale, *LANGUAGES]):
+        sign = get_currency_symbol(currency, language)
+        if sign != currency:
+            return sign
+    return currency
 
 
 def status_text(status: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from connectors.multifon.backend import parse_factory
 from idp.connectors.sdk import (
     Setting,
+    phone_region,
     positive_int,
 )
 
@@ -39,6 +40,13 @@ SETTINGS = (
         "provisioning store (`idp multifon provision`); `module:factory`: the operator's own "
         "backend, `factory()` returning a `connectors.multifon.backend.MultifonBackend`.",
         _backend,
+    ),
+    Setting(
+        "IDP_MULTIFON_NUMBER_REGION",
+        "RU",
+        "Country whose people type the MultiFon Business numbers (ISO 3166): a login without a "
+        "country code is read as there, e.g. 8 926 025-07-30 or 926 025-07-30 for RU.",
+        phone_region,
     ),
     Setting(
         "IDP_MULTIFON_REMIND_PER_DAY",

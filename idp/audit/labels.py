@@ -13,6 +13,7 @@ EVENT_LABELS = {
     "profile.email_change_requested": _l("E-mail change requested"),
     "profile.email_changed": _l("E-mail changed"),
     "profile.phone_changed": _l("Phone number changed"),
+    "profile.name_changed": _l("Name changed"),
     "password.changed": _l("Password changed"),
     "password.restored": _l("Password restored by SMS"),
     "signin.succeeded": _l("Signed in"),

@@ -10,6 +10,7 @@ from idp.auth.errors import Disabled, WrongCredentials
 from idp.extensions import db
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, find_by_verified_email
+from idp.security.emails import normalise_email
 from idp.security.passwords import hash_password, needs_rehash, verify_password
 from idp.security.phones import InvalidPhone, normalize_phone
 
@@ -18,7 +19,7 @@ def normalize_identifier(identifier: str) -> str:
     """Return an e-mail in lower case or a phone in E.164; other text as it was, lowered."""
     text = identifier.strip()
     if "@" in text:
-        return text.lower()
+        return normalise_email(text)
     try:
         return normalize_phone(text)
     except InvalidPhone:

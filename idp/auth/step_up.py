@@ -19,7 +19,7 @@ from idp.i18n import current_locale
 from idp.otp import services as otp
 from idp.otp.budgets import PROVEN
 from idp.otp.errors import OtpError
-from idp.otp.messages import otp_error_text, resend_and_tell
+from idp.otp.messages import code_step, otp_error_text, resend_and_tell
 from idp.sessions.flows import Flow
 from idp.sessions.services import current_profile
 
@@ -78,10 +78,15 @@ class SmsConfirmation:
         return None
 
     def resend(self) -> None:
-        """Send the code again (after the wait) and tell the person by a flash message."""
-        state = self.flow.get()
-        resend_and_tell(state.get("challenge") if state else None, self.purpose, current_locale())
+        """Send the code again (after the wait), or a new code when it is spent (too many wrong
+        tries), and tell the person by a flash message."""
+        resend_and_tell(self.flow, self.purpose, current_locale())
 
     def seconds_until_resend(self) -> int:
         state = self.flow.get()
         return otp.seconds_until_resend(state.get("challenge") if state else None)
+
+    def code_step(self) -> dict[str, Any]:
+        """``resend_wait`` and ``code_spent`` for the code page (``idp.otp.messages.code_step``)."""
+        state = self.flow.get()
+        return code_step(state.get("challenge") if state else None)

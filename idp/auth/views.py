@@ -27,13 +27,13 @@ from idp.auth.services import (
 )
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm, NewPasswordForm
-from idp.i18n import current_locale, safe_next
+from idp.i18n import adopt_language, current_locale, safe_next
 from idp.oauth.backchannel import revoke_all
 from idp.otp import pow
 from idp.otp import services as otp
 from idp.otp.budgets import PROVEN, code_limit
-from idp.otp.errors import AttemptsExhausted, OtpError
-from idp.otp.messages import otp_error_text, refuse_on_field, resend_and_tell
+from idp.otp.errors import OtpError
+from idp.otp.messages import code_step, otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, set_password
 from idp.sessions.flows import Flow
@@ -105,9 +105,11 @@ def _send_sms_step(profile: Profile):
 @limiter.limit(_signin_limit, methods=["POST"])
 def verify():
     """Second step: the SMS code, the authenticator code or a recovery code."""
+    lapsed = SIGNIN.lapsed()  # read before the flow is looked at: looking ends a lapsed one
     profile = _pending_profile()
     if profile is None:
-        flash(_("Sign in again: the second step was not completed in time."), "error")
+        if lapsed:  # only a sign-in that was started and ran out of time is "not completed in time"
+            flash(_("Sign in again: the second step was not completed in time."), "error")
         return redirect(url_for("auth.signin"))
     pending = SIGNIN.get()
     method = pending["method"]
@@ -119,15 +121,15 @@ def verify():
             return _complete(profile, ["pwd", "sms" if method == "sms" else "otp"], pending["next"])
         if outcome == ENDED:
             return redirect(url_for("auth.signin"))
-    wait = otp.seconds_until_resend(pending.get("challenge")) if method == "sms" else 0
+    code = code_step(SIGNIN.get().get("challenge") if method == "sms" else None)
     return render_template(
         "auth/verify.html",
         form=form,
         method=method,
         profile=profile,
         sms_flow="signin",
-        resend_wait=wait,
         resend_form=EmptyForm(),
+        **code,
     )
 
 
@@ -176,11 +178,11 @@ def _check_second_factor(profile: Profile, method: str, form) -> str:
 
 
 def _check_sms_code(pending: dict, form) -> str:
+    """A spent code (too many wrong tries) leaves the sign-in waiting on this page, which offers a
+    new code: its tries and the profile's sign-in throttling keep counting across codes."""
     try:
         otp.verify(pending.get("challenge"), "signin", form.code.data)
         return PASSED
-    except AttemptsExhausted:
-        return _end_pending(_("Too many wrong codes. Sign in again."))
     except OtpError as error:
         form.code.errors.append(otp_error_text(error))
         return RETRY
@@ -213,7 +215,7 @@ def resend_signin_code():
     profile = _pending_profile()
     if profile is None or not EmptyForm().validate_on_submit():
         return redirect(url_for("auth.signin"))
-    resend_and_tell(SIGNIN.get().get("challenge"), "signin", current_locale())
+    resend_and_tell(SIGNIN, "signin", current_locale())
     return redirect(url_for("auth.verify"))
 
 
@@ -289,9 +291,9 @@ def recover_code():
         sms_flow="recovery",
         title=_("Restore the password"),
         resend_url=url_for("auth.recover_resend"),
-        resend_wait=otp.seconds_until_resend(state["challenge"]),
         resend_form=EmptyForm(),
         restart_url=url_for("auth.recover"),
+        **code_step(state["challenge"]),
     )
 
 
@@ -300,7 +302,7 @@ def recover_resend():
     """Send the recovery code again."""
     state = RECOVERY.get()
     if state and "challenge" in state and EmptyForm().validate_on_submit():
-        resend_and_tell(state["challenge"], "recover", current_locale())
+        resend_and_tell(RECOVERY, "recover", current_locale())
     return redirect(url_for("auth.recover_code"))
 
 
@@ -314,6 +316,7 @@ def recover_password():
         return redirect(url_for("auth.recover"))
     form = NewPasswordForm()
     if form.validate_on_submit():
+        adopt_language(profile)  # the notice speaks the language of these pages
         set_password(
             profile,
             form.password.data,

@@ -36,6 +36,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from idp.audit.services import record
+from idp.auth.guards import return_path
 from idp.connectors import registry
 from idp.connectors.links import active_link, leave, owner_of
 from idp.connectors.models import OWNER, USER, VIEWER, role_allows
@@ -108,12 +109,14 @@ def cabinet_view(view=None, *, role: str | None = None):
     def wrapped(*args, **kwargs):
         connector = registry.get(request.blueprint)
         profile = current_profile()
+        # The login, and every way on from it, ends at this page (its start: no need to say).
+        here = None if request.endpoint == f"{connector.id}.cabinet" else return_path()
         if profile is None:
-            return redirect(url_for("services.login", connector_id=connector.id))
+            return redirect(url_for("services.login", connector_id=connector.id, next=here))
         link = active_link(profile.id, connector.id)
         if link is None:
             _tell_if_unlinked(connector)
-            return redirect(url_for("services.entry", connector_id=connector.id))
+            return redirect(url_for("services.entry", connector_id=connector.id, next=here))
         if request.method == "POST" and request.form.get(ACCOUNT_FIELD) != link.account:
             flash(
                 _(

@@ -34,6 +34,28 @@ if TYPE_CHECKING:
     from idp.profiles.models import Profile
 
 
+#: The grammatical cases a service name is declared in (``Connector.name_forms``) and asked for.
+NAME_CASES = ("nominative", "genitive", "dative", "accusative", "instrumental", "locative")
+CASE_ALIASES = {"prepositional": "locative"}
+#: The word "service" in each case, put before a name that has no declared form of that case.
+SERVICE_NOUN = {
+    "uk": {
+        "genitive": "послуги",
+        "dative": "послузі",
+        "accusative": "послугу",
+        "instrumental": "послугою",
+        "locative": "послузі",
+    },
+    "ru": {
+        "genitive": "услуги",
+        "dative": "услуге",
+        "accusative": "услугу",
+        "instrumental": "услугой",
+        "locative": "услуге",
+    },
+}
+
+
 @dataclass(frozen=True)
 class VerifiedAccount:
     """A service account whose own credentials were just checked."""
@@ -63,9 +85,18 @@ class Connector(ABC):
     id: str = ""
     #: The service's name in each language: {"uk": ..., "ru": ..., "en": ...}.
     names: dict[str, str] = {}
+    #: The name in the other grammatical cases (``NAME_CASES``), per language, for the messages
+    #: that inflect it: {"uk": {"genitive": "IP-телефонії", ...}, "ru": {...}}. A case left out
+    #: reads "послуги «name»" / "услуги «name»" (the noun "service" in that case, the name in
+    #: apposition), so a connector that declares none still reads correctly; English needs none.
+    name_forms: dict[str, dict[str, str]] = {}
     #: Label and hint of the account field on the service login page, per language.
     login_labels: dict[str, str] = {}
     login_hints: dict[str, str] = {}
+    #: What the service login says, per language, when ``normalise_login`` finds that the typed
+    #: login cannot be an account of the service: name what its logins look like ("This is not a
+    #: number of ...: type it as +7 926 ... or 8 926 ..."). Nothing is checked or counted then.
+    login_errors: dict[str, str] = {}
     #: The Flask blueprint of the cabinet; its ``cabinet`` endpoint is the cabinet's first page.
     blueprint: Blueprint | None = None
     #: A directory of Alembic revisions (one branch labelled with the connector id), or None.
@@ -79,12 +110,27 @@ class Connector(ABC):
         """Set the connector up on ``app`` (settings, CLI commands); the blueprint is mounted for you."""
         return  # optional: nothing to set up by default
 
-    def name(self, locale: str) -> str:
-        """The service's name in ``locale`` (English when missing)."""
-        return self.names.get(locale) or self.names.get("en") or self.id
+    def name(self, locale: str, case: str = "nominative") -> str:
+        """The service's name in ``locale`` (English when missing), in the grammatical ``case`` a
+        message puts it in ("through %(service)s": accusative; "account of %(service)s":
+        genitive): the declared ``name_forms``, else the noun "service" in that case followed by
+        the name in quotes. A case name is one of ``NAME_CASES`` ("prepositional" = locative)."""
+        case = CASE_ALIASES.get(case, case)
+        if case not in NAME_CASES:
+            raise ValueError(f"unknown grammatical case {case!r}; one of {', '.join(NAME_CASES)}")
+        nominative = self.names.get(locale) or self.names.get("en") or self.id
+        if case == "nominative":
+            return nominative
+        forms = self.name_forms.get(locale, {})
+        declared = forms.get(case) or (forms.get("prepositional") if case == "locative" else None)
+        if declared:
+            return declared
+        noun = SERVICE_NOUN.get(locale, {}).get(case)
+        return f"{noun} «{nominative}»" if noun else nominative
 
     def normalise_login(self, login: str) -> str | None:
-        """Return the canonical form of a typed account login, or None if it cannot be one."""
+        """Return the canonical form of a typed account login, or None if it cannot be one (the
+        login page then says ``login_error``, and no failed password is counted)."""
         login = login.strip()
         return login or None
 
@@ -99,6 +145,15 @@ class Connector(ABC):
         That page calls ``idp.connectors.views.continue_service_login`` when it is done.
         """
         return None
+
+    def login_error(self, locale: str) -> str:
+        """Why a typed login cannot be an account of the service, in ``locale``."""
+        custom = self.login_errors.get(locale) or self.login_errors.get("en")
+        if custom:
+            return custom
+        from flask_babel import gettext
+
+        return str(gettext("This is not an account of %(service)s.", service=self.name(locale, "genitive")))
 
     def forgot_password_url(self) -> str | None:
         """Where the service login's "Forgot password?" leads, or None for no such link."""

@@ -44,7 +44,12 @@ def service_sections(profile: Profile) -> list[ServiceSection]:
                     value=row.label,
                     link_id=row.id,
                     degraded=True,
-                    lines=[_("The data of %(service)s is unavailable right now.", service=name)],
+                    lines=[
+                        _(
+                            "The data of %(service)s is unavailable right now.",
+                            service=connector.name(current_locale(), "genitive"),
+                        )
+                    ],
                 )
                 for row in mine
             ]

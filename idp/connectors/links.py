@@ -32,6 +32,10 @@ from idp.sessions.signals import profile_registered
 from idp.timeutil import utcnow
 
 PENDING = Flow("service_link", minutes=30)
+# The page of a service a person was going to when the service asked them to sign in (a deep link
+# such as /services/iptel/forwarding): the service's login, the linking, a sign-in or a
+# registration in between, and the account chooser all end there instead of the cabinet's start.
+TARGET = Flow("service_target", minutes=60)
 ACTIVE = "service_accounts"
 # Sent with ``link`` (the new ServiceLink, committed) when a profile links an account by its own
 # credentials; organisations make its holder a member (idp.orgs.services).
@@ -213,6 +217,41 @@ def link_pending(profile: Profile, flow: str | None) -> ServiceLink | None:
     return created
 
 
+def remember_target(connector_id: str, path: str | None) -> None:
+    """Remember ``path`` as the page of the service ``connector_id`` to end at once the person is
+    in: only a path of that service on this site (``safe_next``); anything else is ignored."""
+    from idp.i18n import safe_next
+
+    prefix = url_for("services.entry", connector_id=connector_id)  # /services/<id>/
+    target = safe_next(path, "")
+    if target.startswith(prefix) and target != prefix and len(target) <= 2000:
+        TARGET.start(connector=connector_id, path=target)
+
+
+def take_target(connector_id: str) -> str | None:
+    """The remembered page of ``connector_id``'s service, forgotten now; None if there is none."""
+    held = TARGET.get()
+    if held is None or held["connector"] != connector_id:
+        return None
+    TARGET.end()
+    return str(held["path"])
+
+
+def drop_target() -> None:
+    """Forget the remembered page (the person chose another way in)."""
+    TARGET.end()
+
+
+def carried_target(next_url: str | None, profile_id: int) -> dict:
+    """What of the session a sign-in keeps for the remembered page: all of it, when the sign-in
+    goes on to a page of that service (its entry, the linking's completion)."""
+    held = TARGET.get()
+    if held is None or not next_url:
+        return {}
+    prefix = url_for("services.entry", connector_id=held["connector"])
+    return {TARGET.key: held} if urlsplit(next_url).path.startswith(prefix) else {}
+
+
 def drop_pending() -> None:
     """Forget the account waiting to be linked (the person declined)."""
     PENDING.end()
@@ -245,6 +284,8 @@ def leave(connector_id: str) -> str | None:
 def _after_registration(app, profile: Profile, next_url: str | None, link_account: bool) -> None:
     """A registration begun at a service's login: link the account it proved, if ticked."""
     if not link_account:
+        if flow_of(next_url) is not None:
+            drop_pending()  # declined: the sign-in by the e-mail link does not offer it again
         return
     try:
         linked = link_pending(profile, flow_of(next_url))
@@ -265,5 +306,6 @@ def init_app(app: Flask) -> None:
     """Let the account waiting to be linked follow its flow through a sign-in or a registration,
     and name it on their pages (the template global ``account_to_link``)."""
     carry_through_sign_in(app, carried_through_sign_in)
+    carry_through_sign_in(app, carried_target)
     profile_registered.connect(_after_registration, sender=app, weak=False)
     app.add_template_global(account_to_link)

@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 from flask import Flask, current_app
 
 from idp.config import ConfigError, read_settings
-from idp.connectors.contract import Connector
+from idp.connectors.contract import CASE_ALIASES, NAME_CASES, Connector
 
 log = logging.getLogger("idp.connectors")
 
@@ -54,6 +54,21 @@ def _check(name: str, connector: object) -> None:
         raise ConnectorError(f"connector {connector.id!r} has no name in {', '.join(missing)}")
     if connector.blueprint is None or connector.blueprint.name != connector.id:
         raise ConnectorError(f"connector {connector.id!r} needs a blueprint named {connector.id!r}")
+    _check_name_forms(connector)
+
+
+def _check_name_forms(connector: Connector) -> None:
+    """Declared forms of the name use known languages and cases (a misspelt case would silently
+    fall back to "service «name»")."""
+    for locale, forms in connector.name_forms.items():
+        if locale not in ("uk", "ru", "en"):
+            raise ConnectorError(f"connector {connector.id!r}: name_forms has an unknown language {locale!r}")
+        unknown = sorted(set(forms) - set(NAME_CASES) - set(CASE_ALIASES))
+        if unknown or not all(isinstance(form, str) and form for form in forms.values()):
+            raise ConnectorError(
+                f"connector {connector.id!r}: name_forms[{locale!r}] must map cases of "
+                f"{', '.join(NAME_CASES)} to names; wrong: {', '.join(unknown) or 'an empty name'}"
+            )
 
 
 def load(app: Flask) -> dict[str, Connector]:

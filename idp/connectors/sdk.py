@@ -34,7 +34,10 @@ never a password), ``limiter`` (Flask-Limiter, for a page's own per-address limi
 
 **Forms.** ``EmptyForm``, ``CodeForm``, ``NewPasswordForm``, ``REQUIRED``, ``PasswordPolicy``,
 ``PrintableAscii``, ``current_password_field``, ``email_field``; phone numbers with
-``normalize_phone`` / ``read_phone`` (E.164, or None), ``display_phone`` and ``InvalidPhone``.
+``normalize_phone`` / ``read_phone`` (E.164, or None; both take the ``region`` whose people type
+the number, read from a setting parsed by ``phone_region``), ``display_phone`` and
+``InvalidPhone``; ``normalise_email``, the one form of an e-mail address (trimmed, lower case),
+for every address a connector stores or compares.
 
 **The service login and linking.** ``verify_service_login`` (an account's own credentials, under
 the sign-in throttling; raises ``WrongCredentials``, ``Throttled``, ``Locked`` or
@@ -65,7 +68,7 @@ from idp.audit.services import record
 from idp.auth.errors import Locked, Throttled, WrongCredentials
 from idp.auth.messages import credential_error
 from idp.auth.step_up import SmsConfirmation, password_confirmed
-from idp.config import LANGUAGES, Setting, choice, positive_int, rate_limits
+from idp.config import LANGUAGES, Setting, choice, phone_region, positive_int, rate_limits
 from idp.connectors.cabinet import (
     BackendUnavailable,
     cabinet_view,
@@ -103,6 +106,7 @@ from idp.links import external_url
 from idp.orgs.services import OrgError, assign_to_organisation
 from idp.otp.messages import letter_refusal
 from idp.security.crypto import seal, unseal
+from idp.security.emails import normalise_email
 from idp.security.passwords import broken_rules, hash_password, verify_password
 from idp.security.phones import InvalidPhone, display_phone, normalize_phone, read_phone
 from idp.sessions.flows import Flow
@@ -159,8 +163,10 @@ __all__ = [
     "link",
     "links_of",
     "may",
+    "normalise_email",
     "normalize_phone",
     "password_confirmed",
+    "phone_region",
     "positive_int",
     "rate_limits",
     "read_backend",

@@ -27,6 +27,7 @@ from idp.connectors.links import (
     activate,
     active_link,
     drop_pending,
+    drop_target,
     find_link,
     hold_pending,
     link_pending,
@@ -34,6 +35,8 @@ from idp.connectors.links import (
     pending,
     pending_flow,
     posted_link,
+    remember_target,
+    take_target,
 )
 from idp.extensions import db, limiter
 from idp.forms import REQUIRED, EmptyForm
@@ -65,7 +68,9 @@ def _connector(connector_id: str) -> Connector:
 
 
 def _cabinet(connector: Connector):
-    return redirect(url_for(f"{connector.id}.cabinet"))
+    """Into the active account: the page the person was going to, if the service remembered one
+    (``remember_target``), else the cabinet's start."""
+    return redirect(take_target(connector.id) or url_for(f"{connector.id}.cabinet"))
 
 
 def _to_login(connector: Connector):
@@ -120,6 +125,7 @@ def verify_service_login(connector: Connector, login: str, password: str) -> Ver
 def entry(connector_id: str):
     """Enter a service: its login, the account chooser, or straight into the active account."""
     connector = _connector(connector_id)
+    remember_target(connector.id, request.args.get("next"))
     profile = current_profile()
     if profile is None:
         return _to_login(connector)
@@ -139,10 +145,12 @@ def entry(connector_id: str):
 def login(connector_id: str):
     """The service's own login: the account and its password (seed 004 §1)."""
     connector = _connector(connector_id)
+    if request.method == "GET":
+        remember_target(connector.id, request.args.get("next"))
     form = ServiceLoginForm()
     locale = current_locale()
     form.login.label.text = connector.login_labels.get(locale) or form.login.label.text
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _not_an_account(connector, form, locale):
         try:
             verified = verify_service_login(connector, form.login.data, form.password.data)
         except (WrongCredentials, Throttled, Locked) as error:
@@ -165,6 +173,16 @@ def login(connector_id: str):
         profile=current_profile(),
         forgot_url=connector.forgot_password_url(),
     )
+
+
+def _not_an_account(connector: Connector, form: ServiceLoginForm, locale: str) -> bool:
+    """Whether the typed login cannot be an account of the service at all; if so the field says
+    what its logins look like. Only the typed text decides, so this tells nothing about any
+    account; no password is tried and no failure counted."""
+    if connector.normalise_login(form.login.data) is not None:
+        return False
+    form.login.errors.append(connector.login_error(locale))
+    return True
 
 
 def _service_credential_error(error: Exception) -> str:
@@ -281,6 +299,7 @@ def open_account(connector_id: str):
     if not EmptyForm().validate_on_submit() or chosen is None:
         return redirect(url_for("services.entry", connector_id=connector.id))
     activate(chosen)
+    drop_target()  # opened from the profile's home: its start, not a page left behind earlier
     return _cabinet(connector)
 
 

@@ -100,8 +100,10 @@ def mail_test(address, locale, wait):
     """Send a test e-mail and report: accepted by the relay, or the error."""
     from email_validator import EmailNotValidError, validate_email
 
+    from idp.security.emails import normalise_email
+
     try:
-        address = validate_email(address, check_deliverability=False).normalized
+        address = normalise_email(validate_email(address, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         raise click.BadParameter(str(exc), param_hint="--to") from exc
     _send_test("email_test", address, locale, wait)

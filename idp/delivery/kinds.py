@@ -32,6 +32,7 @@ KINDS: dict[str, MessageKind] = {
     "password_changed": MessageKind("email", _l("The password of your profile was changed")),
     "password_restored": MessageKind("email", _l("The password of your profile was restored")),
     "phone_changed": MessageKind("email", _l("The phone number of your profile was changed")),
+    "name_changed": MessageKind("email", _l("The name in your profile was changed")),
     "two_factor_changed": MessageKind("email", _l("Two-step sign-in settings were changed")),
 }
 

@@ -9,12 +9,15 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy import func
 
 from idp.delivery.kinds import KINDS
 from idp.delivery.models import DELIVERED, QUEUED, Message
 from idp.delivery.transports import is_inline
 from idp.extensions import db
 from idp.security.crypto import decrypt, encrypt
+from idp.security.emails import normalise_email
+from idp.security.phones import read_phone
 from idp.timeutil import utcnow
 
 log = logging.getLogger("idp.delivery")
@@ -49,7 +52,7 @@ def send(
         channel=spec.channel,
         kind=kind,
         locale=locale,
-        recipient=to,
+        recipient=normalise_email(to) if spec.channel == "email" else to,
         profile_id=profile_id,
         subject=subject,
         body_encrypted=encrypt(text),
@@ -101,6 +104,15 @@ class OutboxEntry:
         return data
 
 
+def _recipient_forms(text: str) -> list[str]:
+    """How messages to ``text`` are stored: an address in its one form (any case finds it, and
+    older rows kept in mixed case too), a number in E.164 however it was typed."""
+    text = text.strip()
+    if "@" in text:
+        return [normalise_email(text)]
+    return list(dict.fromkeys([text.lower(), *filter(None, [read_phone(text)])]))
+
+
 def outbox(limit: int = 50, recipient: str | None = None) -> list[OutboxEntry]:
     """Return the newest stored messages, decrypted, newest first."""
     query = (
@@ -110,7 +122,7 @@ def outbox(limit: int = 50, recipient: str | None = None) -> list[OutboxEntry]:
         .limit(limit)
     )
     if recipient:
-        query = query.where(Message.recipient == recipient)
+        query = query.where(func.lower(Message.recipient).in_(_recipient_forms(recipient)))
     return [
         OutboxEntry(
             id=m.id,

@@ -20,6 +20,7 @@ from idp.orgs.services import (
 )
 from idp.profiles.models import Profile
 from idp.profiles.services import create_profile, find_by_phone
+from idp.security.passwords import verify_password
 
 ORG_COUNTRY = "UA"
 ORG_NUMBER = "44000004"  # a valid ЄДРПОУ (python-stdnum), of no real company we know of
@@ -50,7 +51,12 @@ def ensure_demo_organisation(owner: Profile, password: str) -> list[str]:
     if shared is not None:
         lines.append(
             f"employee    {employee.full_name}: user access to {shared.label}; "
-            f"sign in with {employee.phone} and the same password"
+            f"sign in with {employee.phone} and "
+            + (
+                f"password {password}"
+                if verify_password(employee.password_hash, password)
+                else "the password set since"
+            )
         )
         lines.append(_pending_invitation_line(org, owner, shared))
     lines += [

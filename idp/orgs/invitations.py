@@ -41,6 +41,7 @@ from idp.otp.errors import BudgetExceeded, BudgetUnavailable, OtpError
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, find_by_verified_email
 from idp.security.crypto import token_digest
+from idp.security.emails import normalise_email
 from idp.security.phones import InvalidPhone, display_phone, normalize_phone
 from idp.timeutil import utcnow
 
@@ -58,7 +59,7 @@ def read_address(channel: str, text: str) -> str:
             raise OrgError(_("Enter a valid phone number, e.g. +380 44 123 45 67.")) from exc
     if channel == EMAIL:
         try:
-            return validate_email(text, check_deliverability=False).normalized.lower()
+            return normalise_email(validate_email(text, check_deliverability=False).normalized)
         except EmailNotValidError as exc:
             raise OrgError(_("Enter a valid e-mail address.")) from exc
     raise OrgError(_("Choose SMS or e-mail."))
@@ -255,7 +256,7 @@ def holder_refusal(invitation: Invitation, profile: Profile) -> str | None:
             address=display_phone(invitation.address),
         )
     if invitation.channel == EMAIL:
-        if profile.email.lower() != invitation.address:
+        if normalise_email(profile.email) != invitation.address:
             return _(
                 "This invitation was sent to %(address)s, which is not the e-mail address of your profile. "
                 "Sign in with the profile of that address, or register one with it.",
@@ -343,7 +344,7 @@ def invitations_to(profile: Profile) -> list[Invitation]:
         db.session.scalars(
             db.select(Invitation)
             .where(
-                Invitation.address.in_([profile.phone, profile.email.lower()]),
+                Invitation.address.in_([profile.phone, normalise_email(profile.email)]),
                 Invitation.accepted_at.is_(None),
                 Invitation.withdrawn_at.is_(None),
             )
@@ -383,7 +384,7 @@ def _check_invitee(
     actor: Actor, org: Organisation, channel: str, address: str, accounts: list[tuple[str, str]]
 ) -> None:
     me = actor.profile
-    if me is not None and address in (me.phone, me.email.lower()):
+    if me is not None and address in (me.phone, normalise_email(me.email)):
         raise OrgError(_("You cannot invite yourself."))
     invitee = find_by_phone(address) if channel == SMS else find_by_verified_email(address)
     if invitee is not None:

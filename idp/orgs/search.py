@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func
 
+from idp.connectors import registry
 from idp.connectors.models import ServiceLink
 from idp.extensions import db
 from idp.orgs.models import OrgAccount, Organisation
 from idp.orgs.services import access_to, account_label, organisation_of, search_organisations
 from idp.profiles.models import Profile
+from idp.security.emails import normalise_email
 from idp.security.phones import read_phone
 
 LIMIT = 20
@@ -86,7 +88,7 @@ def find_profiles(text: str) -> list[Profile]:
     """Profiles by phone number (any format) or by e-mail address (confirmed or not)."""
     text = text.strip()
     if "@" in text:
-        query = db.select(Profile).where(func.lower(Profile.email) == text.lower())
+        query = db.select(Profile).where(func.lower(Profile.email) == normalise_email(text))
         return list(db.session.scalars(query.order_by(Profile.id).limit(LIMIT)))
     phone = read_phone(text)
     if phone is None:
@@ -95,10 +97,11 @@ def find_profiles(text: str) -> list[Profile]:
 
 
 def account_candidates(text: str) -> list[str]:
-    """How an account typed as ``text`` may be stored: as typed, and as an E.164 number."""
+    """How an account typed as ``text`` may be stored: as typed, as an E.164 number, and as each
+    service reads its own logins (a MultiFon number typed "8 926 …" the way people in Russia do)."""
     text = text.strip()
-    phone = read_phone(text)
-    return list(dict.fromkeys([text, phone] if phone else [text]))
+    read = [read_phone(text), *(c.normalise_login(text) for c in registry.installed().values())]
+    return list(dict.fromkeys([text, *(value for value in read if value)]))
 
 
 def find_accounts(text: str) -> list[AccountHit]:

@@ -107,7 +107,11 @@ def attempt(call: Callable[[], Any]) -> bool:
 
 def action_page(scope: pages.Scope, form, refused: bool = False, **context: Any):
     """An action's confirmation page (its form, what it does, the password)."""
-    page = render_template("orgs/action.html", scope=scope, form=form, by_sms=sms_pending(), **context)
+    by_sms = sms_pending()
+    code_spent = by_sms and BY_SMS.code_step()["code_spent"]
+    page = render_template(
+        "orgs/action.html", scope=scope, form=form, by_sms=by_sms, code_spent=code_spent, **context
+    )
     return page, 400 if refused else 200
 
 
@@ -124,7 +128,8 @@ def confirmed(form) -> bool:
     if sms_pending() and form.code.data:
         return _code_confirms(form)
     if not form.current_password.data:
-        (form.code if sms_pending() else form.current_password).errors.append(REQUIRED)
+        waiting_code = sms_pending() and not BY_SMS.code_step()["code_spent"]
+        (form.code if waiting_code else form.current_password).errors.append(REQUIRED)
         return False
     return password_confirmed(form)
 

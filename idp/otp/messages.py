@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from flask import flash
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -18,6 +20,9 @@ from idp.otp.errors import (
     ResendTooSoon,
 )
 
+if TYPE_CHECKING:
+    from idp.sessions.flows import Flow
+
 
 def otp_error_text(error: OtpError) -> str:
     """Return what to tell the user about ``error``."""
@@ -28,7 +33,7 @@ def otp_error_text(error: OtpError) -> str:
     if isinstance(error, CodeExpired):
         return _("The code has expired. Ask for a new one.")
     if isinstance(error, AttemptsExhausted):
-        return _("Too many wrong codes. Start again to get a new code.")
+        return _("Too many wrong codes: this code no longer works. Get a new code.")
     if isinstance(error, ResendTooSoon):
         return ngettext(
             "A new code can be sent in %(num)d second.",
@@ -68,15 +73,32 @@ def letter_refusal(key: str) -> str | None:
     return _("Too many letters were sent for this profile or account lately. Try again later.")
 
 
-def resend_and_tell(challenge_id: str | None, purpose: str, locale: str) -> None:
-    """Send a flow's code again and tell the user, by a flash message, how it went."""
+def resend_and_tell(flow: Flow, purpose: str, locale: str) -> None:
+    """The code page's "Send the code again" for ``flow`` (whose ``challenge`` is its SMS code):
+    a new code after the wait; when the code is spent (too many wrong tries), a new challenge the
+    flow goes on with, while the spent one stays spent. Both draw on the SMS budgets; the person is
+    told how it went by a flash message."""
     from idp.otp import pow
     from idp.otp import services as otp
 
+    state = flow.get() or {}
+    challenge_id = state.get("challenge")
     try:
-        otp.resend(challenge_id, purpose, locale, proof=pow.submitted())
+        if otp.is_spent(challenge_id):
+            flow.update(challenge=otp.renew(challenge_id, purpose, locale, proof=pow.submitted()).id)
+        else:
+            otp.resend(challenge_id, purpose, locale, proof=pow.submitted())
         flash(_("We sent a new code."), "info")
     except ProofRequired:
         pass  # the resend form now carries the check, which says why and sends it again
     except OtpError as error:
         flash(otp_error_text(error), "error")
+
+
+def code_step(challenge_id: str | None) -> dict[str, Any]:
+    """What a code page shows besides its form: how long until a new code may be sent
+    (``resend_wait``) and whether the code is spent (``code_spent``: the page then says so and
+    offers a new code instead of the field)."""
+    from idp.otp import services as otp
+
+    return {"resend_wait": otp.seconds_until_resend(challenge_id), "code_spent": otp.is_spent(challenge_id)}

@@ -31,3 +31,5 @@ class SmsChallenge(db.Model):
     verified_at: Mapped[datetime | None]
     # Which SMS budgets its sends draw on (idp.otp.budgets): "stranger" or "proven".
     budget: Mapped[str] = mapped_column(String(8), default="stranger")
+    # The challenge that replaced this one once its code was spent (idp.otp.services.renew).
+    renewed_by: Mapped[str | None] = mapped_column(String(43))

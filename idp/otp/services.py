@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
@@ -23,6 +23,7 @@ from idp.otp.errors import (
     CodeExpired,
     CodeInvalid,
     FlowUnknown,
+    OtpError,
     ResendTooSoon,
 )
 from idp.otp.models import SmsChallenge
@@ -61,10 +62,24 @@ def start_challenge(
     needed once a stranger's budget is spent. Raises what ``budgets.spend`` raises.
     """
     spend(phone, budget, profile_id, proof)
+    challenge = _create(secrets.token_urlsafe(32), purpose, phone, profile_id, send_code, notice_kind, budget)
+    _send(challenge, locale, send_code, notice_kind)
+    return challenge
+
+
+def _create(
+    challenge_id: str,
+    purpose: str,
+    phone: str,
+    profile_id: int | None,
+    send_code: bool,
+    notice_kind: str | None,
+    budget: str,
+) -> SmsChallenge:
     ttl = timedelta(seconds=current_app.config["IDP_OTP_TTL_SECONDS"])
     now = utcnow()
     challenge = SmsChallenge(
-        id=secrets.token_urlsafe(32),
+        id=challenge_id,
         purpose=purpose,
         phone=phone,
         profile_id=profile_id,
@@ -78,23 +93,120 @@ def start_challenge(
         budget=budget,
     )
     db.session.add(challenge)
-    _send(challenge, locale, send_code, notice_kind)
     return challenge
 
 
 def resend(challenge_id: str | None, purpose: str, locale: str, proof: str | None = None) -> SmsChallenge:
-    """Send a new code for a live challenge; the old code stops working, the tries stay counted."""
+    """Send a new code for a live challenge; the old code stops working, the tries stay counted.
+
+    The send is claimed with a conditional UPDATE (``_claim_send``) before the budgets are spent,
+    so of parallel resends only one goes out once the wait is over."""
     challenge = _live(challenge_id, purpose)
-    wait = current_app.config["IDP_OTP_RESEND_SECONDS"] - (utcnow() - challenge.last_sent_at).total_seconds()
-    if wait > 0:
-        raise ResendTooSoon(math.ceil(wait))
-    spend(challenge.phone, challenge.budget, challenge.profile_id, proof)
-    now = utcnow()
-    challenge.last_sent_at = now
-    challenge.expires_at = now + timedelta(seconds=current_app.config["IDP_OTP_TTL_SECONDS"])
+    before = _claim_send(challenge)
+    try:
+        spend(challenge.phone, challenge.budget, challenge.profile_id, proof)
+    except OtpError:
+        _unclaim_send(challenge, before)
+        raise
+    challenge.expires_at = challenge.last_sent_at + timedelta(
+        seconds=current_app.config["IDP_OTP_TTL_SECONDS"]
+    )
     challenge.sends += 1
     _send(challenge, locale, challenge.sends_code, challenge.notice_kind)
     return challenge
+
+
+def renew(challenge_id: str | None, purpose: str, locale: str, proof: str | None = None) -> SmsChallenge:
+    """A new code for a flow whose code is spent (entered wrong IDP_OTP_MAX_ATTEMPTS times): a new
+    challenge to the same number, for the same purpose and profile, sending the same kind of SMS
+    and drawing on the same budgets, once the resend wait since the spent one's last SMS is over.
+
+    The spent challenge stays spent (its tries stay used up) and names the new one
+    (``renewed_by``): every request of the flow, even one that still holds the spent id, goes on
+    with the new code (``current``). Naming it is the claim, a conditional UPDATE, so of parallel
+    requests only one starts a challenge. Raises FlowUnknown when the flow's code is not spent,
+    ResendTooSoon, and what ``budgets.spend`` raises.
+    """
+    spent = current(challenge_id)
+    if spent is None or spent.purpose != purpose or not _spent(spent):
+        raise FlowUnknown()
+    following = secrets.token_urlsafe(32)
+    before = _claim_send(spent, renewed_by=following)
+    try:
+        spend(spent.phone, spent.budget, spent.profile_id, proof)
+    except OtpError:
+        _unclaim_send(spent, before, renewed_by=None)
+        raise
+    challenge = _create(
+        following, purpose, spent.phone, spent.profile_id, spent.sends_code, spent.notice_kind, spent.budget
+    )
+    _send(challenge, locale, spent.sends_code, spent.notice_kind)
+    return challenge
+
+
+def current(challenge_id: str | None) -> SmsChallenge | None:
+    """The flow's challenge: the one ``challenge_id`` names or, once its code was spent, the newest
+    challenge that renewed it (``renew``)."""
+    challenge = db.session.get(SmsChallenge, challenge_id) if challenge_id else None
+    for _ in range(RENEWALS_FOLLOWED):
+        following = (
+            db.session.get(SmsChallenge, challenge.renewed_by) if challenge and challenge.renewed_by else None
+        )
+        if following is None:  # the newest, or the next one is being started right now
+            break
+        challenge = following
+    return challenge
+
+
+RENEWALS_FOLLOWED = 100  # far more than the SMS budgets let one flow renew its code
+
+
+def is_spent(challenge_id: str | None) -> bool:
+    """Tell whether the flow's code is spent: entered wrong IDP_OTP_MAX_ATTEMPTS times, not used."""
+    challenge = current(challenge_id)
+    return challenge is not None and _spent(challenge)
+
+
+def _spent(challenge: SmsChallenge) -> bool:
+    return (
+        challenge.verified_at is None
+        and challenge.failed_attempts >= current_app.config["IDP_OTP_MAX_ATTEMPTS"]
+    )
+
+
+def _claim_send(challenge: SmsChallenge, **values: Any) -> datetime:
+    """Take the next SMS of ``challenge`` (and set ``values``): one conditional UPDATE moves its
+    last send to now if the resend wait is over and nothing renewed it, so only one of parallel
+    requests gets it. Return the last send before, or raise ResendTooSoon."""
+    before = challenge.last_sent_at
+    now = utcnow()
+    wait = timedelta(seconds=current_app.config["IDP_OTP_RESEND_SECONDS"])
+    claimed = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            db.update(SmsChallenge)
+            .where(
+                SmsChallenge.id == challenge.id,
+                SmsChallenge.renewed_by.is_(None),
+                SmsChallenge.last_sent_at <= now - wait,
+            )
+            .values(last_sent_at=now, **values)
+        ),
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(challenge)
+    if claimed != 1:
+        left = (wait - (now - challenge.last_sent_at)).total_seconds()
+        raise ResendTooSoon(max(1, math.ceil(left)))
+    return before
+
+
+def _unclaim_send(challenge: SmsChallenge, before: datetime, **values: Any) -> None:
+    """Give back a claimed send that did not go out (a budget refused it): as it was before."""
+    db.session.execute(
+        db.update(SmsChallenge).where(SmsChallenge.id == challenge.id).values(last_sent_at=before, **values)
+    )
+    db.session.commit()
 
 
 def verify(challenge_id: str | None, purpose: str, code: str) -> SmsChallenge:
@@ -149,7 +261,7 @@ def verify(challenge_id: str | None, purpose: str, code: str) -> SmsChallenge:
 
 def seconds_until_resend(challenge_id: str | None) -> int:
     """Return how long the page must wait before offering a resend (0 when it may)."""
-    challenge = db.session.get(SmsChallenge, challenge_id) if challenge_id else None
+    challenge = current(challenge_id)
     if challenge is None:
         return 0
     elapsed = (utcnow() - challenge.last_sent_at).total_seconds()
@@ -157,7 +269,7 @@ def seconds_until_resend(challenge_id: str | None) -> int:
 
 
 def _live(challenge_id: str | None, purpose: str) -> SmsChallenge:
-    challenge = db.session.get(SmsChallenge, challenge_id) if challenge_id else None
+    challenge = current(challenge_id)
     if challenge is None or challenge.purpose != purpose or challenge.verified_at is not None:
         raise FlowUnknown()
     if challenge.failed_attempts >= current_app.config["IDP_OTP_MAX_ATTEMPTS"]:

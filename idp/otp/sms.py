@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify
 
 from idp.delivery.services import message_state
-from idp.extensions import db
-from idp.otp.models import SmsChallenge
+from idp.otp.services import current
 from idp.sessions.flows import flow_named
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -21,7 +20,7 @@ def flow_sms_state(flow: str) -> str | None:
     """
     found = flow_named(flow)
     state = (found.get() if found else None) or {}
-    challenge = db.session.get(SmsChallenge, state["challenge"]) if state.get("challenge") else None
+    challenge = current(state.get("challenge"))  # a spent code's new challenge, once it has one
     return message_state(challenge.message_id) if challenge else None
 
 

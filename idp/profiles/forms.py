@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,21 +20,38 @@ from idp.forms import (
 )
 
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '’ʼ.\-][^\W\d_]+)*\.?$")
+NAME_MAX_LENGTH = 100  # the columns of Profile.first_name and last_name
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}  # control, format (zero-width, bidi), unassigned
 
 
 class PersonName:
     """Accept letters of any alphabet, with spaces, hyphens and apostrophes between them."""
 
     def __call__(self, form, field) -> None:
-        if not _NAME.match((field.data or "").strip()):
+        value = field.data or ""
+        if any(unicodedata.category(character) in _INVISIBLE for character in value):
+            raise ValidationError(
+                _l("The name has invisible or control characters. Type it again without them.")
+            )
+        if not _NAME.match(value.strip()):
             raise ValidationError(_l("Use letters only; hyphens, apostrophes and spaces may join them."))
+
+
+def _tidy_name(value):
+    """Trim the name and compose its letters (NFC: "й" typed as "и" and a breve is one letter)."""
+    return unicodedata.normalize("NFC", value.strip()) if value else value
 
 
 def name_field(label) -> StringField:
     return StringField(
         label,
-        [DataRequired(REQUIRED), Length(max=100), PersonName()],
-        filters=[lambda value: value.strip() if value else value],
+        [
+            DataRequired(REQUIRED),
+            Length(max=NAME_MAX_LENGTH),
+            PersonName(),
+        ],
+        filters=[_tidy_name],
+        render_kw={"maxlength": NAME_MAX_LENGTH},
     )
 
 
@@ -56,6 +74,12 @@ class EmailForm(FlaskForm):
 
 
 class ChangePasswordForm(NewPasswordForm):
+    current_password = current_password_field()
+
+
+class ChangeNameForm(FlaskForm):
+    last_name = name_field(_l("Last name"))
+    first_name = name_field(_l("First name"))
     current_password = current_password_field()
 
 

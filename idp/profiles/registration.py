@@ -25,7 +25,7 @@ from idp.otp import pow
 from idp.otp import services as otp
 from idp.otp.budgets import code_limit
 from idp.otp.errors import OtpError
-from idp.otp.messages import otp_error_text, refuse_on_field, resend_and_tell
+from idp.otp.messages import code_step, otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.errors import PhoneTaken
 from idp.profiles.forms import DetailsForm, EmailForm, PhoneForm
 from idp.profiles.models import Profile
@@ -35,6 +35,7 @@ from idp.profiles.services import (
     replace_unconfirmed_email,
     send_confirmation,
 )
+from idp.security.emails import normalise_email
 from idp.sessions.flows import Flow
 from idp.sessions.services import current_profile
 from idp.sessions.signals import profile_registered
@@ -110,8 +111,8 @@ def code():
         form=form,
         phone=state["phone"],
         sms_flow="registration",
-        resend_wait=otp.seconds_until_resend(state["challenge"]),
         resend_form=EmptyForm(),
+        **code_step(state["challenge"]),
     )
 
 
@@ -120,7 +121,7 @@ def resend_code():
     """Send the registration code again after the cooldown."""
     state = _state()
     if "challenge" in state and EmptyForm().validate_on_submit():
-        resend_and_tell(state["challenge"], "register", current_locale())
+        resend_and_tell(STATE, "register", current_locale())
     return redirect(url_for("registration.code"))
 
 
@@ -136,7 +137,7 @@ def details():
             details={
                 "last_name": form.last_name.data,
                 "first_name": form.first_name.data,
-                "email": form.email.data.strip().lower(),
+                "email": normalise_email(form.email.data),
             }
         )
         return redirect(url_for("registration.password"))

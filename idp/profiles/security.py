@@ -1,4 +1,4 @@
-"""Security settings: password, e-mail, phone, two-step sign-in, recovery codes, sessions.
+"""Security settings: name, password, e-mail, phone, two-step sign-in, recovery codes, sessions.
 
 Every change asks for the current password again, is audited, and is told to the profile by
 e-mail (seed 000: a password change is notified without the password; an e-mail change is
@@ -17,23 +17,31 @@ from idp.auth.step_up import password_confirmed
 from idp.delivery.services import send
 from idp.extensions import db, limiter
 from idp.forms import CodeForm, EmptyForm
-from idp.i18n import current_locale
+from idp.i18n import current_locale, language_for
 from idp.oauth.access import applications, revoke_application
 from idp.oauth.backchannel import revoke_all
 from idp.otp import pow
 from idp.otp import services as otp
 from idp.otp.budgets import code_limit
 from idp.otp.errors import OtpError
-from idp.otp.messages import letter_refusal, otp_error_text, refuse_on_field, resend_and_tell
+from idp.otp.messages import code_step, letter_refusal, otp_error_text, refuse_on_field, resend_and_tell
 from idp.profiles.errors import PhoneTaken
 from idp.profiles.forms import (
     ChangeEmailForm,
+    ChangeNameForm,
     ChangePasswordForm,
     ChangePhoneForm,
     ConfirmPasswordForm,
     TotpEnrolForm,
 )
-from idp.profiles.services import change_phone, find_by_phone, request_email_change, set_password
+from idp.profiles.services import (
+    change_name,
+    change_phone,
+    find_by_phone,
+    request_email_change,
+    set_password,
+)
+from idp.security.emails import normalise_email
 from idp.sessions.flows import Flow
 from idp.sessions.services import (
     active_sessions,
@@ -87,6 +95,20 @@ def password():
     return render_template("security/password.html", form=form)
 
 
+@bp.route("/name", methods=["GET", "POST"])
+@login_required
+def name():
+    """Correct the name given at registration; relying services get it with their next token."""
+    profile = current_profile()
+    form = ChangeNameForm(obj=profile)
+    if form.validate_on_submit() and password_confirmed(form):
+        if change_name(profile, form.first_name.data, form.last_name.data):
+            flash(_("The name in your profile is now %(name)s.", name=profile.full_name), "success")
+            return redirect(url_for("security.index"))
+        form.last_name.errors.append(_("This is already the name in your profile."))
+    return render_template("security/name.html", form=form)
+
+
 @bp.route("/email", methods=["GET", "POST"])
 @login_required
 def email():
@@ -101,7 +123,7 @@ def email():
             flash(
                 _(
                     "We sent a confirmation link to %(email)s. The address changes when you follow it.",
-                    email=form.email.data.strip().lower(),
+                    email=normalise_email(form.email.data),
                 ),
                 "info",
             )
@@ -167,9 +189,9 @@ def phone_code():
         sms_flow="phone",
         title=_("Confirm the new number"),
         resend_url=url_for("security.phone_resend"),
-        resend_wait=otp.seconds_until_resend(state["challenge"]),
         resend_form=EmptyForm(),
         restart_url=url_for("security.phone"),
+        **code_step(state["challenge"]),
     )
 
 
@@ -179,19 +201,20 @@ def phone_resend():
     """Send the code to the new number again."""
     state = PHONE_CHANGE.get()
     if state and EmptyForm().validate_on_submit():
-        resend_and_tell(state["challenge"], "change_phone", current_locale())
+        resend_and_tell(PHONE_CHANGE, "change_phone", current_locale())
     return redirect(url_for("security.phone_code"))
 
 
 def _factor_changed(event: str):
     """Audit a second-factor change, notify by e-mail, and show fresh recovery codes if new."""
     profile = current_profile()
+    assert profile is not None  # login_required
     record(event, profile.id)
     first_codes = None
     if profile.two_factor_enabled and recovery_codes.remaining(profile) == 0:
         first_codes = recovery_codes.generate(profile)
     db.session.commit()
-    send("two_factor_changed", profile.email, profile.locale, profile.id, profile=profile, event=event)
+    send("two_factor_changed", profile.email, language_for(profile), profile.id, profile=profile, event=event)
     if first_codes:
         return render_template("security/recovery_codes.html", codes=first_codes)
     return redirect(url_for("security.index"))

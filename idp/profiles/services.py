@@ -7,9 +7,11 @@ from flask import current_app
 from idp.audit.services import record
 from idp.delivery.services import send
 from idp.extensions import db
+from idp.i18n import language_for
 from idp.profiles.email_links import LINKS
 from idp.profiles.errors import EmailInUse, LinkInvalid, PhoneTaken
 from idp.profiles.models import EmailLink, Profile
+from idp.security.emails import normalise_email
 from idp.security.passwords import hash_password
 from idp.security.phones import mask_phone
 from idp.sessions.services import end_sessions
@@ -25,7 +27,9 @@ def find_by_phone(phone: str) -> Profile | None:
 def find_by_verified_email(email: str) -> Profile | None:
     """Return the profile that has confirmed ``email`` (case-insensitive)."""
     profile: Profile | None = db.session.scalar(
-        db.select(Profile).where(Profile.email == email.lower(), Profile.email_verified_at.is_not(None))
+        db.select(Profile).where(
+            Profile.email == normalise_email(email), Profile.email_verified_at.is_not(None)
+        )
     )
     return profile
 
@@ -42,7 +46,7 @@ def create_profile(
     """Create a profile; raise PhoneTaken (or EmailInUse for a verified address) on conflict."""
     if find_by_phone(phone):
         raise PhoneTaken()
-    email = email.lower()
+    email = normalise_email(email)
     if email_verified and find_by_verified_email(email):
         raise EmailInUse()
     now = utcnow()
@@ -80,7 +84,7 @@ def send_confirmation(profile: Profile) -> None:
 
 def replace_unconfirmed_email(profile: Profile, email: str) -> None:
     """Correct the address of a profile that has not confirmed it yet, and send a new link."""
-    profile.email = email.lower()
+    profile.email = normalise_email(email)
     record("profile.email_corrected", profile.id)
     db.session.commit()
     send_confirmation(profile)
@@ -88,12 +92,12 @@ def replace_unconfirmed_email(profile: Profile, email: str) -> None:
 
 def request_email_change(profile: Profile, new_email: str) -> None:
     """Send a confirmation link to ``new_email``; the address changes when it is followed."""
-    new_email = new_email.lower()
+    new_email = normalise_email(new_email)
     url = LINKS.issue(profile.id, "change", new_email)
     send(
         "email_change_confirm",
         new_email,
-        profile.locale,
+        language_for(profile),
         profile.id,
         profile=profile,
         url=url,
@@ -119,10 +123,9 @@ def confirm_email(token: str) -> tuple[Profile, EmailLink]:
     record("profile.email_confirmed" if link.purpose == "confirm" else "profile.email_changed", profile.id)
     db.session.commit()
     if link.purpose == "change" and old_email != link.email:
-        send(
-            "email_changed_old", old_email, profile.locale, profile.id, profile=profile, new_email=link.email
-        )
-        send("email_changed_new", link.email, profile.locale, profile.id, profile=profile)
+        locale = language_for(profile)
+        send("email_changed_old", old_email, locale, profile.id, profile=profile, new_email=link.email)
+        send("email_changed_new", link.email, locale, profile.id, profile=profile)
     return profile, link
 
 
@@ -135,7 +138,7 @@ def set_password(
     ended = end_sessions(profile.id, keep_id=keep_session_id)
     record(event, profile.id, sessions_ended=ended)
     db.session.commit()
-    send(notice_kind, profile.email, profile.locale, profile.id, profile=profile)
+    send(notice_kind, profile.email, language_for(profile), profile.id, profile=profile)
 
 
 def change_phone(profile: Profile, new_phone: str) -> None:
@@ -146,12 +149,25 @@ def change_phone(profile: Profile, new_phone: str) -> None:
     profile.phone = new_phone
     record("profile.phone_changed", profile.id)
     db.session.commit()
-    send("sms_phone_changed", old_phone, profile.locale, profile.id, new_phone=mask_phone(new_phone))
+    locale = language_for(profile)
+    send("sms_phone_changed", old_phone, locale, profile.id, new_phone=mask_phone(new_phone))
     send(
         "phone_changed",
         profile.email,
-        profile.locale,
+        locale,
         profile.id,
         profile=profile,
         new_phone=mask_phone(new_phone),
     )
+
+
+def change_name(profile: Profile, first_name: str, last_name: str) -> bool:
+    """Correct the profile's name: audited, told by e-mail, and in the ``name`` claims of the next
+    token a relying service gets. Return False, changing nothing, when it is the name it has."""
+    if (first_name, last_name) == (profile.first_name, profile.last_name):
+        return False
+    profile.first_name, profile.last_name = first_name, last_name
+    record("profile.name_changed", profile.id)
+    db.session.commit()
+    send("name_changed", profile.email, language_for(profile), profile.id, profile=profile)
+    return True

@@ -65,7 +65,7 @@ def confirm_email_post(token: str):
         flash(_("Your e-mail is confirmed. Sign in to continue."), "success")
         return redirect(url_for("auth.signin", next=next_url))
     if signed_in is None or signed_in.id != profile.id:
-        sign_in(profile, ["email"])
+        sign_in(profile, ["email"], next_url)
     flash(
         _(
             "Your e-mail is confirmed. Welcome to %(product)s!",

@@ -7,13 +7,29 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 MAX_LENGTH = 128
 
-# OWASP's minimum for Argon2id: 19 MiB, 2 iterations, 1 lane.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# OWASP's minimum for Argon2id: 19 MiB, 2 iterations, 1 lane (the defaults of the settings
+# IDP_PASSWORD_HASH_MEMORY_KIB and IDP_PASSWORD_HASH_ITERATIONS; production refuses less).
+OWASP_MEMORY_KIB, OWASP_ITERATIONS = 19 * 1024, 2
+
+
+@cache
+def _hasher_with(memory_kib: int, iterations: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=iterations, memory_cost=memory_kib, parallelism=1)
+
+
+def _hasher() -> PasswordHasher:
+    """The Argon2id hasher of the app's settings (OWASP's parameters outside an app)."""
+    config = current_app.config if has_app_context() else {}
+    return _hasher_with(
+        config.get("IDP_PASSWORD_HASH_MEMORY_KIB", OWASP_MEMORY_KIB),
+        config.get("IDP_PASSWORD_HASH_ITERATIONS", OWASP_ITERATIONS),
+    )
+
 
 RULE_MESSAGES = {
     "length": _l("At least %(min)s characters, at most %(max)s."),
@@ -61,20 +77,20 @@ def rule_text(rule: str) -> str:
 
 def hash_password(password: str) -> str:
     """Return the Argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check ``password`` against a hash; with no hash, spend the same time and fail."""
     if password_hash is None:
-        _hasher.hash(password)  # equalise timing for unknown accounts
+        _hasher().hash(password)  # equalise timing for unknown accounts
         return False
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
     """Tell whether a stored hash was made with weaker parameters than today's."""
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)

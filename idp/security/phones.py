@@ -25,26 +25,33 @@ def normalize_phone(text: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def read_phone(text: str | None) -> str | None:
-    """Read a number as people type a service login ("+7 926 025-07-30", "79260250730", "044 …")
-    into E.164; None when it is no valid number."""
+def read_phone(text: str | None, region: str | None = None) -> str | None:
+    """Read a number as people type a service login into E.164; None when it is no valid number.
+
+    ``region`` is the country whose people type the number (``IDP_DEFAULT_REGION`` when None): its
+    domestic forms are read too, e.g. for RU "8 (926) 025-07-41", "89260250741" and "9260250741"
+    as well as "+7 926 025-07-41" and "79260250741" (digits with the country code).
+    """
     text = (text or "").strip()
     candidates = [text]
     if text[:1].isdigit():
         candidates.append(f"+{text}")  # a login is often typed as digits with the country code
     for candidate in candidates:
         try:
-            return normalize_phone(candidate)
+            return normalize_phone(candidate, region)
         except InvalidPhone:
             continue
     return None
 
 
 def display_phone(e164: str) -> str:
-    """Return the national form behind the country code: ``+7 (926) 025-07-30``, ``+380 44 …``."""
+    """Return a valid number in its national form behind the country code, as phonenumbers formats
+    it: ``+7 (926) 025-07-30``, ``+380 44 123 4567``. Anything else is returned as it was given."""
     try:
         number = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:
+        return e164
+    if not phonenumbers.is_valid_number(number):
         return e164
     national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     region = phonenumbers.region_code_for_number(number)

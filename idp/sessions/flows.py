@@ -57,6 +57,18 @@ class Flow:
             return None
         return dict(state)  # a copy: the session changes only through ``update``
 
+    def lapsed(self) -> bool:
+        """Tell whether the flow was started in this browser and ran out of its lifetime (it ends
+        now); False while it runs, after it was ended, and when it never began. Ask before ``get``,
+        which ends a lapsed flow without telling."""
+        state = session.get(self.key)
+        if not isinstance(state, dict) or STARTED not in state:
+            return False
+        if utcnow().timestamp() - state[STARTED] <= self.lifetime.total_seconds():
+            return False
+        session.pop(self.key, None)
+        return True
+
     def update(self, **values: Any) -> None:
         """Add or change values of a running flow (nothing happens when it is not running)."""
         state = self.get()

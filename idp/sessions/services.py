@@ -43,7 +43,11 @@ def carry_through_sign_in(app: Flask, carrier: Carrier) -> None:
 
 def sign_in(profile: Profile, amr: list[str], next_url: str | None = None) -> None:
     """Sign this browser in as ``profile`` after the methods in ``amr`` (new session token); of
-    the session before, only what the carriers keep for a sign-in going on to ``next_url``."""
+    the session before, only what the carriers keep for a sign-in going on to ``next_url``. The
+    language the browser signed in with becomes the profile's (``idp.i18n.adopt_language``)."""
+    from idp.i18n import adopt_language
+
+    adopt_language(profile)
     keep: dict[str, Any] = {}
     for carrier in current_app.extensions.get("idp_sign_in_carriers", []):
         keep.update(carrier(next_url, profile.id))

@@ -81,6 +81,9 @@ def main(tmp: Path) -> dict:
     # It appears: its login page, with its name and account label.
     text = client.get("/services/fax/login").get_data(as_text=True)
     check("login_page", "Fax to e-mail" in text and "Fax number" in text)
+    # It declares no forms of its name: a message that inflects it reads "the service «…»".
+    text = client.get("/services/fax/login", headers={"Accept-Language": "uk"}).get_data(as_text=True)
+    check("name_without_forms", "облікового запису послуги «Факс на e-mail»" in text)
     wrong = submit(client, "/services/fax/login", {"login": FAX_NUMBER, "password": "wrong"})
     check("wrong_password_refused", "The account or its password is wrong." in wrong.errors, wrong.errors)
     # It links: the account's own credentials, then the profile's sign-in.

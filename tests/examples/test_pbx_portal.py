@@ -471,7 +471,7 @@ def test_a_back_channel_logout_keeps_the_chosen_language(offline):
     assert store.end(offline.extensions["pbx_portal"].issuer, "sid-1", None) == 1
     html = _page(offline, cookie, lang="en").get_data(as_text=True)
     assert '<html lang="ru">' in html and 'data-notice="ended_elsewhere"' in html
-    assert "Ваш сеанс в Business ID завершен, поэтому вы вышли и из портала." in html
+    assert "Ваша сессия в Business ID завершена, поэтому вы вышли и из портала." in html
 
 
 @pytest.mark.parametrize("lang", ["uk", "ru", "en"])

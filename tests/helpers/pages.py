@@ -152,10 +152,11 @@ def register(
     email: str = "new@example.com",
     password: str = PASSWORD,
     until: str = "email",
+    start: str = "/register",
 ) -> Page:
-    """Walk the registration wizard up to the page of step ``until`` (code, details, password,
-    email) and return the last answer."""
-    page = submit(client, "/register", {"phone": phone})
+    """Walk the registration wizard from ``start`` (its first page, maybe with a ``next``) up to
+    the page of step ``until`` (code, details, password, email) and return the last answer."""
+    page = submit(client, start, {"phone": phone})
     assert page.location == "/register/code", page.errors
     if until == "code":
         return page

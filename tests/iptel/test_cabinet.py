@@ -84,7 +84,11 @@ def test_forwarding_not_authorised_for_the_account_is_refused(app, cabinet):
     with app.app_context():
         find(NUMBER).forwarding_allowed = False
         db.session.commit()
-    assert "data-forwarding-not-allowed" in cabinet.get("/forwarding").text
+    text = unescape(cabinet.get("/forwarding").text)
+    assert 'id="ip-forwarding-note" data-forwarding-not-allowed>' in text
+    # Each disabled form names the note that says why.
+    assert text.count('<fieldset class="svc-fieldset" disabled aria-describedby="ip-forwarding-note">') == 4
+    assert "data-forwarding-not-allowed" in cabinet.get().text  # the cabinet's card says it too
     page = cabinet.post(
         "/forwarding/busy", {"busy-number": "+380671234567", "busy-enabled": "y"}, page="/forwarding"
     )
@@ -168,10 +172,49 @@ def test_a_disconnected_service_shows_and_refuses_changes(app, cabinet):
         disconnect(NUMBER)
     page = cabinet.get()
     assert "data-iptel-disconnected" in page.text and "Service disconnected" in page.text
-    page = cabinet.post(
-        "/forwarding/busy", {"busy-number": "+380671234567", "busy-enabled": "y"}, page="/forwarding"
-    )
-    assert page.status == 400 and not forwarding_of(app, BUSY).enabled
+    # Forms opened before are refused, valid or not, and the cabinet tells why.
+    for path, data in (
+        ("/forwarding/busy", {"busy-number": "+380671234567", "busy-enabled": "y"}),
+        ("/forwarding/no_answer", {"no_answer-number": "1", "no_answer-delay": "7"}),
+        ("/password", {"current_password": PASSWORD, "password": "Fresh5ipPass", "confirm": "Fresh5ipPass"}),
+        ("/email", {"email": "accounts@example.com", "current_password": PASSWORD}),
+        ("/email", {"email": "not-an-address"}),
+    ):
+        page = cabinet.post(path, data, page="/forwarding")
+        assert page.flashes == [("error", DISCONNECTED_REFUSAL)], (path, data)
+        assert 'data-iptel-cabinet="' in page.text
+    assert not forwarding_of(app, BUSY).enabled and forwarding_of(app, BUSY).number is None
+    assert not forwarding_of(app, NO_ANSWER).enabled
+
+
+DISCONNECTED_NOTE = (
+    "The service is disconnected for this account, so its settings cannot be changed. "
+    "Only the operator can connect it again: contact your manager."
+)
+DISCONNECTED_REFUSAL = "Nothing was changed: the service is disconnected for this account."
+
+
+def test_a_disconnected_accounts_pages_say_why_nothing_can_be_changed(app, cabinet):
+    """Beside what a disconnected account's pages show disabled or no longer offer: why, and who
+    connects it again, as a role's refusal is told; every disabled control names that note."""
+    from connectors.iptel.accounts import disconnect
+
+    with app.app_context():
+        disconnect(NUMBER)
+    note = f'id="ip-off-note" data-service-off data-iptel-disconnected>{DISCONNECTED_NOTE}<'
+    for path in ("/cabinet", "/forwarding", "/password", "/email", "/sip-data", "/setup"):
+        text = unescape(cabinet.get(path).text)
+        assert text.count(note) == 1, path
+        assert f'<p class="menu__note" data-service-off>{DISCONNECTED_NOTE}<' in text, path
+        assert text.count(" disabled") == text.count(' disabled aria-describedby="ip-off-note"'), path
+    forwarding = unescape(cabinet.get("/forwarding").text)
+    assert forwarding.count('<fieldset class="svc-fieldset" disabled aria-describedby="ip-off-note">') == 4
+    # The note stands next to the controls: after the page's heading, before the first card.
+    assert forwarding.index("<h1>") < forwarding.index(note) < forwarding.index("data-forwarding=")
+    for path in ("/password", "/email"):
+        text = unescape(cabinet.get(path).text)
+        assert 'name="current_password"' not in text
+        assert text.index('class="card svc-detail"') < text.index(note), path
 
 
 def test_the_profile_home_shows_the_account_card(cabinet):

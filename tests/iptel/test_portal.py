@@ -67,6 +67,30 @@ def test_wrong_and_unknown_logins_get_the_same_answer(client, active):
     assert service_login(client, PASSWORD).location == f"{BASE}/link"
 
 
+def test_a_login_that_cannot_be_a_number_is_told_so(app, client, active):
+    from connectors.iptel.connector import IptelConnector
+
+    for typed in ("office", "044 227", "+380 44 227 000"):
+        page = service_login(client, PASSWORD, login=typed)
+        assert page.errors == [IptelConnector.login_errors["en"]], typed
+    client.get("/lang/uk?next=/")
+    assert service_login(client, PASSWORD, login="office").errors == [IptelConnector.login_errors["uk"]]
+    # Nothing was counted against the account: its right password still opens it at once.
+    assert service_login(client, PASSWORD, login="044 227 0001").location == f"{BASE}/link"
+
+
+def test_forgot_password_echoes_the_number_as_it_was_typed(client, active):
+    for typed, echoed in (
+        ("+380 44 999 99 99", "+380 44 999 99 99"),  # unknown: not regrouped as "+380 4499 99999"
+        ("  044 227 0001 ", "044 227 0001"),  # known: the same, only the spaces tidied
+        ("380449999999", "380449999999"),
+    ):
+        page = submit(client, f"{BASE}/forgot", {"login": typed}, follow=True)
+        assert "data-forgot-sent" in page.text
+        assert f"If {echoed} has the service" in page.text, typed
+    assert "4499 99999" not in page.text
+
+
 def test_the_service_login_offers_forgot_password(client):
     page = client.get(f"{BASE}/login").get_data(as_text=True)
     assert f'href="{BASE}/forgot"' in page and "data-forgot-password" in page

@@ -77,7 +77,7 @@ def test_a_viewer_sees_the_cards_forwarding_sip_data_and_set_up_help(colleague, 
 def test_a_viewer_sees_forwarding_disabled_with_the_reason(colleague):
     text = unescape(colleague("viewer").get("/forwarding").text)
     assert f'data-role-refused="user">{VIEWER_REFUSAL}<' in text
-    assert text.count('<fieldset disabled aria-describedby="ip-role-note" class="svc-fieldset">') == 4
+    assert text.count('<fieldset class="svc-fieldset" disabled aria-describedby="ip-role-note">') == 4
 
 
 def test_a_viewers_forwarding_is_refused_and_changes_nothing(app, colleague):

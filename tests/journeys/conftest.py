@@ -25,7 +25,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-ACCEPT_LANGUAGE = {"uk": "uk-UA,uk;q=0.9", "ru": "ru-RU,ru;q=0.9", "en": "en-GB,en;q=0.9"}
+ACCEPT_LANGUAGE = {
+    "uk": "uk-UA,uk;q=0.9",
+    "ru": "ru-RU,ru;q=0.9",
+    "en": "en-GB,en;q=0.9",
+    "de": "de-DE,de;q=0.9",  # none of ours: the profile's language, else the default
+}
 
 
 @pytest.fixture(scope="session")
@@ -186,3 +191,45 @@ def flash_texts(page: Page) -> list[str]:
 
 def error_texts(page: Page) -> list[str]:
     return [t.strip() for t in page.locator("main .field__error").all_inner_texts()]
+
+
+# --- Layout measured in the browser (bounding boxes) --------------------------------------------
+
+
+def rows_of(page: Page, selector: str) -> list[list[str]]:
+    """The elements of ``selector`` grouped into the rows they are laid out in (by their top
+    edge), each row a list of the elements' ``data-card`` (or text) from left to right."""
+    boxes = page.eval_on_selector_all(
+        selector,
+        """items => items.map(item => {
+            const box = item.getBoundingClientRect();
+            return [Math.round(box.top), Math.round(box.left), item.dataset.card || item.innerText];
+        })""",
+    )
+    rows: dict[int, list[tuple[int, str]]] = {}
+    for top, left, name in boxes:
+        row = next((key for key in rows if abs(key - top) <= 2), top)
+        rows.setdefault(row, []).append((left, name))
+    return [[name for _left, name in sorted(rows[top])] for top in sorted(rows)]
+
+
+_LINES = """element => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const tops = [...range.getClientRects()].filter(r => r.width > 0).map(r => r.top);
+    tops.sort((a, b) => a - b);
+    return tops.filter((top, i) => i === 0 || top - tops[i - 1] > 3).length;
+}"""
+
+
+def text_lines(page: Page, selector) -> int:
+    """How many lines the text of an element (the first of a selector, or a Locator) takes."""
+    if isinstance(selector, str):
+        return page.eval_on_selector(selector, _LINES)
+    return selector.evaluate(_LINES)
+
+
+def switch_language(page: Page, lang: str) -> None:
+    """Choose ``lang`` with the switch in the header (the page reloads in it)."""
+    with page.expect_navigation():
+        page.click(f".langs button[lang={lang}]")

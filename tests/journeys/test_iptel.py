@@ -237,6 +237,21 @@ def test_connection_activation_forwarding_changes_and_forgotten_password(
     shot(page, "10-home-with-service")
     page.context.close()
 
+    # A link straight to the forwarding page, opened in a fresh browser: the sign-in asked for on
+    # the way ends on that page, not on the cabinet's start.
+    fresh = new_page(browser, lang, mobile=mobile)
+    fresh.goto(base + PORTAL + "/forwarding")
+    fresh.wait_for_url("**" + PORTAL + "/login?next=**")
+    with fresh.expect_navigation():
+        fresh.click("main a[href^='/signin']")  # "Sign in with your business profile"
+    fresh.fill("#identifier", profile.phone)
+    fresh.fill("#password", PROFILE_PASSWORD)
+    submit(fresh)
+    fresh.wait_for_url("**" + PORTAL + "/forwarding")
+    assert fresh.locator("[data-forwarding=no_answer]").count() == 1
+    shot(fresh, "11-deep-link-after-sign-in")
+    fresh.context.close()
+
 
 @pytest.mark.browser
 def test_expired_and_replaced_reset_links(smtp_server, browser, live_server, app, shot, text):
@@ -264,3 +279,68 @@ def _later(minutes: int):
     from datetime import datetime, timedelta
 
     return time_machine.travel(datetime.now(UTC) + timedelta(minutes=minutes), tick=True)
+
+
+@pytest.mark.browser
+def test_the_cabinet_and_forwarding_use_the_width_and_never_break_a_word(
+    browser, live_server, app, users, shot, text
+):
+    """Seed 000's cabinet on a desktop: the service, its SIP data and e-mail in one row, every
+    forwarding condition with its state below; "When there is no answer" in at most two lines, a
+    badge never split inside a word ("Вимкнен/о"); on a phone one card a row, nothing sideways."""
+    from connectors.iptel.accounts import create_active
+    from connectors.iptel.forwarding import NO_ANSWER, set_forwarding
+    from idp.connectors.contract import VerifiedAccount
+    from idp.connectors.links import link
+    from idp.extensions import db
+    from idp.profiles.models import Profile
+    from tests.journeys.conftest import no_horizontal_overflow, rows_of, switch_language, text_lines
+
+    profile = users.create(phone="+380671112233", password=PROFILE_PASSWORD, locale="uk")
+    with app.app_context():
+        account = create_active(NUMBER, EMAIL, OWN_PASSWORD, "uk")
+        set_forwarding(account, NO_ANSWER, enabled=True, number="+380671234567", delay_seconds=30)
+        link(db.session.get(Profile, profile.id), "iptel", VerifiedAccount(NUMBER, LABEL))
+        db.session.commit()
+    page = new_page(browser, "uk")
+    page.goto(live_server + "/signin?next=" + PORTAL + "/")
+    page.fill("#identifier", profile.phone)
+    page.fill("#password", PROFILE_PASSWORD)
+    submit(page)
+    page.wait_for_url("**" + PORTAL + "/cabinet")
+    no_answer = "[data-condition=no_answer] .svc-condition__name"
+    for lang in ("uk", "ru", "en"):
+        if lang != "uk":
+            switch_language(page, lang)
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(live_server + PORTAL + "/cabinet")
+            no_horizontal_overflow(page)
+            cards = rows_of(page, ".svc-cards > .svc-card")
+            conditions = rows_of(page, ".svc-condition")
+            if width == 1280:
+                assert cards == [["status", "sip", "email"], ["forwarding"]], lang
+                assert len(conditions) == 1 and len(conditions[0]) == 4, lang  # side by side
+                forwarding = page.locator("[data-card=forwarding]").bounding_box()
+                row = page.locator(".svc-cards").bounding_box()
+                assert forwarding["width"] >= row["width"] - 1  # across the width
+            else:
+                assert cards == [["status"], ["forwarding"], ["sip"], ["email"]], lang
+                assert [len(r) for r in conditions] == [1, 1, 1, 1], lang
+            assert page.inner_text(no_answer).strip() == text(lang, "When there is no answer")
+            assert text_lines(page, no_answer) <= 2, (lang, width)
+            for badge in page.locator(".svc-condition .badge, [data-card=status] .badge").all():
+                assert text_lines(page, badge) == 1, (lang, width, badge.inner_text())
+            assert "+380 67 123 4567" in page.inner_text("[data-condition=no_answer]")
+            shot(page, f"cabinet-{lang}-{width}")
+
+            page.goto(live_server + PORTAL + "/forwarding")
+            no_horizontal_overflow(page)
+            forms = rows_of(page, "[data-forwarding]")
+            assert [len(r) for r in forms] == ([2, 2] if width == 1280 else [1, 1, 1, 1]), lang
+            for condition in ("unconditional", "busy", "no_answer", "unreachable"):
+                badge = f"[data-forwarding={condition}] h2 .badge"
+                assert text_lines(page, badge) == 1, (lang, width, condition)
+            assert text_lines(page, "[data-forwarding=no_answer] h2") <= 2, (lang, width)
+            shot(page, f"forwarding-{lang}-{width}")
+    page.context.close()

@@ -39,8 +39,9 @@ def test_switch_to_russian_and_stay(browser, live_server, users, shot, text, mob
     assert page.inner_text("main h1") == text("ru", "Hello, %(name)s", name=profile.first_name)
     shot(page, "4-russian-signed-in")
 
-    # The choice also goes to the profile, so it follows the person to a new browser.
-    fresh = new_page(browser, "en")
+    # The choice also goes to the profile, so it follows the person to a new browser that asks
+    # for none of our languages ...
+    fresh = new_page(browser, "de")
     sign_in(fresh, live_server, "lang@example.com", PASSWORD)
     fresh.wait_for_url(live_server + "/")
     page.click("header .langs [lang=uk]")
@@ -49,6 +50,14 @@ def test_switch_to_russian_and_stay(browser, live_server, users, shot, text, mob
     fresh.goto(live_server + "/security")
     assert _lang(fresh) == "uk"
     fresh.context.close()
+    # ... while a browser that asks for one of them keeps it all the way, after the sign-in too.
+    russian = new_page(browser, "ru", mobile=mobile)
+    sign_in(russian, live_server, "lang@example.com", PASSWORD)
+    russian.wait_for_url(live_server + "/")
+    assert _lang(russian) == "ru"
+    assert russian.inner_text("main h1") == text("ru", "Hello, %(name)s", name=profile.first_name)
+    shot(russian, "5-russian-browser-uk-profile")
+    russian.context.close()
     page.context.close()
 
 

@@ -12,7 +12,11 @@ from tests.journeys.conftest import (
     flash_texts,
     is_signed_in,
     new_page,
+    no_horizontal_overflow,
+    rows_of,
     submit,
+    switch_language,
+    text_lines,
 )
 
 NUMBER_A, NUMBER_B = "+79260250730", "+79260250731"
@@ -22,8 +26,8 @@ NEW_SIP_PASSWORD = "Fresh5ipPass"
 PASSWORD = "Str0ngPassw0rd"
 TARIFF_OPTION = "Business 500"
 CABINET = "/services/multifon/cabinet"
-# The amount of NUMBER_A as each language writes it (Babel's currency formats).
-NEGATIVE = {"uk": "-748 822,93 RUB", "ru": "-748 822,93 ₽", "en": "-RUB748,822.93"}
+# The amount of NUMBER_A as each language writes it (Babel's currency formats, the rouble's sign).
+NEGATIVE = {"uk": "-748 822,93 ₽", "ru": "-748 822,93 ₽", "en": "-₽748,822.93"}
 LANGS = pytest.mark.parametrize(("lang", "mobile"), [("uk", False), ("ru", True)], ids=["uk", "ru-mobile"])
 
 
@@ -242,6 +246,45 @@ def test_the_cabinet_shows_every_card_and_its_details(
     page.context.close()
 
 
+CARDS = ["balance", "tariff", "caller-id", "routing", "trunk-lines"]
+
+
+@pytest.mark.browser
+def test_the_cards_lie_in_full_rows_at_every_common_width(browser, live_server, app, accounts, users, shot):
+    """Seed 004 §4 shows the five cards in one row with the statistics below: no width leaves one
+    card alone under a full row (four and one), and nothing scrolls sideways or breaks a badge."""
+    _profile, page = profile_in_cabinet(app, users, browser, live_server, "uk")
+    expected = {
+        1440: [CARDS],
+        1280: [CARDS],
+        1024: [CARDS[:3], CARDS[3:]],
+        768: [CARDS[:3], CARDS[3:]],
+        390: [[card] for card in CARDS],
+    }
+    for lang in ("uk", "ru", "en"):
+        if lang != "uk":
+            switch_language(page, lang)
+        for width, rows in expected.items():
+            page.set_viewport_size({"width": width, "height": 900})
+            assert rows_of(page, ".svc-cards > .svc-card") == rows, (lang, width)
+            no_horizontal_overflow(page)
+            if width in (1280, 1024):
+                assert all(len(row) > 1 for row in rows_of(page, ".svc-cards > .svc-card"))
+            stats = page.locator("[data-card=statistics]").bounding_box()
+            last = page.locator("[data-card=trunk-lines]").bounding_box()
+            assert stats["y"] >= last["y"] + last["height"], (lang, width)  # the statistics below
+            assert text_lines(page, "[data-card=balance] .badge") == 1, (lang, width)
+            # In one row the values stand level, however many lines their labels take.
+            values = page.eval_on_selector_all(
+                ".svc-cards .card__value", "vs => vs.map(v => Math.round(v.getBoundingClientRect().top))"
+            )
+            if width >= 1100:
+                assert max(values) - min(values) <= 1, (lang, width, values)
+            if width in (1280, 390):
+                shot(page, f"{lang}-{width}")
+    page.context.close()
+
+
 # --- The two settings ---------------------------------------------------------------------------
 
 
@@ -440,23 +483,35 @@ def test_disconnect_the_service_and_sign_out(
     for path in ("/password/remind", "/password/change", "/disconnect"):
         assert "/services/multifon" + path not in items
     shot(page, "2-disconnected")
+    # ... and every page says why, and who connects it again, beside what it shows disabled.
+    why = text(
+        lang,
+        "The service is disconnected for this account, so its settings cannot be changed. "
+        "Only the operator can connect it again: contact your manager.",
+    )
+    assert page.inner_text("#mf-off-note").strip() == why
     open_details(page, "routing", "/routing")
-    assert page.locator("fieldset.svc-choices[disabled]").count() == 1
+    assert page.locator("fieldset.svc-choices[disabled][aria-describedby=mf-off-note]").count() == 1
+    assert page.inner_text("#mf-off-note").strip() == why
     assert page.locator(MAIN_SUBMIT).count() == 0
+    shot(page, "3-routing-disconnected")
     back_to_cabinet(page)
     open_details(page, "trunk-lines", "/trunk-lines")
     assert page.locator("#trunk_lines").count() == 0
-    refused = text(lang, "The service is disconnected, so its settings cannot be changed.")
+    assert page.inner_text("#mf-off-note").strip() == why
     for path in ("/password/remind", "/password/change"):
         page.goto(live_server + "/services/multifon" + path)
-        assert refused in page.inner_text("main")
+        assert page.inner_text("#mf-off-note").strip() == why
         assert page.locator("#current_password").count() == 0
-    # ... and a form opened before is refused.
+    # ... and a form opened before is refused, and says why.
     stale.fill("#trunk_lines", "7")
     with stale.expect_navigation():
         stale.click(MAIN_SUBMIT)
     stale.wait_for_url("**" + CABINET)
-    assert refused in flash_texts(stale)
+    assert flash_texts(stale) == [
+        text(lang, "Nothing was changed: the service is disconnected for this account."),
+        why,  # the cabinet's note: who connects it again
+    ]
     assert overview().trunk_lines == 2
     stale.close()
 
@@ -470,5 +525,5 @@ def test_disconnect_the_service_and_sign_out(
     assert not is_signed_in(page)
     page.goto(live_server + CABINET)
     page.wait_for_url("**/services/multifon/login")
-    shot(page, "3-signed-out")
+    shot(page, "4-signed-out")
     page.context.close()

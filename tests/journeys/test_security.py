@@ -88,6 +88,29 @@ def test_change_email_and_password(browser, live_server, users, outbox, shot, te
     for secret in (NEW_PASSWORD, PASSWORD):
         assert secret not in notice.text and secret not in (notice.html or "")
     assert outbox.messages("old@example.com")[0].kind == "email_changed_old"  # nothing more
+
+    # Name: the one given at registration is corrected; bad input is refused with its reason.
+    page.goto(live_server + "/security")
+    page.click("main [data-setting=name] a[href$='/security/name']")
+    page.wait_for_url("**/security/name")
+    assert page.input_value("#last_name") == "Koval" and page.input_value("#first_name") == "Olena"
+    page.fill("#first_name", "Оле\u200bна")  # a zero-width space pasted in with it
+    page.fill("#current_password", NEW_PASSWORD)
+    submit(page)
+    assert error_texts(page) == [
+        text(lang, "The name has invisible or control characters. Type it again without them.")
+    ]
+    shot(page, "7-name-refused")
+    page.fill("#last_name", "Шевченко")
+    page.fill("#first_name", "Олена")
+    page.fill("#current_password", NEW_PASSWORD)
+    submit(page)
+    page.wait_for_url("**/security")
+    assert text(lang, "The name in your profile is now %(name)s.", name="Олена Шевченко") in flash_texts(page)
+    assert page.inner_text("[data-profile-name]").strip() == "Олена Шевченко"
+    assert "Олена Шевченко" in page.text_content("[data-account-menu]")  # the header (a menu on a phone)
+    shot(page, "8-name-changed")
+    assert outbox.last("new@example.com", "name_changed").locale == lang
     page.context.close()
 
 

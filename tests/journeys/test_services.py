@@ -54,10 +54,20 @@ def cabinet_sign_out(page) -> None:
 def test_register_from_the_multifon_login(
     browser, live_server, app, accounts, outbox, shot, text, lang, mobile
 ):
+    from idp.connectors.registry import get
+
+    with app.app_context():
+        not_a_number = get("multifon").login_errors[lang]
     page = new_page(browser, lang, mobile=mobile)
     page.goto(live_server + "/services/multifon/login")
     shot(page, "1-service-login")
-    page.fill("#login", "+7 926 025-07-30")
+    page.fill("#login", "office")  # not a number at all: said so, nothing counted
+    page.fill("#password", SIP_PASSWORD)
+    submit(page)
+    assert error_texts(page) == [not_a_number]
+    assert page.get_attribute("#login", "aria-invalid") == "true"
+    shot(page, "1-not-a-number")
+    page.fill("#login", "8 (926) 025-07-30")  # as people in Russia type it
     page.fill("#password", "WrongPassw0rd")
     submit(page)
     assert error_texts(page) == [text(lang, "The account or its password is wrong.")]
@@ -84,9 +94,12 @@ def test_register_from_the_multifon_login(
     page.wait_for_url("**/services/multifon/cabinet")
     assert is_signed_in(page)
     assert "025-07-30" in page.inner_text("[data-sip-account]")
+    balance = {"uk": "-748 822,93 ₽", "ru": "-748 822,93 ₽", "en": "-₽748,822.93"}[lang]
+    assert page.inner_text("[data-card=balance] .card__value").replace("\u00a0", " ").strip() == balance
     shot(page, "3-cabinet")
     page.goto(live_server + "/")
     assert page.locator("[data-service-card=multifon]").count() == 1
+    assert balance in page.inner_text("[data-service-card=multifon]").replace("\u00a0", " ")
     shot(page, "4-home-with-service")
 
 

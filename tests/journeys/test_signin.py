@@ -1,9 +1,11 @@
 """J2: sign in with the profile — password, SMS code, authenticator app, recovery code."""
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
+import time_machine
 
 from tests.helpers.records import PASSWORD
 from tests.journeys.conftest import (
@@ -181,3 +183,38 @@ def test_sign_in_with_authenticator_and_recovery_code(
     assert page.get_attribute("[data-factor=recovery]", "data-left") == "9"
     shot(page, "8-security-after-recovery-code")
     page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.idp_settings(IDP_SIGNIN_FREE_FAILURES=10)  # the code's own five tries, without delays
+def test_a_spent_sms_code_is_followed_by_a_new_one_on_the_same_page(
+    browser, live_server, users, outbox, shot, text
+):
+    """Five wrong codes spend the code, not the sign-in: the page says so and sends a new code."""
+    for n, (lang, mobile) in enumerate([("uk", False), ("ru", False), ("en", True)]):
+        phone = f"+38067111230{n}"
+        users.create(phone=phone, email=f"spent{n}@example.com", locale=lang, sms_2fa_enabled=True)
+        page = new_page(browser, lang, mobile=mobile)
+        sign_in(page, live_server, phone, PASSWORD)
+        page.wait_for_url("**/signin/verify")
+        code = outbox.code(phone)
+        for _ in range(5):
+            fill_code(page, f"{(int(code) + 1) % 1_000_000:06d}")
+        assert page.url.endswith("/signin/verify") and not is_signed_in(page)
+        assert page.inner_text("[data-code-spent]").strip() == text(
+            lang, "Too many wrong codes: this code no longer works. Get a new code."
+        )
+        assert page.locator("#code").count() == 0
+        resend = page.locator("main button", has_text=text(lang, "Send a new code"))
+        assert resend.is_disabled()  # counting down the wait since the spent code's SMS
+        shot(page, f"{lang}-1-spent")
+        with time_machine.travel(datetime.now(UTC) + timedelta(seconds=61), tick=True):
+            page.reload()
+            with page.expect_navigation():
+                resend.click()
+            assert text(lang, "We sent a new code.") in flash_texts(page)
+            shot(page, f"{lang}-2-new-code")
+            fill_code(page, outbox.code(phone))
+            page.wait_for_url(live_server + "/")
+        assert is_signed_in(page) and outbox.last(phone, "sms_code").locale == lang
+        page.context.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -9,7 +10,7 @@ import pytest
 
 from idp.audit.models import AuditEvent
 from idp.extensions import db
-from tests.multifon.conftest import BASE, LABEL, NUMBER, SECOND, SECOND_LABEL, link_account
+from tests.multifon.conftest import BASE, LABEL, NUMBER, SECOND, SECOND_LABEL, SIP_PASSWORD, link_account
 
 PAGES = [
     "/cabinet",
@@ -35,9 +36,11 @@ def _events(app, name: str) -> list[dict]:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_strangers_are_sent_to_the_service_login(client, path):
+    """The login returns to the page asked for (tests/connectors/test_deep_links.py)."""
     response = client.get(BASE + path)
     assert response.status_code == 302
-    assert response.headers["Location"] == f"{BASE}/login"
+    expected = f"{BASE}/login" if path == "/cabinet" else f"{BASE}/login?next={BASE}{path}"
+    assert response.headers["Location"] == expected
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -62,7 +65,7 @@ def test_every_page_shows_the_header_menu_and_footer(cabinet, path):
 
 def test_the_cabinet_shows_every_card_of_the_account(cabinet):
     page = cabinet.get()
-    assert "-RUB748,822.93" in page.text and "Service active" in page.text
+    assert "-₽748,822.93" in page.text and "Service active" in page.text
     assert 'data-card="tariff"' in page.text and ">Basic<" in page.text
     assert "Not set" in page.text
     assert ">SIP<" in page.text and "Incoming calls go to SIP." in page.text
@@ -73,19 +76,33 @@ def test_the_cabinet_shows_every_card_of_the_account(cabinet):
 
 
 @pytest.mark.parametrize(
-    ("lang", "money", "status"),
+    ("lang", "negative", "positive", "zero", "status"),
     [
-        ("en", "-RUB748,822.93", "Service active"),
-        ("uk", "-748\u00a0822,93\u00a0RUB", "Послуга активна"),
-        ("ru", "-748\u00a0822,93\u00a0₽", "Услуга активна"),
+        ("en", "-₽748,822.93", "₽15,240.50", "₽0.00", "Service active"),
+        ("uk", "-748\u00a0822,93\u00a0₽", "15\u00a0240,50\u00a0₽", "0,00\u00a0₽", "Послуга активна"),
+        ("ru", "-748\u00a0822,93\u00a0₽", "15\u00a0240,50\u00a0₽", "0,00\u00a0₽", "Услуга активна"),
     ],
 )
-def test_a_negative_balance_is_shown_in_the_pages_language(cabinet, lang, money, status):
+def test_money_is_written_as_the_pages_language_writes_it(
+    app, cabinet, lang, negative, positive, zero, status
+):
+    """The rouble's own sign in every language, the minus where the language puts it (seed 004:
+    "- 748 822,93 ₽"), and every place an amount is shown: the card, its details, the home card."""
+    from connectors.multifon.store import provision
+
     cabinet.client.get(f"/lang/{lang}?next=/")
-    page = cabinet.get("/balance")
-    assert money in page.text.replace("&nbsp;", "\u00a0"), lang
-    assert status in page.text
-    assert cabinet.get().status == 200
+    for balance, written in (("-748822.93", negative), ("15240.50", positive), ("0", zero)):
+        with app.app_context():
+            provision(NUMBER, SIP_PASSWORD, balance=balance)
+        pages = [
+            cabinet.get("/balance").text,
+            cabinet.get().text,
+            cabinet.client.get("/").get_data(as_text=True),
+        ]
+        for text in map(html.unescape, pages):
+            assert written in text, (lang, balance)
+            assert "RUB" not in text and f"-{written}" not in text, (lang, balance)
+    assert status in cabinet.get("/balance").text
 
 
 def test_the_details_of_another_account_show_its_option_and_caller_id(app, cabinet):
@@ -96,7 +113,7 @@ def test_the_details_of_another_account_show_its_option_and_caller_id(app, cabin
     cabinet.client.post(f"{BASE}/choose", data={"csrf_token": token, "link": link_id})
     assert "Business 500" in cabinet.get("/tariff").text
     assert "+7 (495) 123-45-67" in cabinet.get("/caller-id").text
-    assert "RUB1,500.00" in cabinet.get("/balance").text
+    assert "₽1,500.00" in cabinet.get("/balance").text
     assert "Switch account" in cabinet.get().text
 
 
@@ -173,7 +190,7 @@ def test_every_cabinet_form_names_its_account(cabinet):
 def test_the_profile_home_shows_the_account_card(cabinet):
     home = cabinet.client.get("/").get_data(as_text=True)
     assert 'data-service-card="multifon"' in home
-    assert LABEL in home and "-RUB748,822.93" in home and "Service active" in home
+    assert LABEL in home and "-₽748,822.93" in home and "Service active" in home
 
 
 def test_the_services_claim_tells_the_status(app, cabinet):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -67,6 +68,23 @@ def test_remind_can_be_confirmed_by_an_sms_code_to_the_profiles_phone(cabinet, o
     page = cabinet.post("/password/remind/code", {"code": code})
     assert ("success", f"We sent the SIP password by SMS to {LABEL}.") in page.flashes
     assert SIP_PASSWORD in _reminders(outbox)[0].text
+
+
+def test_a_spent_confirmation_code_is_followed_by_a_new_one_on_the_same_page(cabinet, outbox, time_machine):
+    start = datetime.now(UTC)
+    time_machine.move_to(start, tick=False)
+    cabinet.post("/password/remind/sms", page="/password/remind")
+    code = outbox.code(cabinet.profile.phone)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        page = cabinet.post("/password/remind/code", {"code": wrong}, follow=False)
+    assert "data-code-spent" in page.text and 'name="code"' not in page.text
+    assert "Send a new code" in page.text
+    time_machine.move_to(start + timedelta(seconds=61), tick=False)
+    page = cabinet.post("/password/remind/resend", page="/password/remind/code")
+    assert ("info", "We sent a new code.") in page.flashes and 'name="code"' in page.text
+    page = cabinet.post("/password/remind/code", {"code": outbox.code(cabinet.profile.phone)})
+    assert ("success", f"We sent the SIP password by SMS to {LABEL}.") in page.flashes
 
 
 def test_the_fourth_reminder_in_a_day_is_refused(cabinet, outbox):
@@ -148,21 +166,59 @@ def test_a_disconnected_service_shows_so_and_refuses_changes(app, cabinet, overv
     assert "multifon.disconnected" in _audit_text(app)
     # The account stays linked: the home shows it as disconnected.
     assert "Service disconnected" in cabinet.client.get("/").get_data(as_text=True)
-    # Forms opened before the disconnection are refused.
-    refused = "The service is disconnected, so its settings cannot be changed."
+    # Forms opened before the disconnection are refused, valid or not, and told why.
     for path, data in (
         ("/routing", {"routing": "GSM"}),
+        ("/routing", {"routing": "XYZ"}),
         ("/trunk-lines", {"trunk_lines": "5"}),
+        ("/trunk-lines", {"trunk_lines": "99"}),
         ("/password/remind", {"current_password": PASSWORD}),
         (
             "/password/change",
             {"password": NEW_SIP_PASSWORD, "confirm": NEW_SIP_PASSWORD, "current_password": PASSWORD},
         ),
+        ("/password/change", {"password": "short", "confirm": "other", "current_password": "x"}),
+        ("/disconnect", {"current_password": PASSWORD}),
     ):
         page = cabinet.post(path, data, page="/routing")  # a form that still has a token
-        assert ("error", refused) in page.flashes, path
+        assert page.flashes == [("error", DISCONNECTED_REFUSAL)], (path, data)
+        assert f'data-multifon-cabinet="{NUMBER}"' in page.text  # back in the cabinet
     assert overview().routing == "SIP" and overview().trunk_lines == 2
+    assert overview().status == "disconnected"
     assert _reminders(outbox) == []
+    assert _audit_text(app).count("multifon.disconnected") == 1
+
+
+DISCONNECTED_NOTE = (
+    "The service is disconnected for this account, so its settings cannot be changed. "
+    "Only the operator can connect it again: contact your manager."
+)
+DISCONNECTED_REFUSAL = "Nothing was changed: the service is disconnected for this account."
+
+
+def test_a_disconnected_accounts_pages_say_why_nothing_can_be_changed(cabinet, overview):
+    """Every page of a disconnected account tells why, and who connects it again, beside what it
+    shows disabled or no longer offers (as a role's refusal is told); no control is left unexplained."""
+    from html import unescape
+
+    cabinet.post("/disconnect", {"current_password": PASSWORD})
+    note = f'id="mf-off-note" data-service-off>{DISCONNECTED_NOTE}<'
+    for path in ("", "/routing", "/trunk-lines", "/password/remind", "/password/change", "/disconnect"):
+        text = unescape(cabinet.get(path or "/cabinet").text)
+        assert text.count(note) == 1, path
+        assert f'<p class="menu__note" data-service-off>{DISCONNECTED_NOTE}<' in text, path
+        # Every disabled control names the note that says why.
+        disabled = text.count(" disabled")
+        assert disabled == text.count(' disabled aria-describedby="mf-off-note"'), path
+    routing = unescape(cabinet.get("/routing").text)
+    assert 'class="svc-choices" disabled aria-describedby="mf-off-note">' in routing
+    assert 'type="submit"' not in routing.split('class="svc-choices"')[1].split("</form>")[0]
+    trunk_lines = cabinet.get("/trunk-lines").text
+    assert 'name="trunk_lines"' not in trunk_lines and "2 lines" in trunk_lines
+    # The Ukrainian and Russian pages say it in their language.
+    for lang, words in (("uk", "може лише оператор"), ("ru", "может только оператор")):
+        submit(cabinet.client, f"/lang/{lang}", page=f"{BASE}/routing")
+        assert words in cabinet.get("/routing").text, lang
 
 
 def test_the_operator_can_disconnect_through_the_connector(app, accounts, overview):

@@ -56,7 +56,7 @@ def test_each_replacement_is_a_new_random_password(app, accounts, outbox):
 def test_the_sms_is_in_the_language_of_the_page_that_asked(app, accounts, outbox):
     assert _replace(app, headers={"Accept-Language": "uk"})
     text = outbox.last(NUMBER, KIND).text
-    assert "Новий пароль SIP:" in text and "МультиФон Бізнес" in text
+    assert "Новий SIP-пароль:" in text and "МультиФон Бізнес" in text
 
 
 def test_a_disconnected_or_unknown_account_is_not_replaced(app, accounts, outbox):

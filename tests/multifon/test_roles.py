@@ -72,7 +72,7 @@ def test_a_viewer_sees_the_settings_disabled_with_the_reason(colleague):
         assert f'data-role-refused="user">{VIEWER_REFUSAL}<' in text, path
         assert "disabled" in text and 'aria-describedby="mf-role-note"' in text, path
     routing = viewer.get("/routing").text
-    assert 'class="svc-choices" disabled>' in routing
+    assert 'class="svc-choices" disabled aria-describedby="mf-role-note">' in routing
 
 
 @pytest.mark.parametrize(

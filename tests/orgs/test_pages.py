@@ -788,3 +788,30 @@ def test_confirm_with_an_sms_code_instead_of_the_password(app, client, world, ou
     assert 'name="code"' not in client.get(
         url.replace(str(colleague), str(link_id(app, world.viewer, A1)))
     ).get_data(as_text=True)
+
+
+def test_a_spent_confirmation_code_is_followed_by_a_new_one_on_the_same_page(
+    app, client, world, outbox, time_machine
+):
+    from datetime import UTC, datetime
+
+    start = datetime.now(UTC)
+    time_machine.move_to(start, tick=False)
+    sign_in(client, world.owner.phone)
+    colleague = link_id(app, world.colleague, A1)
+    url = f"/org/{world.org_a}/access/{colleague}/revoke"
+    post(client, url, {"reason": "left the company", "by_sms": "1"})
+    code = outbox.code(world.owner.phone)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        page = post(client, url, {"reason": "left the company", "code": wrong}, page=url)
+    assert "data-code-spent" in page.text and 'name="code"' not in page.text
+    assert 'name="current_password"' in page.text  # the password still confirms instead
+    assert "Send a new code" in page.text
+    page = post(client, url, {"reason": "left the company"}, page=url)  # neither: the password is asked
+    assert page.errors == ["Fill in this field."] and link_id(app, world.colleague, A1) == colleague
+    time_machine.move_to(start + timedelta(seconds=61), tick=False)
+    page = post(client, url, {"reason": "left the company", "by_sms": "1"}, page=url)
+    assert "We sent a new code." in flashes(page) and 'name="code"' in page.text
+    page = post(client, url, {"reason": "left the company", "code": outbox.code(world.owner.phone)}, page=url)
+    assert page.location.endswith("#accounts") and link_id(app, world.colleague, A1) is None

@@ -519,6 +519,7 @@ def test_search_finds_a_profile_by_its_phone_in_any_format(app, world, outbox, t
         ("romashka", "data-result-org"),
         ("+7 (926) 025-07-31", "data-result-account"),
         ("79260250730", "data-result-account"),
+        ("8 (926) 025-07-30", "data-result-account"),  # as people in Russia type a MultiFon number
     ],
 )
 def test_search_by_email_organisation_and_service_account(app, world, outbox, typed, marker):

@@ -136,5 +136,5 @@ def test_wheel_of_a_clean_clone_installs_a_working_product(tmp_path):
     assert {"service_links", "multifon_accounts", "iptel_accounts", "alembic_version"} <= set(
         outcome["tables"]
     )
-    assert {"multifon_0001", "iptel_0001"} <= set(outcome["versions"])
+    assert {"multifon_0001", "iptel_0002"} <= set(outcome["versions"])
     assert set(work.iterdir()) == {work / "check.py", work / "data"}  # no instance/ in the working directory

@@ -17,6 +17,8 @@ UPPER = "At least one capital Latin letter (A–Z)."
 LOWER = "At least one lower-case Latin letter (a–z)."
 DIGIT = "At least one digit (0–9)."
 COMMON = "Not a commonly used password."
+# The suite hashes cheaply (tests/conftest.py); these tests ask for the product's own defaults.
+OWASP_COST = pytest.mark.idp_settings(IDP_PASSWORD_HASH_MEMORY_KIB=19456, IDP_PASSWORD_HASH_ITERATIONS=2)
 
 
 @pytest.fixture
@@ -105,6 +107,7 @@ def test_the_page_lists_only_the_rules_in_force(at_password_step):
     assert _listed_rules(at_password_step) == ["length", "common"]
 
 
+@OWASP_COST
 def test_passwords_are_stored_as_argon2id_with_owasp_parameters(app, client, outbox):
     register(client, outbox, PHONE, password="Corr3ctHorseBattery")
     stored = find_profile(app, PHONE).password_hash
@@ -117,7 +120,29 @@ def test_passwords_are_stored_as_argon2id_with_owasp_parameters(app, client, out
     assert parameters.parallelism == 1
 
 
+@OWASP_COST
 def test_profiles_made_by_the_service_are_hashed_the_same_way(users):
     parameters = extract_parameters(users.create().password_hash)
     assert (parameters.type, parameters.parallelism) == (Type.ID, 1)
     assert parameters.memory_cost >= 19456 and parameters.time_cost >= 2
+
+
+def test_a_hash_of_other_parameters_is_redone_at_the_next_sign_in(app, users, client):
+    from tests.helpers.pages import sign_in
+    from tests.helpers.records import PASSWORD
+
+    profile = users.create()
+    with app.app_context():
+        app.config["IDP_PASSWORD_HASH_MEMORY_KIB"] = 19456
+        app.config["IDP_PASSWORD_HASH_ITERATIONS"] = 2
+    sign_in(client, profile.phone, PASSWORD)
+    parameters = extract_parameters(find_profile(app, profile.phone).password_hash)
+    assert (parameters.memory_cost, parameters.time_cost) == (19456, 2)
+
+
+def test_production_refuses_a_cost_below_owasp():
+    from idp.config import SETTINGS, validate_config
+
+    values = {setting.name: setting.default for setting in SETTINGS}
+    values.update(IDP_ENV="production", IDP_PASSWORD_HASH_MEMORY_KIB=4096)
+    assert any(problem.startswith("IDP_PASSWORD_HASH_") for problem in validate_config(values))

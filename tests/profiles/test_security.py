@@ -230,3 +230,107 @@ def test_an_address_another_profile_confirmed_cannot_be_moved_to(app, client, me
     assert page.status == 409 and "This address is already in use" in page.text
     assert find_profile(app, me.phone).email == me.email
     assert find_profile(app, owner.phone).email == "taken@example.com"
+
+
+# --- The name given at registration can be corrected ----------------------------------------------
+
+NAME_PAGE = "/security/name"
+
+
+def _name_change(client, last: str, first: str, password: str = PASSWORD, **kwargs):
+    fields = {"last_name": last, "first_name": first, "current_password": password}
+    return submit(client, NAME_PAGE, fields, **kwargs)
+
+
+def test_the_name_is_changed_audited_told_by_e_mail_and_shown(app, client, me, outbox):
+    from idp.audit.models import AuditEvent
+
+    page = client.get(NAME_PAGE).get_data(as_text=True)
+    assert 'value="Koval"' in page and 'value="Olena"' in page  # the current name, to correct
+    assert 'name="csrf_token"' in page
+    page = _name_change(client, "  Шевченко-Коваль ", "Олена", follow=True)
+    assert ("success", "The name in your profile is now Олена Шевченко-Коваль.") in page.flashes
+    profile = find_profile(app, me.phone)
+    assert (profile.first_name, profile.last_name) == ("Олена", "Шевченко-Коваль")
+    with app.app_context():
+        events = [
+            e.event for e in db.session.scalars(db.select(AuditEvent).where(AuditEvent.profile_id == me.id))
+        ]
+    assert events.count("profile.name_changed") == 1
+    security = client.get("/security").get_data(as_text=True)
+    assert "Name changed" in security and "Олена Шевченко-Коваль" in security
+    assert 'href="/security/name"' in client.get("/").get_data(as_text=True)
+    notice = outbox.last(me.email, "name_changed")
+    assert notice.subject == "The name in your profile was changed"
+    assert "Олена Шевченко-Коваль" in notice.text and "Олена Шевченко-Коваль" in notice.html
+
+
+@pytest.mark.parametrize(
+    ("last", "first", "message"),
+    [
+        ("", "Olena", "Fill in this field."),
+        ("Koval", "   ", "Fill in this field."),
+        ("K" * 101, "Olena", "Field cannot be longer than 100 characters."),
+        ("Koval", "Ole\x07na", "The name has invisible or control characters. Type it again without them."),
+        ("Koval", "Olena\u200b", "The name has invisible or control characters. Type it again without them."),
+        ("Ko\nval", "Olena", "The name has invisible or control characters. Type it again without them."),
+        ("Koval", "Olena2", "Use letters only; hyphens, apostrophes and spaces may join them."),
+        ("Koval", "<b>Olena</b>", "Use letters only; hyphens, apostrophes and spaces may join them."),
+    ],
+)
+def test_a_bad_name_is_refused_with_its_reason_and_changes_nothing(
+    app, client, me, outbox, last, first, message
+):
+    before = db_rows(app)
+    page = _name_change(client, last, first)
+    assert page.status == 200 and page.errors == [message]
+    assert db_rows(app) == before
+    assert outbox.messages(me.email) == []
+
+
+def test_the_name_page_speaks_the_persons_language(app, client, me):
+    from tests.helpers.records import translated
+
+    for lang in ("uk", "ru"):
+        submit(client, f"/lang/{lang}", page="/security")
+        page = _name_change(client, "Koval", "Ole\x07na")
+        wanted = translated(
+            app, lang, "The name has invisible or control characters. Type it again without them."
+        )
+        assert page.errors == [wanted] and not wanted.isascii(), lang
+        (too_long,) = _name_change(client, "K" * 101, "Olena").errors
+        assert "100" in too_long and not too_long.isascii(), (lang, too_long)
+        assert find_profile(app, me.phone).first_name == "Olena"
+
+
+def test_a_name_change_needs_the_password_and_a_csrf_token(app, client, me, outbox):
+    before = db_rows(app)
+    assert _name_change(client, "Shevchenko", "Olena", password="Not-my-passw0rd").errors == [WRONG_PASSWORD]
+    response = client.post(
+        NAME_PAGE, data={"last_name": "Shevchenko", "first_name": "Olena", "current_password": PASSWORD}
+    )
+    assert response.status_code == 400 and "The form has expired" in response.get_data(as_text=True)
+    assert db_rows(app) == before and outbox.messages(me.email) == []
+    page = _name_change(client, "Koval", "Olena")
+    assert page.errors == ["This is already the name in your profile."]
+    assert db_rows(app) == before
+
+
+def test_the_new_name_reaches_the_relying_services_next_token(app, client, users):
+    from tests.oauth.helpers import refresh, register_client, signed_in_tokens, userinfo
+
+    relying = register_client(app)
+    profile, _request, tokens = signed_in_tokens(
+        client, users, app, client=relying, scope="openid profile offline_access"
+    )
+    before = userinfo(client, tokens["access_token"]).get_json()
+    assert (before["name"], before["given_name"], before["family_name"]) == ("Olena Koval", "Olena", "Koval")
+    _name_change(client, "Шевченко", "Олена")
+    fresh = refresh(client, relying, tokens["refresh_token"]).get_json()
+    claims = userinfo(client, fresh["access_token"]).get_json()
+    assert (claims["name"], claims["given_name"], claims["family_name"]) == (
+        "Олена Шевченко",
+        "Олена",
+        "Шевченко",
+    )
+    assert claims["sub"] == before["sub"] and claims["updated_at"] >= before["updated_at"]

@@ -7,7 +7,7 @@ password reminders a day; and the other single-use things and budgets built the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -63,6 +63,32 @@ def test_an_sms_code_gets_five_wrong_tries_however_many_arrive_at_once(app, live
     assert _failed_attempts(app, profile.phone) == 5
     late = browser.submit("/recover/code", {"code": code})
     assert late.status_code == 200 and "Location" not in late.headers  # the code is spent
+
+
+@pytest.mark.idp_settings(IDP_CODE_LIMIT_IP="100/minute")
+def test_a_spent_code_is_renewed_once_however_many_arrive_at_once(
+    app, live_server, users, outbox, time_machine
+):
+    """Twenty presses of "Send a new code" for a spent code start one new challenge and one SMS."""
+    start = datetime.now(UTC)
+    time_machine.move_to(start, tick=False)
+    profile = users.create()
+    browser = Browser(live_server)
+    browser.submit("/recover", {"phone": profile.phone})
+    code = outbox.code(profile.phone)
+    for _ in range(5):
+        browser.submit("/recover/code", {"code": _wrong(code)})
+    time_machine.move_to(start + timedelta(seconds=61), tick=False)
+    answers = browser.tabs(AT_ONCE, "/recover/resend", {}, page="/recover/code")
+    assert_no_server_error(answers)
+    assert _sms(outbox, profile.phone) == 2
+    with app.app_context():
+        rows = list(db.session.scalars(db.select(SmsChallenge).where(SmsChallenge.phone == profile.phone)))
+    assert len(rows) == 2
+    # Whichever tab's session was written last, the flow goes on with the new code.
+    assert browser.submit("/recover/code", {"code": outbox.code(profile.phone)}).headers["Location"] == (
+        "/recover/password"
+    )
 
 
 @pytest.mark.idp_settings(IDP_CODE_LIMIT_IP="100/minute")

@@ -8,7 +8,7 @@ the e-mail address (where the password's reset links go, so it is the password's
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from connectors.iptel import accounts, links, notices
@@ -28,6 +28,7 @@ from connectors.iptel.views.common import (
     account_view,
     audit,
     connector,
+    disconnected_refusal_text,
     forwarding_error,
     page,
     to_cabinet,
@@ -83,6 +84,8 @@ def set_forwarding_view(link, account, condition: str):
     """Save one condition: switch it on to a number, or off (its number is kept)."""
     if condition not in CONDITIONS:
         return redirect(url_for("iptel.forwarding"))
+    if refused := _refused_when_disconnected(account):
+        return refused
     form = ForwardingForm(prefix=condition)
     if form.validate_on_submit():
         try:
@@ -146,8 +149,10 @@ def _current_password_ok(form, link) -> bool:
 
 
 def _refused_when_disconnected(account):
-    if account.status == DISCONNECTED:
-        flash(_("The service is disconnected, so its settings cannot be changed."), "error")
+    """A form sent for a disconnected account (a tab opened before): nothing changes, the cabinet
+    tells why, whatever the form held."""
+    if request.method == "POST" and account.status == DISCONNECTED:
+        flash(disconnected_refusal_text(), "error")
         return to_cabinet()
     return None
 
@@ -157,22 +162,20 @@ def _refused_when_disconnected(account):
 def change_password(link, account):
     """A new password (the portal's and the SIP password): the current one is required; the
     address on file gets a notice without the password."""
+    if refused := _refused_when_disconnected(account):
+        return refused
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        refused = _refused_when_disconnected(account)
-        if refused:
-            return refused
-        if _current_password_ok(form, link):
-            accounts.set_password(account, form.password.data, how="changed", profile_id=link.profile_id)
-            flash(
-                _(
-                    "The password has been changed. Enter the new one in your SIP phones; a notice went "
-                    "to %(email)s.",
-                    email=account.email,
-                ),
-                "success",
-            )
-            return to_cabinet()
+    if form.validate_on_submit() and _current_password_ok(form, link):
+        accounts.set_password(account, form.password.data, how="changed", profile_id=link.profile_id)
+        flash(
+            _(
+                "The password has been changed. Enter the new one in your SIP phones; a notice went "
+                "to %(email)s.",
+                email=account.email,
+            ),
+            "success",
+        )
+        return to_cabinet()
     return page("password.html", link, account, form=form)
 
 
@@ -180,11 +183,10 @@ def change_password(link, account):
 @account_view(role=OWNER)
 def change_email(link, account):
     """A new address for the letters: it changes when the link sent to it is followed."""
+    if refused := _refused_when_disconnected(account):
+        return refused
     form = ChangeEmailForm()
     if form.validate_on_submit():
-        refused = _refused_when_disconnected(account)
-        if refused:
-            return refused
         try:
             new_email = accounts.normalise_email(form.email.data)
         except accounts.ConnectError:

@@ -40,8 +40,23 @@ def page(template: str, link, account, **context):
         service=service_name(),
         several_accounts=len(links_of(link.profile_id, CONNECTOR_ID)) > 1,
         disconnected=account.status == DISCONNECTED,
+        off_reason=disconnected_text() if account.status == DISCONNECTED else None,
         **context,
     )
+
+
+def disconnected_text() -> str:
+    """Why a disconnected account's settings cannot be changed and who connects it again, shown
+    beside the controls it disables (as a role's refusal is)."""
+    return _(
+        "The service is disconnected for this account, so its settings cannot be changed. "
+        "Only the operator can connect it again: contact your manager."
+    )
+
+
+def disconnected_refusal_text() -> str:
+    """What a form sent for a disconnected account is told (from a tab opened before)."""
+    return _("Nothing was changed: the service is disconnected for this account.")
 
 
 def portal_page(template: str, **context):
@@ -95,6 +110,6 @@ def forwarding_error(reason: str) -> str:
         ForwardingRefused.NOT_ALLOWED: _(
             "Call forwarding is not authorised for this account. Ask your manager to order it."
         ),
-        ForwardingRefused.DISCONNECTED: _("The service is disconnected, so its settings cannot be changed."),
+        ForwardingRefused.DISCONNECTED: disconnected_refusal_text(),
     }
     return texts.get(reason, _("This forwarding cannot be set."))

@@ -72,7 +72,9 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         recovery.request_reset(form.login.e164)
-        FORGOT_SENT.start(number=accounts.label(form.login.e164))
+        # Echoed as typed (its spaces tidied), for a known number and an unknown one alike: what
+        # the person recognises, not a regrouping they never wrote.
+        FORGOT_SENT.start(number=" ".join(form.login.data.split()))
         return redirect(url_for("iptel.forgot_sent"))
     return portal_page("forgot.html", form=form)
 

@@ -90,11 +90,10 @@ def statistics(link):
 def routing(link):
     """Where incoming calls go: GSM, SIP or both (seed 004 §4)."""
     overview = load_overview(link)
+    if request.method == "POST" and (refused := refusal(overview)):
+        return refused  # whatever was sent: nothing changes, and the cabinet tells why
     form = RoutingForm(routing=overview.routing) if overview and request.method == "GET" else RoutingForm()
     if form.validate_on_submit():
-        refused = refusal(overview)
-        if refused:
-            return refused
         chosen = form.routing.data
         if _changed(lambda: backend().set_routing(link.account, chosen), "multifon.set_routing"):
             audit("multifon.routing_changed", link, routing=chosen, previous=overview.routing)
@@ -113,10 +112,9 @@ def trunk_lines(link):
         if overview and request.method == "GET"
         else TrunkLinesForm()
     )
+    if request.method == "POST" and (refused := refusal(overview)):
+        return refused
     if form.validate_on_submit():
-        refused = refusal(overview)
-        if refused:
-            return refused
         lines = form.trunk_lines.lines
         if _changed(lambda: backend().set_trunk_lines(link.account, lines), "multifon.set_trunk_lines"):
             audit("multifon.trunk_lines_changed", link, lines=lines, previous=overview.trunk_lines)

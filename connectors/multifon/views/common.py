@@ -21,9 +21,10 @@ from idp.connectors.sdk import password_confirmed as confirm_password
 CONNECTOR_ID = "multifon"
 
 
-def service_name(locale: str | None = None) -> str:
-    """The service's name in ``locale`` (default: the page's language)."""
-    return connector(CONNECTOR_ID).name(locale or current_locale())
+def service_name(locale: str | None = None, case: str = "nominative") -> str:
+    """The service's name in ``locale`` (default: the page's language), in a grammatical ``case``
+    (``Connector.name``)."""
+    return connector(CONNECTOR_ID).name(locale or current_locale(), case)
 
 
 def load_overview(link) -> Overview | None:
@@ -38,15 +39,18 @@ def load_overview(link) -> Overview | None:
 def page(template: str, link, overview: Overview | None, **context):
     """Render a cabinet page inside the frame: header, settings menu and footer."""
     config = current_app.config
+    disconnected = overview is not None and overview.status == DISCONNECTED
     return render_template(
         f"multifon/{template}",
         link=link,
         overview=overview,
         service=service_name(),
+        service_in=lambda case: service_name(case=case),  # "through %(service)s": accusative
         several_accounts=len(links_of(link.profile_id, CONNECTOR_ID)) > 1,
         knowledge_base_url=config["IDP_MULTIFON_KNOWLEDGE_BASE_URL"],
         configurator_url=config["IDP_MULTIFON_CONFIGURATOR_URL"],
-        disconnected=overview is not None and overview.status == DISCONNECTED,
+        disconnected=disconnected,
+        off_reason=disconnected_text() if disconnected else None,
         **context,
     )
 
@@ -61,9 +65,23 @@ def refusal(overview: Overview | None):
         flash(backend_unavailable_text(), "error")
         return to_cabinet()
     if overview.status == DISCONNECTED:
-        flash(_("The service is disconnected, so its settings cannot be changed."), "error")
+        flash(disconnected_refusal_text(), "error")
         return to_cabinet()
     return None
+
+
+def disconnected_text() -> str:
+    """Why a disconnected account's settings cannot be changed and who connects it again, shown
+    beside the controls it disables (as a role's refusal is)."""
+    return _(
+        "The service is disconnected for this account, so its settings cannot be changed. "
+        "Only the operator can connect it again: contact your manager."
+    )
+
+
+def disconnected_refusal_text() -> str:
+    """What a form sent for a disconnected account is told (from a tab opened before)."""
+    return _("Nothing was changed: the service is disconnected for this account.")
 
 
 def backend_unavailable_text() -> str:

@@ -6,7 +6,7 @@ account is sent back to the cabinet, told why, and the menu shows the entries di
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from connectors.multifon.forms import ChangeSipPasswordForm, ConfirmWithPasswordForm
@@ -42,13 +42,11 @@ REMIND_BY_SMS = SmsConfirmation("multifon_remind")
 def remind(link):
     """Confirm with the profile's password (or an SMS code), then SMS the SIP password."""
     overview = load_overview(link)
+    if request.method == "POST" and (refused := refusal(overview)):
+        return refused
     form = ConfirmWithPasswordForm()
-    if form.validate_on_submit():
-        refused = refusal(overview)
-        if refused:
-            return refused
-        if password_confirmed(form):
-            return _send_reminder(link)
+    if form.validate_on_submit() and password_confirmed(form):
+        return _send_reminder(link)
     return page(
         "remind.html", link, overview, form=form, sms_form=EmptyForm(), left=reminders_left(link.account)
     )
@@ -79,6 +77,8 @@ def remind_code(link):
     state = REMIND_BY_SMS.state()
     if not state or state["account"] != link.account:
         return redirect(url_for("multifon.remind"))
+    if request.method == "POST" and (refused := refusal(load_overview(link))):
+        return refused  # disconnected since the code was sent: no SIP password goes out
     form = CodeForm()
     if form.validate_on_submit():
         refused = REMIND_BY_SMS.check(form.code.data)
@@ -92,7 +92,7 @@ def remind_code(link):
         form=form,
         resend_form=EmptyForm(),
         phone=current_profile().phone,
-        resend_wait=REMIND_BY_SMS.seconds_until_resend(),
+        **REMIND_BY_SMS.code_step(),
     )
 
 
@@ -135,30 +135,25 @@ def _limit_reached():
 def change_password(link):
     """Set a new SIP password; the old one stops working at once."""
     overview = load_overview(link)
+    if request.method == "POST" and (refused := refusal(overview)):
+        return refused
     form = ChangeSipPasswordForm()
-    if form.validate_on_submit():
-        refused = refusal(overview)
-        if refused:
-            return refused
-        if password_confirmed(form):
-            new_password = form.password.data
-            try:
-                write_backend(
-                    lambda: backend().set_sip_password(link.account, new_password),
-                    "multifon.set_sip_password",
-                )
-            except BackendUnavailable:
-                flash(backend_unavailable_text(), "error")
-            else:
-                audit("multifon.sip_password_changed", link)
-                flash(
-                    _(
-                        "The SIP password has been changed. Enter the new one in your SIP phones "
-                        "and programs."
-                    ),
-                    "success",
-                )
-                return to_cabinet()
+    if form.validate_on_submit() and password_confirmed(form):
+        new_password = form.password.data
+        try:
+            write_backend(
+                lambda: backend().set_sip_password(link.account, new_password),
+                "multifon.set_sip_password",
+            )
+        except BackendUnavailable:
+            flash(backend_unavailable_text(), "error")
+        else:
+            audit("multifon.sip_password_changed", link)
+            flash(
+                _("The SIP password has been changed. Enter the new one in your SIP phones and programs."),
+                "success",
+            )
+            return to_cabinet()
     return page("password.html", link, overview, form=form)
 
 
@@ -167,25 +162,23 @@ def change_password(link):
 def disconnect(link):
     """Disconnect the service after a confirmation that names what it means."""
     overview = load_overview(link)
+    if request.method == "POST" and (refused := refusal(overview)):
+        return refused
     form = ConfirmWithPasswordForm()
-    if form.validate_on_submit():
-        refused = refusal(overview)
-        if refused:
-            return refused
-        if password_confirmed(form):
-            try:
-                write_backend(lambda: backend().disconnect(link.account), "multifon.disconnect")
-            except BackendUnavailable:
-                flash(backend_unavailable_text(), "error")
-            else:
-                audit("multifon.disconnected", link)
-                flash(
-                    _(
-                        "%(service)s is disconnected for %(number)s.",
-                        service=service_name(),
-                        number=link.label,
-                    ),
-                    "success",
-                )
-                return to_cabinet()
+    if form.validate_on_submit() and password_confirmed(form):
+        try:
+            write_backend(lambda: backend().disconnect(link.account), "multifon.disconnect")
+        except BackendUnavailable:
+            flash(backend_unavailable_text(), "error")
+        else:
+            audit("multifon.disconnected", link)
+            flash(
+                _(
+                    "%(service)s is disconnected for %(number)s.",
+                    service=service_name(),
+                    number=link.label,
+                ),
+                "success",
+            )
+            return to_cabinet()
     return page("disconnect.html", link, overview, form=form)
