@@ -181,6 +181,7 @@ def _with_connector_migrations(config):
 
 def _register_blueprints(app: Flask) -> None:
     from idp import i18n
+    from idp.api import views as api
     from idp.auth import views as auth_views
     from idp.cli import register_commands
     from idp.connectors import cabinet
@@ -194,6 +195,7 @@ def _register_blueprints(app: Flask) -> None:
     from idp.otp import sms
     from idp.profiles import registration, security
     from idp.profiles import views as profile_views
+    from idp.scim import views as scim_views
     from idp.security import headers
     from idp.templating import register_template_helpers
 
@@ -210,11 +212,14 @@ def _register_blueprints(app: Flask) -> None:
         service_views.bp,
         org_views.bp,
         staff.bp,
+        api.bp,
+        scim_views.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["IDP_ENV"] == "development":
         app.register_blueprint(dev_views.bp)
     register_error_handlers(app)
+    api.init_app(app)
     headers.register(app)
     register_template_helpers(app)
     cabinet.register_template_helpers(app)

@@ -255,6 +255,18 @@ SETTINGS: tuple[Setting, ...] = (
         rate_limits,
     ),
     Setting(
+        "IDP_MACHINE_INVITATION_BUDGET",
+        "300/hour;2000/day",
+        "Invitations the provisioning API and SCIM may send for one organisation (SMS and letters).",
+        rate_limits,
+    ),
+    Setting(
+        "IDP_API_LIMIT_CLIENT",
+        "600/minute;20000/hour",
+        "Calls one client may make to the provisioning API (/api/v1); more get 429 with Retry-After.",
+        rate_limits,
+    ),
+    Setting(
         "IDP_SIGNIN_FREE_FAILURES", 3, "Failed sign-ins to one account before delays begin.", positive_int
     ),
     Setting("IDP_SIGNIN_MAX_DELAY_SECONDS", 900, "Longest delay between sign-in attempts.", positive_int),

@@ -9,9 +9,10 @@ protocol parameter of ours can hold and PostgreSQL refuses to store, is refused 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -87,12 +88,26 @@ def _protocol(status: int, description: str | None = None) -> Response:
     return response
 
 
+def register_error_surface(app: Flask, prefix: str, render: Callable[[int], Response]) -> None:
+    """Errors of requests under ``prefix`` (an API) are answered by ``render(status)`` instead
+    of a page or an OAuth error."""
+    app.extensions.setdefault("idp_error_surfaces", {})[prefix] = render
+
+
+def _surface() -> Callable[[int], Response] | None:
+    surfaces = current_app.extensions.get("idp_error_surfaces", {})
+    return next((render for prefix, render in surfaces.items() if request.path.startswith(prefix)), None)
+
+
 def _database_unavailable(error: Exception):
     log.error("database unavailable: %s", type(error).__name__)
     with suppress(DBAPIError):  # the connection is gone; the pool will replace it
         db.session.rollback()
     g.profile = None  # the page must not ask the database who is signed in
-    if is_protocol_request():
+    render = _surface()
+    if render is not None:
+        response = render(503)
+    elif is_protocol_request():
         response = _protocol(503, "the service is briefly unavailable")
     else:
         text, status = _page(503)
@@ -126,16 +141,7 @@ def register_error_handlers(app: Flask) -> None:
             ),
         )
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        if type(error).__module__.startswith("authlib."):
-            return error  # a protocol error for a program (JSON and WWW-Authenticate), not a page
-        if is_protocol_request():
-            response = _protocol(error.code or 500, error.description if error.code == 405 else None)
-            if error.code == 405:
-                response.headers["Allow"] = ", ".join(error.valid_methods or [])
-            return response
-        return _page(error.code or 500)
+    app.register_error_handler(HTTPException, _http_error)
 
     @app.errorhandler(OperationalError)
     def database_error(error):
@@ -147,9 +153,30 @@ def register_error_handlers(app: Flask) -> None:
         if _is_database_outage(original):
             return _database_unavailable(original)
         log.error("unhandled error", exc_info=original)
+        render = _surface()
+        if render is not None:
+            return render(500)
         if is_protocol_request():
             return _protocol(500)
         return _page(500)
+
+
+def _http_error(error: HTTPException):
+    """An HTTP error: a problem under an API, JSON for a protocol endpoint, else a page."""
+    if type(error).__module__.startswith("authlib."):
+        return error  # a protocol error for a program (JSON and WWW-Authenticate), not a page
+    render = _surface()
+    if render is not None:
+        response = render(error.code or 500)
+        if error.code == 405:
+            response.headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or [])
+        return response
+    if is_protocol_request():
+        response = _protocol(error.code or 500, error.description if error.code == 405 else None)
+        if error.code == 405:
+            response.headers["Allow"] = ", ".join(error.valid_methods or [])
+        return response
+    return _page(error.code or 500)
 
 
 def _refuse_unservable_requests() -> None:

@@ -1,5 +1,6 @@
 """Import every model so SQLAlchemy's metadata (and Alembic) sees all tables."""
 
+from idp.api.models import IdempotentRequest
 from idp.atomic import SerialLock
 from idp.audit.models import AuditEvent
 from idp.auth.models import SignInThrottle
@@ -18,10 +19,12 @@ from idp.orgs.models import Invitation, Membership, OrgAccount, Organisation, St
 from idp.otp.models import SmsChallenge
 from idp.otp.pow import ProofSolution
 from idp.profiles.models import EmailLink, Profile, RecoveryCode
+from idp.scim.models import ScimToken, ScimUser
 from idp.sessions.models import WebSession
 
 __all__ = [
     "AuditEvent",
+    "IdempotentRequest",
     "AuthorizationCode",
     "Client",
     "Consent",
@@ -38,6 +41,8 @@ __all__ = [
     "RecoveryCode",
     "RefreshToken",
     "RevokedAccessToken",
+    "ScimToken",
+    "ScimUser",
     "SerialLock",
     "ServiceLink",
     "SignInThrottle",

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, url_for
+from pydantic import BaseModel
 
 from connectors.iptel import accounts, activation
+from connectors.iptel import provisioning as by_machine
 from connectors.iptel.models import INACTIVE
 from connectors.iptel.presenting import home_card
 from connectors.iptel.settings import SETTINGS
@@ -68,6 +70,7 @@ class IptelConnector(Connector):
     migrations = HERE / "migrations"
     translations = HERE / "translations"
     settings = SETTINGS
+    provisioning = by_machine.ConnectIptel
 
     def init_app(self, app: Flask) -> None:
         """Register the portal's letters and ``idp iptel``."""
@@ -114,6 +117,14 @@ class IptelConnector(Connector):
         from connectors.iptel.recovery import replace_password
 
         return replace_password(account)
+
+    def check_provisioning(self, values: BaseModel) -> str:
+        """The number ``provision`` would connect (``ConnectIptel``); nothing stored or sent."""
+        return by_machine.check(values)
+
+    def provision(self, values: BaseModel) -> str:
+        """Connect the service as ``idp iptel connect``: the initial password is e-mailed."""
+        return by_machine.provision(values)
 
     def disconnect(self, account: str) -> None:
         accounts.disconnect(account)

@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import gettext as _
+from pydantic import BaseModel
 
+from connectors.multifon import provisioning as by_machine
 from connectors.multifon.numbers import label, to_e164
 from connectors.multifon.presenting import home_card
 from connectors.multifon.service import backend, build_backend
@@ -56,6 +58,7 @@ class MultifonConnector(Connector):
     migrations = HERE / "migrations"
     translations = HERE / "translations"
     settings = SETTINGS
+    provisioning = by_machine.ProvisionMultifon
 
     def init_app(self, app: Flask) -> None:
         """Build the configured backend, register the SIP password SMS and ``idp multifon``."""
@@ -114,6 +117,14 @@ class MultifonConnector(Connector):
         from connectors.multifon.replace import replace_sip_password
 
         return replace_sip_password(account, self.name)
+
+    def check_provisioning(self, values: BaseModel) -> str:
+        """The number ``provision`` would give these values (``ProvisionMultifon``); nothing stored."""
+        return by_machine.check(values)
+
+    def provision(self, values: BaseModel) -> str:
+        """Create or update the account in the provisioning store, as ``idp multifon provision``."""
+        return by_machine.provision(values)
 
     def disconnect(self, account: str) -> None:
         backend().disconnect(account)

@@ -39,6 +39,8 @@ EVENT_LABELS = {
     # Organisations, access to their accounts, invitations (issue 14).
     "org.created": _l("Organisation registered"),
     "org.status_changed": _l("Organisation status changed"),
+    "org.renamed": _l("Organisation renamed"),
+    "api.called": _l("Provisioning API called"),
     "org.account_assigned": _l("Account added to the organisation"),
     "org.member_added": _l("Person added to the organisation"),
     "org.role_changed": _l("Role in the organisation changed"),
@@ -52,6 +54,10 @@ EVENT_LABELS = {
     "invitation.resent": _l("Invitation sent again"),
     "invitation.withdrawn": _l("Invitation withdrawn"),
     "invitation.accepted": _l("Invitation accepted"),
+    # Directory sync (idp.scim).
+    "scim.token_created": _l("SCIM token made"),
+    "scim.token_revoked": _l("SCIM token revoked"),
+    "scim.user_linked": _l("Directory user linked to a profile"),
     "service.linked": _l("Account linked to a profile"),
     "service.unlinked": _l("Account unlinked from a profile"),
     "service.role_refused": _l("Action refused: the role does not allow it"),

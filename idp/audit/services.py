@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 from idp.audit.models import AuditEvent
 from idp.extensions import db
@@ -22,6 +22,9 @@ def record(
     if has_request_context():
         ip = request.remote_addr
         user_agent = (request.user_agent.string or "")[:300]
+        client = g.get("audit_client")  # a machine client acting through the provisioning API
+        if client:
+            details.setdefault("client", client)
     entry = AuditEvent(
         event=event,
         profile_id=profile_id,

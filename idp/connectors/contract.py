@@ -14,7 +14,9 @@ It subclasses ``Connector`` and fills in what its service needs. Business ID the
 - adds ``migrations`` to the one Alembic history, ``translations`` to the catalogues and
   ``settings`` to the configuration (``idp config docs`` lists them),
 - calls ``link_revoked`` when a link ends and ``disconnect`` when the operator disconnects an
-  account (``idp services disconnect``).
+  account (``idp services disconnect``),
+- offers ``provisioning`` (a Pydantic model of a new account's fields) to the provisioning API,
+  which checks a request with ``check_provisioning`` and stores it with ``provision``.
 
 The built-in connectors in ``connectors/`` use nothing else; see README "Writing a connector".
 """
@@ -29,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Flask
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from idp.config import Setting
     from idp.connectors.models import ServiceLink
     from idp.profiles.models import Profile
@@ -54,6 +58,16 @@ SERVICE_NOUN = {
         "locative": "услуге",
     },
 }
+
+
+class ProvisioningRefused(ValueError):
+    """The values cannot make (or update) an account of the service: ``message`` says why, for
+    people, in the current language; ``field`` names the refused field of ``provisioning``, if one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,13 @@ class Connector(ABC):
     settings: tuple[Setting, ...] = ()
     #: A Babel translations directory (``<locale>/LC_MESSAGES/messages.mo``), or None.
     translations: Path | None = None
+    #: The fields of a new account, for the provisioning API (its OpenAPI document is built from
+    #: it), or None when the service cannot be provisioned by machine. A Pydantic v2 model that
+    #: refuses unknown fields (``ConfigDict(extra="forbid")``) and bounds every value (lengths,
+    #: ``Literal`` choices, ``ge``/``le``), each with ``Field(description=...)``; a secret is a
+    #: ``Secret``/``SecretStr`` marked ``writeOnly``. Junk is refused by the model or by
+    #: ``check_provisioning``, never by an exception of another kind.
+    provisioning: type[BaseModel] | None = None
 
     def init_app(self, app: Flask) -> None:
         """Set the connector up on ``app`` (settings, CLI commands); the blueprint is mounted for you."""
@@ -193,6 +214,20 @@ class Connector(ABC):
 
         Raise ``LookupError`` when the service has no such account.
         """
+
+    def check_provisioning(self, values: BaseModel) -> str:
+        """The account key (``ServiceLink.account``) that ``provision`` would give these values of
+        ``provisioning``, storing and sending nothing: the caller assigns the organisation first.
+        Raise ``ProvisioningRefused`` when they are refused. Only a connector with ``provisioning``
+        implements it; the default raises NotImplementedError."""
+        raise NotImplementedError(f"connector {self.id!r} cannot be provisioned by machine")
+
+    def provision(self, values: BaseModel) -> str:
+        """Create the account from these values of ``provisioning`` (or update it, as the service's
+        own command does), deliver what the command delivers, and return its account key. Raise
+        ``ProvisioningRefused`` (nothing stored) when they are refused. Only a connector with
+        ``provisioning`` implements it; the default raises NotImplementedError."""
+        raise NotImplementedError(f"connector {self.id!r} cannot be provisioned by machine")
 
     def demo(self, profile: Profile) -> list[str]:
         """Create demo accounts for the embedded default (idempotent, keeping what people changed),

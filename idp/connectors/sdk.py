@@ -18,6 +18,9 @@ Declare what a view needs with ``cabinet_view(role=...)``.
 **Organisations.** ``assign_to_organisation`` (a provisioning command's ``--org``: the account
 belongs to that organisation) and ``OrgError`` (its refusal, for people).
 
+**Provisioning by machine.** ``ProvisioningRefused``: what ``Connector.check_provisioning`` and
+``Connector.provision`` raise when the values of ``Connector.provisioning`` are refused.
+
 **Storage.** ``db`` (Flask-SQLAlchemy: a connector's own models and tables, ``db.session``),
 ``utcnow`` (naive UTC, as every table stores it), ``serialize_on`` (a per-key lock for a limit
 that counts rows before it adds one), ``seal`` / ``unseal`` (AES-GCM bound to a context, for a
@@ -77,7 +80,7 @@ from idp.connectors.cabinet import (
     role_refusal,
     write_backend,
 )
-from idp.connectors.contract import Card, Connector, VerifiedAccount
+from idp.connectors.contract import Card, Connector, ProvisioningRefused, VerifiedAccount
 from idp.connectors.links import LinkRefused, account_links, link, links_of, unlink
 from idp.connectors.models import OWNER, USER, VIEWER, ServiceLink, role_allows
 from idp.connectors.registry import get as connector
@@ -133,6 +136,7 @@ __all__ = [
     "OrgError",
     "PasswordPolicy",
     "PrintableAscii",
+    "ProvisioningRefused",
     "ServiceLink",
     "Setting",
     "SingleUseLinks",

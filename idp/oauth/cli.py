@@ -70,6 +70,11 @@ def _client_or_fail(client_id: str):
     type=click.Choice(ALGORITHMS),
     help="How its ID tokens are signed (default: IDP_SIGNING_ALG).",
 )
+@click.option(
+    "--org",
+    "org_ref",
+    help="Bind a provisioning client to one organisation (its id or registration number).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with the secret, once).")
 @with_appcontext
 def create_command(
@@ -83,9 +88,11 @@ def create_command(
     backchannel_logout_uri,
     client_id,
     id_token_alg,
+    org_ref,
     as_json,
 ):
     """Register a client and print its id and (once) its secret."""
+    org_id = _organisation_id(org_ref) if org_ref else None
     try:
         registered = create_client(
             name,
@@ -98,10 +105,20 @@ def create_command(
             backchannel_logout_uri=backchannel_logout_uri,
             client_id=client_id,
             id_token_alg=id_token_alg,
+            org_id=org_id,
         )
     except ClientError as exc:
         raise click.ClickException(str(exc)) from exc
     _print(describe(registered.client, registered.secret), as_json)
+
+
+def _organisation_id(org_ref: str) -> int:
+    from idp.orgs.services import resolve_organisation
+
+    org = resolve_organisation(org_ref)
+    if org is None:
+        raise click.ClickException(f"no organisation {org_ref!r} (see idp orgs list)")
+    return org.id
 
 
 @clients_group.command("list")

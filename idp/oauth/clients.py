@@ -87,6 +87,7 @@ def create_client(
     backchannel_logout_uri: str | None = None,
     client_id: str | None = None,
     id_token_alg: str | None = None,
+    org_id: int | None = None,
 ) -> Registered:
     """Register a client; a confidential client gets a secret, returned here and never again."""
     grant_types = list(dict.fromkeys(grant_types or ["authorization_code", "refresh_token"]))
@@ -120,6 +121,7 @@ def create_client(
         if backchannel_logout_uri
         else None,
         id_token_signed_response_alg=id_token_alg,
+        org_id=org_id,
     )
     db.session.add(client)
     db.session.commit()
@@ -178,6 +180,7 @@ def describe(client: Client, secret: str | None = None) -> dict:
         "id_token_signed_response_alg": id_token_alg(client),
         "token_endpoint_auth_method": "none" if client.public else "client_secret_basic",
         "created_at": client.created_at.isoformat(timespec="seconds") + "Z",
+        "organisation_id": client.org_id,
     }
     if secret:
         data["client_secret"] = secret

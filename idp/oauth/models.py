@@ -76,6 +76,8 @@ class Client(db.Model):
     id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     secret_rotated_at: Mapped[datetime | None]
+    # A provisioning client bound to one organisation acts on that organisation alone (the API).
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
 
     @property
     def public(self) -> bool:

@@ -43,7 +43,7 @@ def org_events(
 ) -> list[EventRow]:
     """The newest events that name ``org`` (when ``whole_org``) or concern one of ``accounts``."""
     wanted = set(accounts)
-    conditions = [_account_condition(connector, account) for connector, account in accounts]
+    conditions = [account_condition(connector, account) for connector, account in accounts]
     if whole_org:
         conditions += [
             AuditEvent.details.like(f'%"org": {org.id},%'),
@@ -80,7 +80,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _account_condition(connector: str, account: str) -> ColumnElement[bool]:
+def account_condition(connector: str, account: str) -> ColumnElement[bool]:
     """Rows whose details name the account (by its two fields, or in an ``accounts`` list)."""
     pair = and_(
         AuditEvent.details.like(f'%"connector": {_escape_like(json.dumps(connector))}%', escape="\\"),

@@ -14,6 +14,7 @@ import secrets
 from datetime import timedelta
 from typing import Any, cast
 
+from blinker import Namespace
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
@@ -36,7 +37,7 @@ from idp.orgs.services import (
     grantable_roles,
     may_manage_org,
 )
-from idp.otp.budgets import PROVEN, spend, spend_letter_budget
+from idp.otp.budgets import PROVEN, spend, spend_letter_budget, spend_machine_invitation
 from idp.otp.errors import BudgetExceeded, BudgetUnavailable, OtpError
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, find_by_verified_email
@@ -47,6 +48,10 @@ from idp.timeutil import utcnow
 
 SMS, EMAIL = "sms", "email"
 RESEND_SECONDS = 60
+
+# Sent with ``invitation`` and ``profile`` once an invitation is accepted (committed); a directory
+# sync (idp.scim) links the person it provisioned to the profile that accepted.
+invitation_accepted = Namespace().signal("invitation-accepted")
 
 
 def read_address(channel: str, text: str) -> str:
@@ -77,14 +82,20 @@ def invite(
     accounts: list[tuple[str, str]],
     role: str,
     locale: str,
+    membership_only: bool = False,
 ) -> Invitation:
-    """Invite a colleague to ``accounts`` of ``org`` with ``role``, and send the link."""
+    """Invite a colleague to ``accounts`` of ``org`` with ``role``, and send the link; or, with
+    ``membership_only`` (a directory's provisioning: no accounts), to the organisation alone."""
     if not org.active:
         raise OrgError(_("This organisation is suspended."))
     address = read_address(channel, address_text)
-    _check_accounts(actor, org, accounts, role)
+    if membership_only:
+        if accounts or not may_manage_org(actor, org):
+            raise OrgError(_("You cannot manage this organisation."))
+    else:
+        _check_accounts(actor, org, accounts, role)
     _check_invitee(actor, org, channel, address, accounts)
-    _spend_budget(actor, channel, address)
+    _spend_budget(actor, channel, address, org.id)
     now = utcnow()
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -133,7 +144,7 @@ def resend(
     token = secrets.token_urlsafe(32)
     _claim_sending(invitation, token)
     try:
-        _spend_budget(actor, invitation.channel, invitation.address)
+        _spend_budget(actor, invitation.channel, invitation.address, invitation.org_id)
     except OrgError:
         db.session.rollback()  # the claim too: nothing was sent
         raise
@@ -320,6 +331,8 @@ def accept(token: str, profile: Profile) -> Invitation:
             organisation=invitation.organisation.name,
             accounts=[row.label for row in granted],
         )
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    invitation_accepted.send(app, invitation=invitation, profile=profile)
     return invitation
 
 
@@ -414,9 +427,15 @@ def _check_may_handle(actor: Actor, invitation: Invitation) -> None:
     raise OrgError(_("You cannot manage this invitation."))
 
 
-def _spend_budget(actor: Actor, channel: str, address: str) -> None:
+def _spend_budget(actor: Actor, channel: str, address: str, org_id: int) -> None:
+    """A person's invitations draw on their SMS and letter budgets; a machine's (the API, SCIM)
+    on the organisation's ``IDP_MACHINE_INVITATION_BUDGET``, so that a directory's first sync of
+    a few hundred people goes through while no client can send without bound."""
     try:
-        if channel == SMS:
+        if actor.client_id is not None:
+            if not spend_machine_invitation(org_id):
+                raise BudgetExceeded()
+        elif channel == SMS:
             spend(address, PROVEN, actor.id if actor.id is not None else 0)
         elif not spend_letter_budget(f"invitations:{actor.id if actor.id is not None else actor.kind}"):
             raise BudgetExceeded()

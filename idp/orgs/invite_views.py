@@ -192,6 +192,9 @@ def invitation_accept(token: str):
         db.session.rollback()
         flash(str(error), "error")
         return redirect(here)
+    if not accepted.accounts:  # a directory's invitation to the organisation alone
+        flash(_("You joined %(organisation)s.", organisation=accepted.organisation.name), "success")
+        return redirect(url_for("profiles.home"))
     flash(
         _(
             "You now have access to %(accounts)s of %(organisation)s.",

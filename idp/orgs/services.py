@@ -52,7 +52,8 @@ class Actor:
 
     profile: Profile | None = None
     staff_role: str | None = None
-    client_id: str | None = None  # a machine client of the provisioning API
+    client_id: str | None = None  # a machine: a provisioning API client, or "scim:<token id>"
+    org_id: int | None = None  # a machine bound to one organisation acts on that one alone
 
     @classmethod
     def person(cls, profile: Profile) -> Actor:
@@ -66,6 +67,11 @@ class Actor:
     @classmethod
     def operator(cls) -> Actor:
         return cls()
+
+    @classmethod
+    def machine(cls, client_id: str, org_id: int | None = None) -> Actor:
+        """A provisioning API client or an organisation's SCIM token; ``org_id`` binds it."""
+        return cls(client_id=client_id, org_id=org_id)
 
     @property
     def id(self) -> int | None:
@@ -82,8 +88,8 @@ class Actor:
 
     @property
     def operator_side(self) -> bool:
-        """The command line, a machine client, or a staff manager: may act on any customer."""
-        return self.profile is None or self.staff_role == MANAGER
+        """The command line, an unbound machine client, or a staff manager: may act on any customer."""
+        return (self.profile is None and self.org_id is None) or self.staff_role == MANAGER
 
 
 # --- organisations ----------------------------------------------------------------------------
@@ -153,6 +159,20 @@ def search_organisations(text: str, limit: int = 20) -> list[Organisation]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def rename_organisation(org: Organisation, name: str, actor: Actor) -> None:
+    """Give the organisation its new name (those who manage it)."""
+    if not may_manage_org(actor, org):
+        raise OrgError(_("You cannot manage this organisation."))
+    name = " ".join(name.split())
+    if not name or len(name) > 200:
+        raise OrgError(_("Give the organisation's name (at most 200 characters)."))
+    if name == org.name:
+        return
+    org.name = name
+    record("org.renamed", None, actor.id, by=actor.kind, org=org.id)
+    db.session.commit()
 
 
 def set_status(org: Organisation, status: str, actor: Actor) -> None:
@@ -323,7 +343,10 @@ def _org_role(actor: Actor, org: Organisation) -> str | None:
 
 
 def may_manage_org(actor: Actor, org: Organisation) -> bool:
-    """The organisation's owner and administrators, the operator's managers, the command line."""
+    """The organisation's owner and administrators, the operator's managers, the command line, and
+    a machine bound to it."""
+    if actor.org_id is not None:
+        return actor.org_id == org.id
     return actor.operator_side or _org_role(actor, org) in (ORG_OWNER, ORG_ADMIN)
 
 

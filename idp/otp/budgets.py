@@ -139,6 +139,15 @@ def spend(phone: str, kind: str, profile_id: int | None = None, proof: str | Non
         raise BudgetUnavailable() from exc
 
 
+def spend_machine_invitation(org_id: int) -> bool:
+    """Count one invitation a machine (the provisioning API, SCIM) sends for an organisation
+    against IDP_MACHINE_INVITATION_BUDGET; False, counting nothing, when it is spent."""
+    try:
+        return _hit_all(_budgets([("IDP_MACHINE_INVITATION_BUDGET", "invitations-org", str(org_id))]))
+    except StorageError as exc:
+        raise BudgetUnavailable() from exc
+
+
 def spend_letter_budget(key: str) -> bool:
     """Count one letter to an address the person typed (a confirmation sent again, a corrected or
     new address) against IDP_EMAIL_SEND_LIMIT for ``key`` (a profile, an account); return False,

@@ -327,3 +327,45 @@ def test_hand_on_the_ownership_of_an_account(
     assert "Уходит на пенсию" in page.inner_text("[data-events]")
     shot(page, "3-new-owner")
     assert outbox.last("successor@example.com", "access_granted")
+
+
+@pytest.mark.parametrize(("lang", "mobile"), [("uk", True), ("ru", False), ("en", False)])
+def test_directory_sync_token_is_made_shown_once_used_and_revoked(
+    browser, live_server, app, organisation, shot, text, lang, mobile
+):
+    """The owner makes the organisation's SCIM token on its page, pastes it into the directory
+    (here: a SCIM request), and revokes it; the directory's next request is refused."""
+    import requests
+
+    page = new_page(browser, lang, mobile=mobile)
+    open_organisation(page, live_server, organisation["owner"])
+    card = page.locator("[data-scim]")
+    base_url = card.locator("[data-scim-base-url]").inner_text()
+    assert base_url == f"{live_server}/scim/v2/{organisation['id']}"
+    shot(page, "scim-card")
+    with page.expect_navigation():
+        card.locator("[data-scim-new]").click()
+    page.fill("#label", "Microsoft Entra ID")
+    page.fill("#current_password", PASSWORD)
+    submit(page)
+    secret = page.locator("[data-scim-secret]").inner_text().strip()
+    assert page.locator("[data-scim-base-url]").inner_text() == base_url
+    shot(page, "scim-token-shown-once")
+    users = requests.get(f"{base_url}/Users", headers={"Authorization": f"Bearer {secret}"}, timeout=30)
+    assert users.status_code == 200 and users.json()["totalResults"] == 0
+    with page.expect_navigation():
+        page.click("a[href$='#scim']")
+    assert secret not in page.content()  # never shown again
+    row = page.locator("[data-scim-token]")
+    assert "Microsoft Entra ID" in row.inner_text()
+    with page.expect_navigation():
+        row.locator("[data-scim-revoke]").click()
+    page.fill("#current_password", PASSWORD)
+    submit(page)
+    assert flash_texts(page) == [
+        text(lang, "The SCIM token %(label)s was revoked.", label="Microsoft Entra ID")
+    ]
+    shot(page, "scim-token-revoked")
+    refused = requests.get(f"{base_url}/Users", headers={"Authorization": f"Bearer {secret}"}, timeout=30)
+    assert refused.status_code == 401
+    page.context.close()
