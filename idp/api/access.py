@@ -16,7 +16,7 @@ from idp.api.common import known_connector, reachable_org, refusals
 from idp.api.operations import Reply, check_if_match, operation
 from idp.api.organisations import revocation_data
 from idp.api.paging import page_of
-from idp.api.problems import Problem
+from idp.api.problems import Problem, field_problem
 from idp.connectors.links import find_link
 from idp.connectors.models import ServiceLink
 from idp.extensions import db
@@ -121,13 +121,7 @@ def transfer_ownership(caller: Caller, org_id: int, connector: str, account: str
     row = _org_account(caller, org_id, connector, account)
     new_owner = db.session.get(Profile, body.profile_id)
     if new_owner is None or services.membership(row.org_id, new_owner.id) is None:
-        raise Problem(
-            409,
-            _("The new owner must be a member of the organisation."),
-            errors=[
-                {"pointer": "/profile_id", "detail": _("The new owner must be a member of the organisation.")}
-            ],
-        )
+        raise field_problem(409, "/profile_id", _("The new owner must be a member of the organisation."))
     with refusals():
         revocation.transfer_ownership(
             caller.actor,

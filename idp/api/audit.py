@@ -15,7 +15,7 @@ from idp.api.operations import operation
 from idp.api.paging import page_of
 from idp.audit.models import AuditEvent
 from idp.extensions import db
-from idp.orgs.events import account_condition
+from idp.orgs.events import account_condition, org_condition
 from idp.orgs.models import OrgAccount
 
 TAG = "Audit"
@@ -46,11 +46,7 @@ def _of_org(org_id: int) -> Any:
     accounts = db.session.execute(
         db.select(OrgAccount.connector, OrgAccount.account).where(OrgAccount.org_id == org_id)
     ).all()
-    return or_(
-        AuditEvent.details.like(f'%"org": {org_id},%'),
-        AuditEvent.details.like(f'%"org": {org_id}}}'),
-        *[account_condition(connector, account) for connector, account in accounts],
-    )
+    return or_(org_condition(org_id), *[account_condition(c, a) for c, a in accounts])
 
 
 @operation(

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from flask_babel import gettext as _
 
 from idp.api.auth import Caller
-from idp.api.problems import Problem
+from idp.api.problems import Problem, field_problem
 from idp.connectors import registry
 from idp.orgs.models import Organisation
 from idp.orgs.numbers import InvalidNumber
@@ -41,8 +41,6 @@ def refusals() -> Iterator[None]:
     try:
         yield
     except InvalidNumber as exc:
-        raise Problem(
-            422, str(exc), errors=[{"pointer": "/registration_number", "detail": str(exc)}]
-        ) from exc
+        raise field_problem(422, "/registration_number", str(exc)) from exc
     except OrgError as exc:
         raise Problem(409, str(exc)) from exc

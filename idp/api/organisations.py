@@ -11,7 +11,7 @@ from idp.api.auth import Caller
 from idp.api.common import known_connector, operator_only, reachable_org, refusals
 from idp.api.operations import Reply, check_if_match, operation
 from idp.api.paging import page_of
-from idp.api.problems import Problem
+from idp.api.problems import Problem, field_problem
 from idp.connectors import registry
 from idp.connectors.links import owner_of
 from idp.extensions import db
@@ -157,11 +157,7 @@ def assign_account(caller: Caller, org_id: int, body: schemas.AccountAssignment)
     connector = registry.get(known_connector(body.connector))
     account = connector.normalise_login(body.account) if connector is not None else None
     if not account:
-        raise Problem(
-            422,
-            _("This is not an account of this service."),
-            errors=[{"pointer": "/account", "detail": _("This is not an account of this service.")}],
-        )
+        raise field_problem(422, "/account", _("This is not an account of this service."))
     with refusals():
         services.assign_account(org, body.connector, account, caller.actor)
     return account_data(body.connector, account, org.id)

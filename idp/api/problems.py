@@ -72,6 +72,11 @@ class Problem(Exception):
         return problem_response(self.status, self.detail, self.errors, self.headers)
 
 
+def field_problem(status: int, pointer: str, detail: str) -> Problem:
+    """A refusal of one field (``/account``, ``#/phone_number``): its message is the detail too."""
+    return Problem(status, detail, errors=[{"pointer": pointer, "detail": detail}])
+
+
 def problem_response(
     status: int,
     detail: str | None = None,

@@ -12,7 +12,7 @@ from idp.api import schemas
 from idp.api.auth import Caller
 from idp.api.common import operator_only, refusals
 from idp.api.operations import operation
-from idp.api.problems import Problem
+from idp.api.problems import Problem, field_problem
 from idp.extensions import db
 from idp.orgs import revocation, services
 from idp.profiles.models import Profile
@@ -42,25 +42,14 @@ def _found(query: schemas.ProfileQuery) -> list[Profile]:
         try:
             profile = find_by_phone(normalize_phone(query.phone_number))
         except InvalidPhone as exc:
-            raise Problem(
-                422,
-                _("Enter a valid phone number, e.g. +380 44 123 45 67."),
-                errors=[
-                    {
-                        "pointer": "#/phone_number",
-                        "detail": _("Enter a valid phone number, e.g. +380 44 123 45 67."),
-                    }
-                ],
+            raise field_problem(
+                422, "#/phone_number", _("Enter a valid phone number, e.g. +380 44 123 45 67.")
             ) from exc
         return [profile] if profile is not None else []
     if query.email:
         address = normalise_email(query.email)
         return list(db.session.scalars(db.select(Profile).where(Profile.email == address).limit(20)))
-    raise Problem(
-        422,
-        _("Give phone_number or email."),
-        errors=[{"pointer": "#/phone_number", "detail": _("Give phone_number or email.")}],
-    )
+    raise field_problem(422, "#/phone_number", _("Give phone_number or email."))
 
 
 @operation(

@@ -13,7 +13,7 @@ from idp.api.auth import Caller
 from idp.api.common import operator_only, reachable_org, refusals
 from idp.api.operations import Reply, operation
 from idp.api.organisations import account_data
-from idp.api.problems import Problem
+from idp.api.problems import Problem, field_problem
 from idp.api.validation import read_body
 from idp.connectors import registry
 from idp.connectors.contract import ProvisioningRefused
@@ -56,5 +56,5 @@ def provision_account(caller: Caller, connector: str, query: ProvisionQuery):
         account = plugin.provision(values)
     except ProvisioningRefused as exc:
         pointer = f"/{exc.field}" if exc.field else "/"
-        raise Problem(422, exc.message, errors=[{"pointer": pointer, "detail": exc.message}]) from exc
+        raise field_problem(422, pointer, exc.message) from exc
     return Reply(account_data(connector, account, org.id if org is not None else None))

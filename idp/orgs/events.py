@@ -45,10 +45,7 @@ def org_events(
     wanted = set(accounts)
     conditions = [account_condition(connector, account) for connector, account in accounts]
     if whole_org:
-        conditions += [
-            AuditEvent.details.like(f'%"org": {org.id},%'),
-            AuditEvent.details.like(f'%"org": {org.id}}}'),
-        ]
+        conditions.append(org_condition(org.id))
     if not conditions:
         return []
     rows = db.session.scalars(
@@ -78,6 +75,14 @@ def last_sign_ins(profile_ids: list[int]) -> dict[int, datetime]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def org_condition(org_id: int) -> ColumnElement[bool]:
+    """Rows whose details name the organisation (``"org": <id>``)."""
+    return or_(
+        AuditEvent.details.like(f'%"org": {org_id},%'),
+        AuditEvent.details.like(f'%"org": {org_id}}}'),
+    )
 
 
 def account_condition(connector: str, account: str) -> ColumnElement[bool]:

@@ -43,3 +43,28 @@ def test_one_idempotency_key_sent_at_once_registers_one_organisation(live_server
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Organisation)) == 1
     assert post(0).json()["id"] in created  # and a retry afterwards gets the same answer
+
+
+def test_a_bound_client_reaches_no_other_organisation_on_a_live_server(live_server, app):
+    from idp.orgs.services import create_organisation
+
+    with app.app_context():
+        mine = create_organisation("UA", "32855961", "TOV Romashka").id
+        other = create_organisation("RU", "7707083893", "OOO Vasilek").id
+    bound = machine(app, org_id=mine, name="Romashka HR")
+    headers = {"Authorization": f"Bearer {bound.token}"}
+    paths = [f"/api/v1/organisations/{other}", f"/api/v1/organisations/{other}/members"]
+    answers = at_once(len(paths), lambda n: requests.get(live_server + paths[n], headers=headers, timeout=60))
+    assert [r.status_code for r in answers] == [404, 404]
+    renamed = requests.patch(
+        f"{live_server}/api/v1/organisations/{other}",
+        json={"name": "Taken over"},
+        headers=headers,
+        timeout=60,
+    )
+    assert renamed.status_code == 404
+    with app.app_context():
+        from idp.extensions import db
+
+        assert db.session.get(Organisation, other).name == "OOO Vasilek"
+    assert requests.get(f"{live_server}/api/v1/organisations/{mine}", headers=headers, timeout=60).ok
