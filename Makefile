@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PBX_PORT ?= 5001
 
-.PHONY: run test chromium lint mypy-baseline translations compile-translations clean
+.PHONY: run registrar test chromium lint mypy-baseline translations compile-translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ compile-translations: $(STAMP)
 # E-mail links are built from the issuer: point them at the server this starts.
 run: export IDP_ISSUER ?= http://$(HOST):$(PORT)
 run: export IDP_DEMO_RP_URL ?= http://127.0.0.1:$(PBX_PORT)
+# The SIP registrar's database and control socket, for `make registrar` beside it.
+REGISTRAR_URL ?= sqlite:///$(CURDIR)/instance/registrar.sqlite3
+REGISTRAR_RPC ?= unix:$(CURDIR)/instance/kamailio/kamailio_rpc.sock
+run registrar: export IDP_REGISTRAR_DATABASE_URL ?= $(REGISTRAR_URL)
+run registrar: export IDP_REGISTRAR_RPC ?= $(REGISTRAR_RPC)
+run registrar: export IDP_IPTEL_SIP_SERVER ?= 127.0.0.1
 run: compile-translations
 	$(BIN)/idp db upgrade
 	$(BIN)/idp keys ensure
@@ -53,6 +59,12 @@ run: compile-translations
 	PBX_URL=$(IDP_DEMO_RP_URL) $(BIN)/python -m examples.pbx_portal & portal=$$!; \
 	trap 'kill $$portal 2>/dev/null' EXIT INT TERM; \
 	IDP_WORKER_IN_PROCESS=$${IDP_WORKER_IN_PROCESS:-true} $(BIN)/idp run --host $(HOST) --port $(PORT)
+
+## Run Kamailio (apt-get install -y kamailio kamailio-sqlite-modules) on udp 127.0.0.1:5060 with the
+## shipped deploy/kamailio/kamailio.cfg, on the registrar database `make run` keeps in step.
+registrar: $(STAMP)
+	$(BIN)/idp db upgrade
+	$(BIN)/idp registrar run
 
 ## Run the checks of `make lint`, then the whole test suite (SQLite; PostgreSQL and Redis too when
 ## IDP_TEST_* are set) with line and branch coverage, failing under the floor of pyproject.toml.

@@ -60,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         n = app.config["IDP_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    from idp import registrar
     from idp.connectors import claims as service_claims
     from idp.connectors import links as service_links
     from idp.connectors import registry as connectors
@@ -72,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     service_claims.init_app(app)
     service_links.init_app(app)
     organisations.init_app(app)
+    registrar.init_app(app)
     if app.config["IDP_WORKER_IN_PROCESS"]:
         from idp.delivery.worker import start_background_worker
 

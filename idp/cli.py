@@ -112,6 +112,14 @@ def demo_command():
     click.echo("Organisation (J7: give a colleague access, J8: take it away):")
     for line in ensure_demo_organisation(profile, DEMO_PASSWORD):
         click.echo(f"  {line}")
+    from idp.registrar.demo import demo_lines
+
+    registrar_lines = demo_lines()
+    if registrar_lines:
+        click.echo("")
+        click.echo("SIP registrar (register a softphone with a demo account):")
+        for line in registrar_lines:
+            click.echo(f"  {line}")
     if current_app.config["IDP_ENV"] != "development":
         click.echo(
             "The demo relying party (the virtual PBX portal) is registered in development only: skipped."

@@ -346,6 +346,26 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
     ),
     Setting(
+        "IDP_REGISTRAR_DATABASE_URL",
+        "",
+        "Database the SIP registrar (Kamailio) reads: the accounts that may register, with their "
+        "digest HA1s and call settings (`sqlite:////abs/path.sqlite3` or `postgresql://…`); "
+        "empty: no registrar is kept in step.",
+    ),
+    Setting(
+        "IDP_SIP_REALM",
+        "business-id.test",
+        "SIP digest realm of the registrar; it is part of every HA1, so after a change run "
+        "`idp registrar sync`.",
+    ),
+    Setting(
+        "IDP_REGISTRAR_RPC",
+        "",
+        "Kamailio's JSON-RPC datagram socket (`unix:/run/kamailio/kamailio_rpc.sock`), used to drop "
+        "an account's registrations at once when its password changes or it is disconnected; "
+        "empty: they last until they expire.",
+    ),
+    Setting(
         "IDP_SIGNING_ALG",
         "ES256",
         "Algorithm of the provider's signing key: ES256 or RS256.",

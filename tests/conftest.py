@@ -23,7 +23,7 @@ from idp.extensions import db, limiter
 from tests.helpers.records import Outbox, Users
 from tests.helpers.templates import share_compiled_templates
 
-pytest_plugins = ["tests.peers.fixtures"]
+pytest_plugins = ["tests.peers.fixtures", "tests.peers.registrar"]
 
 PG_URL = os.environ.get("IDP_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("IDP_TEST_REDIS_URL", "")
@@ -45,6 +45,20 @@ def _no_sqlite_fsync(dbapi_connection, _record) -> None:
 def pytest_configure(config):
     if os.environ.get("CI") and not (PG_URL and REDIS_URL):
         raise pytest.UsageError("CI must set IDP_TEST_DATABASE_URL and IDP_TEST_REDIS_URL")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test of Business ID beside a SIP registrar (``tests/registrar``, the registrar journey) runs
+    with both on the same kind of database: SQLite and SQLite, PostgreSQL and PostgreSQL."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        both = "registrar" in params and "backend" in params
+        mismatched = both and params["registrar"] != params["backend"]
+        (dropped if mismatched else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _sqlalchemy_url(url: str) -> str:
@@ -138,6 +152,8 @@ def app(settings, backend):
     with app.app_context():
         db.session.remove()
         dispose(db.engine)
+    for engine in app.extensions.get("idp_registrar_engines", {}).values():
+        dispose(engine)
 
 
 # Building the schema costs a test more than most tests take (0.2 s on SQLite, 0.5 s on PostgreSQL),

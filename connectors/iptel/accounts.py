@@ -23,6 +23,7 @@ from idp.connectors.sdk import (
     display_phone,
     read_phone,
     record,
+    registrar_changed,
     seal,
     unseal,
     utcnow,
@@ -113,6 +114,7 @@ def connect(number: str, email: str, language: str = "uk", forwarding_allowed: b
     account.password_sealed = seal(password, sealing_context(e164))
     db.session.flush()
     record("iptel.connected", None, connector="iptel", account=e164)
+    registrar_changed("iptel", e164)
     db.session.commit()
     notices.initial_password(account, password)
     return account
@@ -135,6 +137,7 @@ def create_active(number: str, email: str, password: str, language: str = "uk") 
         password_changed_at=now,
     )
     db.session.add(account)
+    registrar_changed("iptel", e164)
     db.session.commit()
     return account
 
@@ -171,6 +174,7 @@ def set_password(account: IptelAccount, password: str, *, how: str, profile_id: 
         connector="iptel",
         account=account.number,
     )
+    registrar_changed("iptel", account.number)
     db.session.commit()
     if activating:
         notices.activated(account)
@@ -185,6 +189,7 @@ def make_password_unusable(account: IptelAccount) -> None:
     account.password_sealed = seal(secrets.token_urlsafe(32), sealing_context(account.number))
     account.password_changed_at = utcnow()
     record("iptel.password_replaced", None, connector="iptel", account=account.number)
+    registrar_changed("iptel", account.number)  # the caller commits
 
 
 def change_email(account: IptelAccount, new_email: str, profile_id: int | None = None) -> str:
@@ -206,4 +211,5 @@ def disconnect(number: str) -> None:
         db.update(IptelForwarding).where(IptelForwarding.account_id == account.id).values(enabled=False)
     )
     record("iptel.disconnected", None, connector="iptel", account=number)
+    registrar_changed("iptel", number)
     db.session.commit()

@@ -17,6 +17,7 @@ from connectors.iptel.views import bp  # the package: its modules add the routes
 from idp.connectors.sdk import (
     Card,
     Connector,
+    SipAccount,
     VerifiedAccount,
     read_phone,
 )
@@ -128,6 +129,16 @@ class IptelConnector(Connector):
 
     def disconnect(self, account: str) -> None:
         accounts.disconnect(account)
+
+    def sip_accounts(self) -> list[str]:
+        from connectors.iptel.registrar import sip_numbers
+
+        return sip_numbers()
+
+    def sip_account(self, account: str) -> SipAccount | None:
+        from connectors.iptel.registrar import sip_account
+
+        return sip_account(account)
 
     def demo(self, profile) -> list[str]:
         from connectors.iptel.demo import ensure_demo_accounts

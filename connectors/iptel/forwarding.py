@@ -12,6 +12,7 @@ from idp.connectors.sdk import (
     db,
     normalize_phone,
     record,
+    registrar_changed,
 )
 
 UNCONDITIONAL, BUSY, NO_ANSWER, UNREACHABLE = "unconditional", "busy", "no_answer", "unreachable"
@@ -123,5 +124,6 @@ def set_forwarding(
         condition=condition,
         enabled=enabled,
     )
+    registrar_changed("iptel", account.number)
     db.session.commit()
     return Forwarding(condition, number, enabled, delay_seconds)

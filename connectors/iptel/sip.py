@@ -27,7 +27,9 @@ def sip_data(number: str) -> SipData:
         port=config["IDP_IPTEL_SIP_PORT"],
         transport=config["IDP_IPTEL_SIP_TRANSPORT"],
         outbound_proxy=config["IDP_IPTEL_OUTBOUND_PROXY"] or None,
-        realm=config["IDP_IPTEL_SIP_REALM"] or server,
+        # The registrar kept by Business ID (idp.registrar) authenticates in its one realm.
+        realm=config["IDP_IPTEL_SIP_REALM"]
+        or (config["IDP_SIP_REALM"] if config["IDP_REGISTRAR_DATABASE_URL"] else server),
     )
 
 

@@ -19,6 +19,7 @@ from idp.connectors.sdk import (
     BackendUnavailable,
     Card,
     Connector,
+    SipAccount,
     VerifiedAccount,
     read_backend,
 )
@@ -128,6 +129,16 @@ class MultifonConnector(Connector):
 
     def disconnect(self, account: str) -> None:
         backend().disconnect(account)
+
+    def sip_accounts(self) -> list[str]:
+        from connectors.multifon.registrar import sip_numbers
+
+        return sip_numbers()
+
+    def sip_account(self, account: str) -> SipAccount | None:
+        from connectors.multifon.registrar import sip_account
+
+        return sip_account(account)
 
     def demo(self, profile) -> list[str]:
         from connectors.multifon.demo import ensure_demo_accounts

@@ -30,6 +30,7 @@ from connectors.multifon.models import MultifonAccount, MultifonCallDay
 from connectors.multifon.numbers import to_e164
 from idp.connectors.sdk import (
     db,
+    registrar_changed,
     seal,
     unseal,
 )
@@ -92,6 +93,7 @@ def provision(
     for name, value in values.items():
         setattr(account, name, value)
     account.sip_password_sealed = seal(sip_password, sealing_context(e164))
+    registrar_changed("multifon", e164)
     db.session.commit()
     return account
 
@@ -224,10 +226,12 @@ class ProvisioningStore:
 
     def set_routing(self, number: str, routing: str) -> None:
         self._changeable(number).routing = _one_of(routing, ROUTINGS, "routing")
+        registrar_changed("multifon", number)
         db.session.commit()
 
     def set_trunk_lines(self, number: str, lines: int) -> None:
         self._changeable(number).trunk_lines = _trunk_lines(lines)
+        registrar_changed("multifon", number)
         db.session.commit()
 
     def sip_password(self, number: str) -> str:
@@ -236,10 +240,12 @@ class ProvisioningStore:
     def set_sip_password(self, number: str, password: str) -> None:
         _check_sip_password(password)
         self._changeable(number).sip_password_sealed = seal(password, sealing_context(number))
+        registrar_changed("multifon", number)
         db.session.commit()
 
     def disconnect(self, number: str) -> None:
         self._account(number).status = DISCONNECTED
+        registrar_changed("multifon", number)
         db.session.commit()
 
     def calls_per_day(self, number: str, days: int = 30) -> list[tuple[date, int]]:

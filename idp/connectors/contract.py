@@ -16,7 +16,10 @@ It subclasses ``Connector`` and fills in what its service needs. Business ID the
 - calls ``link_revoked`` when a link ends and ``disconnect`` when the operator disconnects an
   account (``idp services disconnect``),
 - offers ``provisioning`` (a Pydantic model of a new account's fields) to the provisioning API,
-  which checks a request with ``check_provisioning`` and stores it with ``provision``.
+  which checks a request with ``check_provisioning`` and stores it with ``provision``,
+- keeps the SIP registrar in step with ``sip_accounts`` and ``sip_account`` (which accounts may
+  register, with which login and password, and their call settings); the connector calls
+  ``registrar_changed`` whenever one of them changes.
 
 The built-in connectors in ``connectors/`` use nothing else; see README "Writing a connector".
 """
@@ -68,6 +71,26 @@ class ProvisioningRefused(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+@dataclass(frozen=True)
+class SipAccount:
+    """What the SIP registrar must know of one account (``Connector.sip_account``).
+
+    ``may_register`` False refuses every REGISTER and call (not yet active, disconnected); the
+    other fields then do not matter. A forwarding target is a number in E.164, None when off.
+    """
+
+    login: str  # the SIP user name (digits, no "+")
+    password: str  # the plaintext SIP password; only its digest HA1s leave the process
+    may_register: bool = True
+    routing: str = "SIP"  # incoming calls: "SIP" (the phone), "GSM" or "SIP+GSM" (both at once)
+    trunk_lines: int = 0  # simultaneous outgoing calls allowed; 0: no limit
+    forward_all: str | None = None
+    forward_busy: str | None = None
+    forward_no_answer: str | None = None
+    no_answer_seconds: int = 20
+    forward_unreachable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +251,16 @@ class Connector(ABC):
         ``ProvisioningRefused`` (nothing stored) when they are refused. Only a connector with
         ``provisioning`` implements it; the default raises NotImplementedError."""
         raise NotImplementedError(f"connector {self.id!r} cannot be provisioned by machine")
+
+    def sip_accounts(self) -> list[str]:
+        """The keys of every account of the service the SIP registrar may know (``idp registrar
+        sync`` asks ``sip_account`` of each). The default, none: a service without SIP phones."""
+        return []
+
+    def sip_account(self, account: str) -> SipAccount | None:
+        """What the registrar must hold for ``account`` now, or None when the service has no
+        such account. Read at the time the registrar is updated, never remembered."""
+        return None
 
     def demo(self, profile: Profile) -> list[str]:
         """Create demo accounts for the embedded default (idempotent, keeping what people changed),

@@ -21,6 +21,11 @@ belongs to that organisation) and ``OrgError`` (its refusal, for people).
 **Provisioning by machine.** ``ProvisioningRefused``: what ``Connector.check_provisioning`` and
 ``Connector.provision`` raise when the values of ``Connector.provisioning`` are refused.
 
+**The SIP registrar.** ``SipAccount`` (what ``Connector.sip_account`` returns: the login and
+password a phone registers with, whether it may, and the call settings the proxy applies) and
+``registrar_changed`` (call it, before your commit, whenever one of those changes; the registrar
+is brought in step by the delivery worker, and a changed password drops the old registrations).
+
 **Storage.** ``db`` (Flask-SQLAlchemy: a connector's own models and tables, ``db.session``),
 ``utcnow`` (naive UTC, as every table stores it), ``serialize_on`` (a per-key lock for a limit
 that counts rows before it adds one), ``seal`` / ``unseal`` (AES-GCM bound to a context, for a
@@ -80,7 +85,7 @@ from idp.connectors.cabinet import (
     role_refusal,
     write_backend,
 )
-from idp.connectors.contract import Card, Connector, ProvisioningRefused, VerifiedAccount
+from idp.connectors.contract import Card, Connector, ProvisioningRefused, SipAccount, VerifiedAccount
 from idp.connectors.links import LinkRefused, account_links, link, links_of, unlink
 from idp.connectors.models import OWNER, USER, VIEWER, ServiceLink, role_allows
 from idp.connectors.registry import get as connector
@@ -108,6 +113,7 @@ from idp.i18n import current_locale
 from idp.links import external_url
 from idp.orgs.services import OrgError, assign_to_organisation
 from idp.otp.messages import letter_refusal
+from idp.registrar.sync import registrar_changed
 from idp.security.crypto import seal, unseal
 from idp.security.emails import normalise_email
 from idp.security.passwords import broken_rules, hash_password, verify_password
@@ -139,6 +145,7 @@ __all__ = [
     "ProvisioningRefused",
     "ServiceLink",
     "Setting",
+    "SipAccount",
     "SingleUseLinks",
     "SmsConfirmation",
     "Throttled",
@@ -178,6 +185,7 @@ __all__ = [
     "record",
     "register_job",
     "register_kind",
+    "registrar_changed",
     "role_allows",
     "role_refusal",
     "seal",

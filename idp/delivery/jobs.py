@@ -40,8 +40,9 @@ def register_job(kind: str, handler: Handler) -> None:
     _HANDLERS[kind] = handler
 
 
-def enqueue(kind: str, payload: dict[str, Any]) -> Message:
-    """Store a job for the worker and commit it."""
+def enqueue(kind: str, payload: dict[str, Any], commit: bool = True) -> Message:
+    """Store a job for the worker and commit it (``commit=False``: add it to the caller's
+    transaction, so the job exists exactly when the change it follows is committed)."""
     if kind not in _HANDLERS:
         raise KeyError(f"unknown job kind {kind!r}")
     now = utcnow()
@@ -57,7 +58,8 @@ def enqueue(kind: str, payload: dict[str, Any]) -> Message:
         expires_at=now + give_up,
     )
     db.session.add(job)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return job
 
 

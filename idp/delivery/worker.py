@@ -123,6 +123,8 @@ class Worker:
         transport = self.transport(message.channel)
         message.transport = transport.name
         message.attempts += 1
+        # Counted before the try: a job's failure rolls back what its handler did, not the count.
+        db.session.commit()
         try:
             html = decrypt(message.html_encrypted) if message.html_encrypted else None
             external_ids = transport.deliver(message, decrypt(message.body_encrypted), html)

@@ -386,6 +386,18 @@ def test_remind_the_sip_password(
     page.context.close()
 
 
+def change_sip_password(page, text, lang: str, new: str) -> None:
+    """On the change page: the new SIP password, confirmed with the profile's; back in the cabinet."""
+    page.fill("#password", new)
+    page.fill("#confirm", new)
+    page.fill("#current_password", PASSWORD)
+    submit(page)
+    page.wait_for_url("**" + CABINET)
+    assert text(
+        lang, "The SIP password has been changed. Enter the new one in your SIP phones and programs."
+    ) in flash_texts(page)
+
+
 def service_login(page, base: str, password: str) -> None:
     page.goto(base + "/services/multifon/login")
     page.fill("#login", LABEL_A)
@@ -422,14 +434,7 @@ def test_change_the_sip_password(browser, live_server, app, accounts, users, sho
     submit(page)
     assert error_texts(page) == [text(lang, "The password of your business profile is wrong.")]
 
-    page.fill("#password", NEW_SIP_PASSWORD)
-    page.fill("#confirm", NEW_SIP_PASSWORD)
-    page.fill("#current_password", PASSWORD)
-    submit(page)
-    page.wait_for_url("**" + CABINET)
-    assert text(
-        lang, "The SIP password has been changed. Enter the new one in your SIP phones and programs."
-    ) in flash_texts(page)
+    change_sip_password(page, text, lang, NEW_SIP_PASSWORD)
 
     # Another browser: the old SIP password no longer opens the service, the new one does.
     other = new_page(browser, lang)

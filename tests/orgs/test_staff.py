@@ -14,6 +14,7 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -623,7 +624,9 @@ def test_the_audit_log_filters_by_time_and_pages_back_by_id(app, world, outbox):
             record("test.filler", world.ids["outsider"], None, n=n)
         db.session.commit()
     client = _staff(app, outbox, "support")
-    today = datetime.now(UTC).date()
+    # The filter's dates are days where the staff are (IDP_TIMEZONE), not in UTC: near midnight
+    # they differ.
+    today = datetime.now(ZoneInfo(app.config["IDP_TIMEZONE"])).date()
     everything = _all_ids(app)
     assert _ids(_text(client, f"/staff/audit?since={today}&until={today}")) == everything[:50]
     assert _ids(_text(client, f"/staff/audit?until={today - timedelta(days=2)}")) == []
