@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import ui
 from idp.config import ConfigError, load_config, validate_config
 from idp.extensions import babel, csrf, db, limiter, mail, migrate, talisman
-from idp.logs import protect_handlers
+from idp.logs import configure_logging, log_format
 
 HERE = Path(__file__).resolve().parent
 # The core's Alembic history: in the package when installed from a wheel (setup.py puts it there),
@@ -52,18 +51,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update({k: v for k, v in test_config.items() if not k.startswith("IDP_")})
     app.config["RATELIMIT_STORAGE_OPTIONS"] = _storage_options(app.config)
 
-    logging.basicConfig(
-        level=app.config["IDP_LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    protect_handlers()  # no token of a URL in any line (idp.logs)
-    if app.config["IDP_TRUSTED_PROXIES"]:
-        n = app.config["IDP_TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    # Text or JSON lines, and no token of a URL in any line (idp.logs).
+    configure_logging(app.config["IDP_LOG_LEVEL"], log_format(app.config))
 
-    from idp import registrar
+    from idp import metrics, registrar, requestlog
     from idp.connectors import claims as service_claims
     from idp.connectors import links as service_links
     from idp.connectors import registry as connectors
+    from idp.oauth import machine
     from idp.orgs import services as organisations
 
     connectors.load(app)  # before Babel: connectors bring their own catalogues
@@ -78,6 +73,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from idp.delivery.worker import start_background_worker
 
         app.extensions["idp_worker_stop"] = start_background_worker(app)
+    # The WSGI layers, inside out: the machine endpoints' fast path in front of Flask's dispatch,
+    # the proxy's headers read before either, then the metrics and the request line of each.
+    machine.init_app(app)
+    if app.config["IDP_TRUSTED_PROXIES"]:
+        n = app.config["IDP_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    metrics.init_app(app)  # its middleware counts every request, a fast path's too
+    requestlog.init_app(app)  # last: its middleware wraps every other one (request ids, request lines)
     return app
 
 
@@ -93,7 +96,9 @@ def _flask_settings(app: Flask, settings: dict[str, Any]) -> dict[str, Any]:
     return {
         "SECRET_KEY": settings["IDP_SECRET_KEY"],
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping before every use (a round trip per request on PostgreSQL): a connection idle for a
+        # while is pinged as it is taken from the pool (idp.dbpool), and a dropped one replaced.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         # "__Host-" binds the cookie to this exact origin; browsers accept it only over HTTPS.
         "SESSION_COOKIE_NAME": "__Host-idp_session" if secure else "idp_session",
         "SESSION_COOKIE_SECURE": secure,
@@ -135,13 +140,16 @@ def _storage_options(config) -> dict[str, Any]:
 
 
 def _init_extensions(app: Flask) -> None:
-    from idp import models  # noqa: F401  (register every table with the metadata)
+    from idp import dbpool, generations, models  # noqa: F401  (models: register every table with the metadata)
     from idp.delivery.channels import register_channels
     from idp.i18n import select_locale
     from idp.otp import budgets
     from idp.sessions.interface import DatabaseSessionInterface, tell_ended_sessions
 
     db.init_app(app)
+    with app.app_context():
+        dbpool.tune(db.engine)
+    generations.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     if _with_connector_migrations not in migrate.configure_callbacks:
         migrate.configure(_with_connector_migrations)

@@ -83,6 +83,11 @@ def phone_region(value: str) -> str:
     return code
 
 
+def auto_or_bool(value: str) -> bool | str:
+    """Parse a switch that is ``auto`` (decided by IDP_ENV) or true/false."""
+    return "auto" if value.strip().lower() == "auto" else _bool(value)
+
+
 def choice(*allowed: str) -> Callable[[str], str]:
     """A parser of a setting that must be one of ``allowed``."""
 
@@ -92,6 +97,18 @@ def choice(*allowed: str) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+def address_networks(value: str) -> str:
+    """A comma-separated list of addresses or networks (``127.0.0.1,10.0.0.0/8,::1``), checked here."""
+    import ipaddress
+
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"not an address or network such as 10.0.0.0/8: {item!r}") from exc
+    return value
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -296,6 +313,20 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "IDP_METRICS_ALLOW",
+        "127.0.0.1,::1",
+        "Comma-separated client addresses or networks that may read /metrics (the address "
+        "after IDP_TRUSTED_PROXIES); anyone else gets 404 unless they present IDP_METRICS_TOKEN.",
+        address_networks,
+    ),
+    Setting(
+        "IDP_METRICS_TOKEN",
+        "",
+        "Bearer token that also admits a scraper to /metrics (`Authorization: Bearer ...`) "
+        "from any address; empty: addresses only.",
+        secret=True,
+    ),
+    Setting(
         "IDP_SMS_TRANSPORT",
         "outbox",
         "How SMS leave: `outbox` (development outbox) or `smpp`.",
@@ -413,6 +444,20 @@ SETTINGS: tuple[Setting, ...] = (
         positive_int,
     ),
     Setting("IDP_LOG_LEVEL", "INFO", "Logging level.", choice("DEBUG", "INFO", "WARNING", "ERROR")),
+    Setting(
+        "IDP_LOG_FORMAT",
+        "auto",
+        "`text` (one human line per record) or `json` (one JSON object per line: time, level, "
+        "logger, message, request_id and extra fields). `auto`: json in production, text otherwise.",
+        choice("auto", "text", "json"),
+    ),
+    Setting(
+        "IDP_REQUEST_LOG",
+        "auto",
+        "Log one line per request (logger `idp.request`: method, redacted path, endpoint, status, "
+        "duration, client address, request id). `auto`: on in production, off in development and tests.",
+        auto_or_bool,
+    ),
 )
 
 
@@ -459,6 +504,10 @@ def validate_config(values: Mapping[str, Any]) -> list[str]:
         problems.append("IDP_SMPP_SYSTEM_ID: required with IDP_SMS_TRANSPORT=smpp")
     if values.get("IDP_MAIL_USE_TLS") and values.get("IDP_MAIL_USE_SSL"):
         problems.append("IDP_MAIL_USE_TLS/IDP_MAIL_USE_SSL: choose one")
+    try:
+        address_networks(str(values.get("IDP_METRICS_ALLOW", "")))
+    except ValueError as exc:
+        problems.append(f"IDP_METRICS_ALLOW: {exc}")
     if values.get("IDP_ENV") == "production":
         problems += _production_problems(values)
     return problems

@@ -11,6 +11,13 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 
 
+def _count_breach(limit) -> None:
+    """Count a request a Flask-Limiter limit refused (idp.metrics)."""
+    from idp.metrics.counters import count_limiter_breach
+
+    count_limiter_breach(limit)
+
+
 def client_ip() -> str:
     """Return the client's address (ProxyFix has already applied trusted X-Forwarded-For)."""
     return request.remote_addr or "unknown"
@@ -29,6 +36,6 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=client_ip, key_prefix="idp")
+limiter = Limiter(key_func=client_ip, key_prefix="idp", on_breach=_count_breach)
 talisman = Talisman()
 mail = Mail()

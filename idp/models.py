@@ -6,6 +6,7 @@ from idp.audit.models import AuditEvent
 from idp.auth.models import SignInThrottle
 from idp.connectors.models import ServiceLink
 from idp.delivery.models import Message, MessagePart
+from idp.generations import CacheGeneration
 from idp.oauth.models import (
     AuthorizationCode,
     Client,
@@ -26,6 +27,7 @@ __all__ = [
     "AuditEvent",
     "IdempotentRequest",
     "AuthorizationCode",
+    "CacheGeneration",
     "Client",
     "Consent",
     "EmailLink",

@@ -1,4 +1,4 @@
-"""WSGI entry point for production servers: ``gunicorn idp.wsgi:app``."""
+"""WSGI entry point for production servers: ``granian --interface wsgi idp.wsgi:app`` (or gunicorn)."""
 
 from idp import create_app
 

@@ -45,6 +45,22 @@ def _no_sqlite_fsync(dbapi_connection, _record) -> None:
 def pytest_configure(config):
     if os.environ.get("CI") and not (PG_URL and REDIS_URL):
         raise pytest.UsageError("CI must set IDP_TEST_DATABASE_URL and IDP_TEST_REDIS_URL")
+    if PG_URL:
+        _trigrams_in_public()
+
+
+def _trigrams_in_public() -> None:
+    """pg_trgm (migration 0012) in the ``public`` schema, which no test drops: a migration that
+    installs it itself puts it in its test's schema, and dropping that schema would take with it
+    every trigram index of the other test processes."""
+    engine = sqlalchemy.create_engine(_sqlalchemy_url(PG_URL))
+    try:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+    except sqlalchemy.exc.IntegrityError:
+        pass  # another test process created it at the same moment
+    finally:
+        engine.dispose()
 
 
 def pytest_collection_modifyitems(config, items):

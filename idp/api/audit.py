@@ -33,6 +33,7 @@ def event_data(row: AuditEvent) -> dict[str, Any]:
         "profile_id": row.profile_id,
         "actor_profile_id": row.actor_profile_id,
         "ip": row.ip,
+        "request_id": row.request_id,
         "details": details if isinstance(details, dict) else {},
     }
 

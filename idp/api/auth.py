@@ -17,7 +17,8 @@ from limits import parse_many
 
 from idp.api.problems import Problem
 from idp.extensions import limiter
-from idp.oauth.models import Client
+from idp.metrics.counters import count_throttled
+from idp.oauth.client_cache import ClientSnapshot
 from idp.oauth.tokens import load_access_token
 from idp.orgs.services import Actor
 
@@ -37,7 +38,7 @@ SCOPES = {
 class Caller:
     """The client behind an API call and the scopes its token carries."""
 
-    client: Client
+    client: ClientSnapshot
     scopes: frozenset[str]
 
     @property
@@ -72,7 +73,7 @@ def authenticate() -> Caller:
     found = load_access_token(token.strip())
     if found is None or not found.active:
         raise _unauthenticated("the token is invalid, expired or revoked")
-    if found.profile is not None or "gid" in found.claims:
+    if found.profile_id is not None or "gid" in found.claims:
         raise _unauthenticated("a person's token cannot call the provisioning API")
     caller = Caller(found.client, frozenset(found.scope.split()))
     _count(caller)
@@ -96,4 +97,5 @@ def _count(caller: Caller) -> None:
         if not strategy.hit(item, "api", caller.client.client_id):
             reset, _remaining = strategy.get_window_stats(item, "api", caller.client.client_id)
             wait = max(1, int(reset - time.time()))
+            count_throttled("api_client")
             raise Problem(429, headers={"Retry-After": str(wait)})

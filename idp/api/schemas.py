@@ -234,6 +234,7 @@ class AuditEvent(BaseModel):
     profile_id: int | None
     actor_profile_id: int | None
     ip: str | None
+    request_id: str | None  # the request that recorded it, as in the logs (X-Request-ID)
     details: dict[str, object]
 
 

@@ -10,6 +10,7 @@ from flask import g, has_request_context, request
 
 from idp.audit.models import AuditEvent
 from idp.extensions import db
+from idp.requestlog import current_request_id
 
 log = logging.getLogger("idp.audit")
 
@@ -19,6 +20,7 @@ def record(
 ) -> AuditEvent:
     """Add an audit event for ``profile_id`` to the current transaction."""
     ip = user_agent = None
+    request_id = current_request_id()
     if has_request_context():
         ip = request.remote_addr
         user_agent = (request.user_agent.string or "")[:300]
@@ -32,6 +34,7 @@ def record(
         ip=ip,
         user_agent=user_agent,
         details=json.dumps(details, default=str),
+        request_id=request_id,
     )
     db.session.add(entry)
     log.info("audit %s profile=%s ip=%s %s", event, profile_id, ip, entry.details)

@@ -8,6 +8,7 @@ from idp.audit.services import record
 from idp.auth import throttle
 from idp.auth.errors import Disabled, WrongCredentials
 from idp.extensions import db
+from idp.metrics.counters import count_signin
 from idp.profiles.models import Profile
 from idp.profiles.services import find_by_phone, find_by_verified_email
 from idp.security.emails import normalise_email
@@ -61,6 +62,7 @@ def authenticate(identifier: str, password: str) -> PasswordChecked:
         if profile is not None:
             record("signin.failed", profile.id)
             db.session.commit()
+        count_signin("failure")
         raise WrongCredentials()
     assert profile is not None  # a password is right only against a profile's hash
     if needs_rehash(profile.password_hash):
@@ -69,6 +71,7 @@ def authenticate(identifier: str, password: str) -> PasswordChecked:
     if profile.disabled:
         record("signin.refused_disabled", profile.id)
         db.session.commit()
+        count_signin("disabled")
         raise Disabled()
     return PasswordChecked(profile, normalized, attempt)
 
@@ -87,6 +90,7 @@ def take_second_factor_attempt(profile: Profile, identifier: str) -> throttle.At
 def signed_in(profile: Profile) -> None:
     """The whole sign-in succeeded: the profile's consecutive failures start again from zero."""
     forget_failures(profile)
+    count_signin("success")
 
 
 def forget_failures(profile: Profile) -> None:

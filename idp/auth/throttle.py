@@ -25,6 +25,7 @@ from idp.atomic import insert_if_absent
 from idp.auth.errors import Locked, Throttled
 from idp.auth.models import SignInThrottle
 from idp.extensions import db
+from idp.metrics.counters import count_throttled
 from idp.security.crypto import keyed_hash
 from idp.timeutil import backoff, utcnow
 
@@ -94,8 +95,10 @@ def _take_one(key: str) -> tuple[int, datetime | None, datetime]:
         failures, last = found
         state = _state(failures, last, now)
         if state.locked:
+            count_throttled("signin_lock")
             raise Locked()
         if state.wait_seconds:
+            count_throttled("signin_delay")
             raise Throttled(state.wait_seconds)
         counted = db.session.execute(
             db.update(SignInThrottle)
@@ -105,6 +108,7 @@ def _take_one(key: str) -> tuple[int, datetime | None, datetime]:
         db.session.commit()
         if counted == 1:
             return failures, last, now
+    count_throttled("signin_delay")
     raise Throttled(1)
 
 
@@ -146,6 +150,7 @@ def _count_towards_lock(key: str) -> tuple[str, int, datetime | None, datetime]:
     ).rowcount
     db.session.commit()
     if counted != 1:
+        count_throttled("signin_lock")
         raise Locked()
     before, last = row if row else (0, None)
     return key, before, last, now

@@ -38,6 +38,9 @@ class ServiceLink(db.Model):
             sqlite_where=text("role = 'owner'"),
             postgresql_where=text("role = 'owner'"),
         ),
+        # The staff console finds an account by its id or its label, of any connector.
+        Index("ix_service_links_account", "account"),
+        Index("ix_service_links_label", "label"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -70,46 +70,52 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         return find_token(token_string, token_type_hint)
 
     def check_permission(self, token, client, request) -> bool:
-        """A client may introspect the tokens issued to it or meant for it (its audience)."""
-        if isinstance(token, IssuedRefreshToken):
-            return token.check_client(client)
-        audience = token.claims.get("aud")
-        audiences = audience if isinstance(audience, list) else [audience]
-        return token.check_client(client) or client.client_id in audiences
+        return may_introspect(token, client)
 
     def introspect_token(self, token) -> dict:
-        if isinstance(token, IssuedRefreshToken):
-            grant = token.row.grant
-            return {
-                "active": True,
-                "token_type": "refresh_token",
-                "iss": issuer(),
-                "client_id": grant.client_id,
-                "scope": token.row.scope,
-                "sub": grant.profile.subject,
-                "exp": epoch(token.row.expires_at),
-                "iat": epoch(token.row.created_at),
-            }
-        claims = token.claims
-        payload = {"active": True, "token_type": "Bearer"}
-        payload.update(
-            {
-                key: claims[key]
-                for key in (
-                    "iss",
-                    "sub",
-                    "aud",
-                    "client_id",
-                    "scope",
-                    "exp",
-                    "iat",
-                    "jti",
-                    "auth_time",
-                    "acr",
-                    "amr",
-                    "sid",
-                )
-                if key in claims
-            }
-        )
-        return payload
+        return introspection(token)
+
+
+def may_introspect(token: AccessToken | IssuedRefreshToken, client) -> bool:
+    """A client may introspect the tokens issued to it or meant for it (its audience)."""
+    if isinstance(token, IssuedRefreshToken):
+        return token.check_client(client)
+    audience = token.claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    return token.check_client(client) or client.client_id in audiences
+
+
+INTROSPECTED_CLAIMS = (
+    "iss",
+    "sub",
+    "aud",
+    "client_id",
+    "scope",
+    "exp",
+    "iat",
+    "jti",
+    "auth_time",
+    "acr",
+    "amr",
+    "sid",
+)
+
+
+def introspection(token: AccessToken | IssuedRefreshToken) -> dict:
+    """What introspection says of an active token (RFC 7662 §2.2)."""
+    if isinstance(token, IssuedRefreshToken):
+        grant = token.row.grant
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "iss": issuer(),
+            "client_id": grant.client_id,
+            "scope": token.row.scope,
+            "sub": grant.profile.subject,
+            "exp": epoch(token.row.expires_at),
+            "iat": epoch(token.row.created_at),
+        }
+    claims = token.claims
+    payload = {"active": True, "token_type": "Bearer"}
+    payload.update({key: claims[key] for key in INTROSPECTED_CLAIMS if key in claims})
+    return payload

@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import current_app
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from idp import generations
 from idp.extensions import db
 from idp.oauth.models import CURRENT, NEXT, RETIRED, SigningKey
 from idp.security.crypto import decrypt, encrypt
@@ -86,22 +87,31 @@ _DECRYPTED: dict[str, ECKey | RSAKey] = {}
 @dataclass
 class _Cached:
     value: object
+    generation: int
     until: float
 
 
-CACHE_SECONDS = 30  # how soon another process's rotation is seen; both keys verify meanwhile
+# A rotation or a new key anywhere is seen through the keys' generation (idp.generations) within a
+# fraction of a second; a retired key leaves the published set by time, seen within CACHE_SECONDS.
+CACHE_SECONDS = 30
 
 
 def _cache() -> dict[str, _Cached]:
     return current_app.extensions.setdefault("idp_key_cache", {})
 
 
+def keys_generation() -> int:
+    """The stored keys' generation: a value derived from them is good while it is unchanged."""
+    return generations.current(current_app, "signing_keys")
+
+
 def _cached(name: str, build):
-    """Return a value derived from the stored keys, rebuilt every CACHE_SECONDS per process."""
+    """Return a value derived from the stored keys, rebuilt when they changed (or CACHE_SECONDS)."""
     entry = _cache().get(name)
     now = time.time()
-    if entry is None or entry.until < now:
-        entry = _cache()[name] = _Cached(build(), now + CACHE_SECONDS)
+    generation = keys_generation()
+    if entry is None or entry.until < now or entry.generation != generation:
+        entry = _cache()[name] = _Cached(build(), generation, now + CACHE_SECONDS)
     return entry.value
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from idp import generations
 from idp.extensions import db
 from idp.profiles.models import Profile
 from idp.security.crypto import token_digest
@@ -263,3 +264,8 @@ def revoke_grant(grant_id: str, reason: str) -> None:
         .where(Grant.id == grant_id, Grant.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
     )
+
+
+# Processes keep clients and keys in memory; a change to either is seen everywhere through these.
+generations.watch(Client, "clients")
+generations.watch(SigningKey, "signing_keys")

@@ -23,6 +23,7 @@ from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import current_app, g
+from sqlalchemy.orm import joinedload
 
 from idp.audit.services import record
 from idp.extensions import db
@@ -235,52 +236,61 @@ class OpenIDConnect(OpenIDCode):
         return info
 
 
+# A refresh token is read with its grant and the grant's profile: the new tokens name the profile.
+_WITH_PROFILE = [joinedload(RefreshToken.grant).joinedload(Grant.profile)]
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = [*CLIENT_AUTH_METHODS, "none"]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        row = db.session.get(RefreshToken, token_digest(refresh_token))
-        if row is None:
-            return None
-        if row.used_at is not None:
-            # Replay of a rotated token: someone holds a copy, so the whole family dies.
-            revoke_grant(row.grant_id, "refresh_reuse")
-            db.session.commit()
-            return None
-        grant = row.grant
-        if row.expires_at < utcnow() or grant.revoked_at is not None:
-            return None
-        if not grant.offline and not _session_alive(grant):
-            return None
-        return row
+        return standing_refresh_token(refresh_token)
 
     def authenticate_user(self, refresh_token: RefreshToken) -> AuthorizedProfile:
         return AuthorizedProfile.of_grant(refresh_token.grant)
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
-        if not _use_once(
-            RefreshToken,
-            RefreshToken.token_hash,
-            refresh_token.token_hash,
-            refresh_token.grant_id,
-            "refresh_reuse",
-        ):
+        if not spend_refresh_token(refresh_token):
             raise InvalidGrantError()
 
 
-def _use_once(model, key_column, key: str, grant_id: str, reuse_reason: str) -> bool:
-    """Mark a code or refresh token used in one atomic step, so of two concurrent uses only one
-    wins; the loser's grant is revoked (``reuse_reason``). Return whether this use won."""
-    won = (
-        db.session.execute(
-            db.update(model).where(key_column == key, model.used_at.is_(None)).values(used_at=utcnow())
-        ).rowcount
-        == 1
+def standing_refresh_token(value: str) -> RefreshToken | None:
+    """The refresh token ``value`` names while it may still be used, with its grant and profile.
+    A spent one is a replay (someone holds a copy): its whole family is revoked."""
+    row = db.session.get(RefreshToken, token_digest(value), options=_WITH_PROFILE)
+    if row is None:
+        return None
+    if row.used_at is not None:
+        revoke_grant(row.grant_id, "refresh_reuse")
+        db.session.commit()
+        return None
+    grant = row.grant
+    if row.expires_at < utcnow() or grant.revoked_at is not None:
+        return None
+    if not grant.offline and not _session_alive(grant):
+        return None
+    return row
+
+
+def spend_refresh_token(row: RefreshToken, commit: bool = True) -> bool:
+    """Use a refresh token up (of two simultaneous uses one wins, the other's grant is revoked)."""
+    return _use_once(
+        RefreshToken, RefreshToken.token_hash, row.token_hash, row.grant_id, "refresh_reuse", commit
     )
+
+
+def _use_once(model, key_column, key: str, grant_id: str, reuse_reason: str, commit: bool = True) -> bool:
+    """Mark a code or refresh token used in one atomic step, so of two concurrent uses only one
+    wins; the loser's grant is revoked (``reuse_reason``, committed at once). Return whether this
+    use won; a win is committed too unless ``commit`` is False (the caller's commit then holds it)."""
+    table = model.__table__
+    statement = table.update().where(table.c[key_column.key] == key, table.c.used_at.is_(None))
+    won = db.session.connection().execute(statement.values(used_at=utcnow())).rowcount == 1
     if not won:
         revoke_grant(grant_id, reuse_reason)
-    db.session.commit()
+    if commit or not won:
+        db.session.commit()
     return won
 
 
@@ -338,20 +348,23 @@ def _save_token(token: dict, request) -> None:
         )
         db.session.add(grant)
     if token.get("refresh_token"):
-        lifetime = (
-            timedelta(days=current_app.config["IDP_REFRESH_TOKEN_DAYS"])
-            if grant.offline
-            else timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
-        )
-        db.session.add(
-            RefreshToken(
-                token_hash=token_digest(token["refresh_token"]),
-                grant_id=grant.id,
-                scope=token.get("scope", grant.scope),
-                expires_at=utcnow() + lifetime,
-            )
-        )
+        keep_refresh_token(grant, token["refresh_token"], token.get("scope", grant.scope))
     db.session.commit()
+
+
+def keep_refresh_token(grant: Grant, value: str, scope: str) -> None:
+    """Store a new refresh token of ``grant`` (its hash): an offline grant's lasts
+    IDP_REFRESH_TOKEN_DAYS, an online one's no longer than a browser session may."""
+    lifetime = (
+        timedelta(days=current_app.config["IDP_REFRESH_TOKEN_DAYS"])
+        if grant.offline
+        else timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
+    )
+    db.session.flush()  # a new grant is written first
+    now = utcnow()
+    values = {"token_hash": token_digest(value), "grant_id": grant.id, "scope": scope}
+    insert = RefreshToken.__table__.insert().values(created_at=now, expires_at=now + lifetime)
+    db.session.connection().execute(insert, values)
 
 
 def _access_token(client: Client, grant_type: str, user, scope: str) -> str:

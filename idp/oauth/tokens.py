@@ -7,18 +7,25 @@ provider itself (userinfo, introspection) also checks they were not revoked: nei
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
-from sqlalchemy.orm import joinedload
+from joserfc.jwk import ECKey, RSAKey
+from sqlalchemy import bindparam
 
 from idp.extensions import db
+from idp.oauth.client_cache import ClientSnapshot, client_cache
 from idp.oauth.keys import signing_key, verification_keys
 from idp.oauth.models import Client, Grant, RevokedAccessToken
 from idp.profiles.models import Profile
@@ -37,10 +44,31 @@ def issuer() -> str:
 def sign(claims: dict[str, Any], typ: str | None = None) -> str:
     """Sign ``claims`` with the current key; the header names the key (kid) and the type."""
     kid, alg, key = signing_key()
-    header = {"alg": alg, "kid": kid}
-    if typ:
-        header["typ"] = typ
-    return jwt.encode(header, claims, key, algorithms=[alg])
+    header = {"typ": typ, "alg": alg, "kid": kid} if typ else {"alg": alg, "kid": kid}
+    return compact_jws(header, claims, key)
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def compact_jws(header: dict[str, Any], claims: dict[str, Any], key: ECKey | RSAKey) -> str:
+    """The JWS compact serialisation of ``claims`` signed with ES256 (P-256) or RS256 (RFC 7515,
+    RFC 7518 §3.3–3.4), straight with ``cryptography``: a fifth of the cost of a general encoder."""
+    signing_input = (
+        _b64(json.dumps(header, separators=(",", ":")).encode())
+        + b"."
+        + _b64(json.dumps(claims, separators=(",", ":")).encode())
+    )
+    private = key.private_key
+    if header["alg"] == "ES256" and isinstance(private, ec.EllipticCurvePrivateKey):
+        r, s = decode_dss_signature(private.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    elif header["alg"] == "RS256" and isinstance(private, rsa.RSAPrivateKey):
+        signature = private.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    else:
+        raise ValueError(f"cannot sign {header['alg']!r} with this key")
+    return (signing_input + b"." + _b64(signature)).decode()
 
 
 def read(token: str, typ: str | None = None) -> dict[str, Any] | None:
@@ -57,7 +85,7 @@ def read(token: str, typ: str | None = None) -> dict[str, Any] | None:
     return claims
 
 
-def new_access_token(client: Client, scope: str, subject: Any | None) -> str:
+def new_access_token(client: Client | ClientSnapshot, scope: str, subject: Any | None) -> str:
     """Mint an RFC 9068 access token for ``client``; ``subject`` is an AuthorizedProfile or None."""
     now = int(time.time())
     claims = {
@@ -89,17 +117,26 @@ def access_token_seconds() -> int:
 
 @dataclass
 class AccessToken:
-    """A verified access token, shaped as Authlib's resource protector expects."""
+    """A verified access token, shaped as Authlib's resource protector expects: its client as the
+    machine endpoints keep it (``idp.oauth.client_cache``), its profile read when first asked for."""
 
     claims: dict[str, Any]
-    client: Client
-    profile: Profile | None
+    client: ClientSnapshot
+    profile_id: int | None
     revoked: bool = False
     service_account: str | None = None  # chosen at ``prompt=select_account`` ("connector:account")
     scope: str = field(init=False)
+    _profile: Profile | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self):
         self.scope = self.claims.get("scope", "")
+
+    @property
+    def profile(self) -> Profile | None:
+        """The profile of a person's token (None for a client's own)."""
+        if self._profile is None and self.profile_id is not None:
+            self._profile = db.session.get(Profile, self.profile_id)
+        return self._profile
 
     def get_scope(self) -> str:
         return self.scope
@@ -107,7 +144,7 @@ class AccessToken:
     def check_client(self, client) -> bool:
         return client.client_id == self.client.client_id
 
-    def get_client(self) -> Client:
+    def get_client(self) -> ClientSnapshot:
         return self.client
 
     def get_user(self) -> Profile | None:
@@ -127,27 +164,36 @@ class AccessToken:
         return not self.revoked and not self.is_expired()
 
 
+# The statements of ``load_access_token``, built once: building one costs more than running it.
+_TOKEN_REVOKED = db.select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == bindparam("jti")).exists()
+_GRANT_OF_TOKEN = db.select(
+    Grant.client_id, Grant.profile_id, Grant.revoked_at, Grant.service_account, _TOKEN_REVOKED
+).where(Grant.id == bindparam("gid"))
+_TOKEN_REVOKED_ALONE = db.select(_TOKEN_REVOKED)
+
+
 def load_access_token(token: str) -> AccessToken | None:
     """Verify an access token and look up whether it still stands; None when it is not ours."""
     claims = read(token, ACCESS_TOKEN_TYPE)
     if claims is None or not isinstance(claims.get("exp"), int):
         return None
-    # A user's token: its grant, client and profile in one query. A client's own token: the client.
-    grant = (
-        db.session.get(Grant, claims["gid"], options=[joinedload(Grant.profile)]) if "gid" in claims else None
-    )
-    client = (
-        grant.client
-        if grant is not None
-        else db.session.scalar(db.select(Client).where(Client.client_id == claims.get("client_id")))
-    )
-    if client is None or client.client_id != claims.get("client_id"):
+    client = client_cache(current_app).get(str(claims.get("client_id")))
+    if client is None:
+        return None  # its client was deleted (a client's grants go with it)
+    names = {"jti": str(claims.get("jti", "")), "gid": str(claims.get("gid"))}
+    connection = db.session.connection()
+    if "gid" not in claims:  # a client's own token
+        return AccessToken(
+            claims, client, None, bool(connection.execute(_TOKEN_REVOKED_ALONE, names).scalar())
+        )
+    # A person's token: its grant, and whether the token itself was revoked, in one query.
+    grant = connection.execute(_GRANT_OF_TOKEN, names).first()
+    if grant is None:
+        return AccessToken(claims, client, None, True)
+    if grant.client_id != client.client_id:
         return None
-    revoked = db.session.get(RevokedAccessToken, claims.get("jti", "")) is not None
-    if "gid" in claims:
-        revoked = revoked or grant is None or grant.revoked_at is not None
-    profile = grant.profile if grant is not None else None
-    return AccessToken(claims, client, profile, revoked, grant.service_account if grant is not None else None)
+    revoked = bool(grant[4]) or grant.revoked_at is not None
+    return AccessToken(claims, client, grant.profile_id, revoked, grant.service_account)
 
 
 def revoke_access_token(token: AccessToken) -> None:

@@ -79,16 +79,21 @@ def discovery():
         "backchannel_logout_session_supported": True,
         "frontchannel_logout_supported": False,
     }
-    response = jsonify(metadata)
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    return _published(jsonify(metadata))
 
 
 @bp.get("/jwks.json")
 def keys():
     """The JSON Web Key Set relying parties verify signatures with (cacheable for a while)."""
-    response = jsonify(public_jwks())
+    return _published(jsonify(public_jwks()))
+
+
+def _published(response: Response) -> Response:
+    """A public document: cacheable for a while, with an ETag a cache can ask again with.
+    (``idp.oauth.machine`` serves the same bytes and headers without coming here.)"""
     response.headers["Cache-Control"] = "public, max-age=300"
+    response.add_etag()
+    response.make_conditional(request)
     return response
 
 

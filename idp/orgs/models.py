@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from idp.extensions import db
 from idp.profiles.models import Profile
 from idp.timeutil import utcnow
+from idp.trigram import trigram_index
 
 ACTIVE = "active"
 SUSPENDED = "suspended"
@@ -26,7 +27,11 @@ class Organisation(db.Model):
     """A business customer: a legal entity or a sole proprietor, by country and registration number."""
 
     __tablename__ = "organisations"
-    __table_args__ = (UniqueConstraint("country", "number", name="uq_organisations_country_number"),)
+    __table_args__ = (
+        UniqueConstraint("country", "number", name="uq_organisations_country_number"),
+        # The staff console's search by part of the name (ILIKE '%…%').
+        trigram_index("ix_organisations_name_trgm", "name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2: UA, RU
@@ -61,7 +66,10 @@ class OrgAccount(db.Model):
     """A service account that belongs to an organisation (the operator's provisioning says which)."""
 
     __tablename__ = "org_accounts"
-    __table_args__ = (UniqueConstraint("connector", "account", name="uq_org_accounts_account"),)
+    __table_args__ = (
+        UniqueConstraint("connector", "account", name="uq_org_accounts_account"),
+        Index("ix_org_accounts_account", "account"),  # the staff console's search, of any connector
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)

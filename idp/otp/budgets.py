@@ -30,6 +30,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from idp.extensions import client_ip
+from idp.metrics.counters import count_throttled
 from idp.otp import pow
 from idp.otp.errors import BudgetExceeded, BudgetUnavailable, ProofRequired
 from idp.security.phones import number_prefix
@@ -120,6 +121,7 @@ def spend(phone: str, kind: str, profile_id: int | None = None, proof: str | Non
         if kind == PROVEN:
             budgets = _budgets([("IDP_SMS_BUDGET_PROFILE", "sms-profile", str(profile_id))])
             if not _hit_all(budgets):
+                count_throttled("sms_profile")
                 raise BudgetExceeded()
             return
         ceilings, soft = _stranger_budgets(phone)
@@ -128,12 +130,15 @@ def spend(phone: str, kind: str, profile_id: int | None = None, proof: str | Non
         within_budgets = _hit_all(soft)
         if not within_budgets and not pow.redeem(proof):
             if not _room_in(ceilings):  # no proof would help: say so now
+                count_throttled("sms_ceiling")
                 raise BudgetExceeded()
             pow.ask()
+            count_throttled("sms_proof_required")
             raise ProofRequired()
         if not _hit_all(ceilings):
             if within_budgets:
                 give_back(soft)
+            count_throttled("sms_ceiling")
             raise BudgetExceeded()
     except StorageError as exc:
         raise BudgetUnavailable() from exc
@@ -143,9 +148,12 @@ def spend_machine_invitation(org_id: int) -> bool:
     """Count one invitation a machine (the provisioning API, SCIM) sends for an organisation
     against IDP_MACHINE_INVITATION_BUDGET; False, counting nothing, when it is spent."""
     try:
-        return _hit_all(_budgets([("IDP_MACHINE_INVITATION_BUDGET", "invitations-org", str(org_id))]))
+        allowed = _hit_all(_budgets([("IDP_MACHINE_INVITATION_BUDGET", "invitations-org", str(org_id))]))
     except StorageError as exc:
         raise BudgetUnavailable() from exc
+    if not allowed:
+        count_throttled("invitation_budget")
+    return allowed
 
 
 def spend_letter_budget(key: str) -> bool:
@@ -153,6 +161,9 @@ def spend_letter_budget(key: str) -> bool:
     new address) against IDP_EMAIL_SEND_LIMIT for ``key`` (a profile, an account); return False,
     counting nothing, when it is spent. Raises BudgetUnavailable when the storage is unreachable."""
     try:
-        return _hit_all(_budgets([("IDP_EMAIL_SEND_LIMIT", "letters", key)]))
+        allowed = _hit_all(_budgets([("IDP_EMAIL_SEND_LIMIT", "letters", key)]))
     except StorageError as exc:
         raise BudgetUnavailable() from exc
+    if not allowed:
+        count_throttled("letter_budget")
+    return allowed

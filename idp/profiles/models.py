@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.extensions import db
@@ -29,6 +29,8 @@ class Profile(db.Model):
             sqlite_where=text("email_verified_at IS NOT NULL"),
             postgresql_where=text("email_verified_at IS NOT NULL"),
         ),
+        # The staff console finds a profile by its address in any case (idp.orgs.search).
+        Index("ix_profiles_email_lower", func.lower(text("email"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -38,6 +38,9 @@ CSRF_KEY = "csrf_token"  # where Flask-WTF keeps the secret of a session's CSRF 
 # device, an administrator taking access away): its next page says so (``tell_ended_sessions``).
 ENDED_ELSEWHERE = "ended_elsewhere"
 CSRF_SALT = "idp.csrf-secret"
+# Paths answered without a session (health checks, metrics): no row is read and nothing is stored,
+# whatever cookies the caller sends. idp.metrics adds its paths.
+SESSIONLESS_PATHS: set[str] = set()
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -83,6 +86,8 @@ class DatabaseSessionInterface(SessionInterface):
     """Store sessions in ``web_sessions``; see the module docstring."""
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
+        if request.path in SESSIONLESS_PATHS:
+            return ServerSession()
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return self._without_row(app, request)
@@ -111,7 +116,7 @@ class DatabaseSessionInterface(SessionInterface):
         return ServerSession(data, row=row)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
-        if session.unreadable:
+        if session.unreadable or request.path in SESSIONLESS_PATHS:
             return
         now = utcnow()
         try:

@@ -83,7 +83,19 @@ def test_installed_connector_appears_links_and_renders(tmp_path):
     }
     env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT)])
     done = subprocess.run(
-        [sys.executable, "-W", "error", str(CHECK), str(data)],
+        [
+            sys.executable,
+            "-W",
+            "error",
+            # SQLite cannot reflect an index on an expression (lower(email)), as pyproject's
+            # filterwarnings say for the suite itself.
+            "-W",
+            "ignore:Skipped unsupported reflection of expression-based index",
+            "-W",
+            "ignore:autogenerate skipping metadata-specified expression-based index",
+            str(CHECK),
+            str(data),
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,

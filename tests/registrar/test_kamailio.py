@@ -149,7 +149,7 @@ def test_routing_sip_gsm_and_both(registrar, kamailio, sipp):
     gsm = uas(sipp, "uas_ring", port=kamailio.gsm_port)
     desk = phone(sipp, kamailio, number, "uas_answer")
     assert outcome(call(sipp, kamailio, number)) == 200, kamailio.log()
-    wait_for(lambda: "CANCEL" in " ".join(gsm.first_lines()) or gsm.process.poll() is not None, 5, "CANCEL")
+    wait_for(lambda: "CANCEL" in " ".join(gsm.first_lines()) or gsm.process.poll() is not None, 20, "CANCEL")
     assert finished(gsm) == [f"sip:{number}@127.0.0.1:{kamailio.gsm_port}"]
     assert any(line.startswith("CANCEL ") for line in gsm.first_lines())
     assert finished(desk) == [f"sip:{number}@127.0.0.1:{desk.port}"]

@@ -1,0 +1,375 @@
+"""The machine endpoints' fast path: a thin WSGI layer in front of the Flask app.
+
+The requests programs send most (discovery, the JWKS, a client's own token) need none of what a
+page needs (a session, CSRF, a language, a page's headers). This layer answers them directly:
+
+- discovery and the JWKS as bytes made once by the Flask views themselves (so the same document,
+  headers included), with an ETag; the JWKS is made again when the keys change (``idp.generations``);
+- ``POST /token`` with ``grant_type=client_credentials`` from a confidential client, when the
+  request is plainly valid: its client is read from a snapshot in memory and its token is built
+  by the same function the full path uses.
+
+Anything else, and every request that is not plainly valid (an error to explain, an unusual form, a
+browser's ``Origin``), goes on to the Flask app, whose answer is the one the protocol defines: the
+fast path never answers an error itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import io
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote
+
+from flask import Flask
+from sqlalchemy import bindparam, select
+from werkzeug.test import EnvironBuilder
+
+from idp import generations
+from idp.extensions import db
+from idp.oauth import claims
+from idp.oauth.client_cache import ClientSnapshot, client_cache
+from idp.oauth.endpoints import find_token, introspection, may_introspect
+from idp.oauth.keys import CACHE_SECONDS
+from idp.oauth.server import (
+    IDENTITY_SCOPES,
+    AuthorizedProfile,
+    keep_refresh_token,
+    spend_refresh_token,
+    standing_refresh_token,
+)
+from idp.oauth.tokens import load_access_token, new_access_token
+from idp.profiles.models import Profile
+from idp.security.crypto import token_digest
+
+log = logging.getLogger(__name__)
+Answer = tuple[str, list[tuple[str, str]], bytes, str]  # status, headers, body, endpoint
+FORM = "application/x-www-form-urlencoded"
+TOKEN_PARAMETERS = frozenset({"grant_type", "scope", "client_id", "client_secret"})
+REFRESH_PARAMETERS = frozenset({"grant_type", "refresh_token", "scope", "client_id", "client_secret"})
+INTROSPECTION_PARAMETERS = frozenset({"token", "token_type_hint", "client_id", "client_secret"})
+# What a page's response carries that a document's does not say for itself (Talisman's headers).
+DOCUMENT_HEADERS = {"content-type", "content-length", "cache-control", "etag", "x-request-id"}
+
+
+@dataclass
+class _Document:
+    body: bytes
+    headers: list[tuple[str, str]]
+    etag: str
+    generation: int
+    until: float
+
+
+class PublishedDocument:
+    """A public JSON document (discovery, JWKS) served from bytes the Flask view made."""
+
+    def __init__(self, machine: MachineEndpoints, path: str, endpoint: str):
+        self.machine, self.path, self.endpoint = machine, path, endpoint
+        self.document: _Document | None = None
+
+    def __call__(self, environ) -> Answer | None:
+        document = self.current()
+        if document is None:
+            return None
+        headers = document.headers
+        if "HTTP_ORIGIN" in environ:
+            headers = [*headers, ("Access-Control-Allow-Origin", "*")]
+        if document.etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            kept = [(name, value) for name, value in headers if name.lower() != "content-type"]
+            return "304 NOT MODIFIED", kept, b"", self.endpoint
+        return "200 OK", [*headers, ("Content-Length", str(len(document.body)))], document.body, self.endpoint
+
+    def current(self) -> _Document | None:
+        generation = generations.current(self.machine.app, "signing_keys")
+        document = self.document
+        if document is None or document.generation != generation or document.until < time.time():
+            document = self.document = self._make(generation)
+        return document
+
+    def _make(self, generation: int) -> _Document | None:
+        status, headers, body = self.machine.ask_flask("GET", self.path)
+        if not status.startswith("200"):
+            return None  # e.g. no key yet: the Flask app answers, and this tries again next time
+        kept = [
+            (name, value) for name, value in headers if name.lower() not in {"content-length", "x-request-id"}
+        ]
+        etag = next((value for name, value in headers if name.lower() == "etag"), "")
+        return _Document(body, kept, etag or '"-"', generation, time.time() + CACHE_SECONDS)
+
+
+class MachineEndpoints:
+    """WSGI middleware: the fast path of a few machine requests, the Flask app for the rest."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable):
+        self.app, self.wsgi_app = app, wsgi_app
+        self.https_only = app.config["IDP_ENV"] == "production"  # Talisman redirects plain HTTP
+        self.routes: dict[tuple[str, str], Callable[[dict], Answer | None]] = {
+            ("GET", "/.well-known/openid-configuration"): PublishedDocument(
+                self, "/.well-known/openid-configuration", "oauth.discovery"
+            ),
+            ("GET", "/jwks.json"): PublishedDocument(self, "/jwks.json", "oauth.keys"),
+            ("POST", "/token"): self.token,
+            ("GET", "/userinfo"): self.userinfo,
+            ("POST", "/introspect"): self.introspect,
+        }
+        self._token_headers: list[tuple[str, str]] | None = None
+
+    def __call__(self, environ, start_response) -> Iterable[bytes]:
+        handler = self.routes.get((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+        if handler is not None and (not self.https_only or environ.get("wsgi.url_scheme") == "https"):
+            try:
+                answer = handler(environ)
+            except Exception:  # e.g. the database is away: the Flask app answers it (503)
+                log.debug("fast path of %s gave way", environ.get("PATH_INFO"), exc_info=True)
+                answer = None
+            if answer is not None:
+                status, headers, body, environ["idp.endpoint"] = answer
+                start_response(status, headers)
+                return [body]
+        return self.wsgi_app(environ, start_response)
+
+    def ask_flask(self, method: str, path: str) -> tuple[str, list[tuple[str, str]], bytes]:
+        """The Flask app's own answer to a plain request (how the documents are made)."""
+        environ = EnvironBuilder(
+            path=path, method=method, base_url=self.app.config["IDP_ISSUER"]
+        ).get_environ()
+        answer: dict = {}
+
+        def start_response(status, headers, exc_info=None):
+            answer.update(status=status, headers=headers)
+
+        chunks = self.wsgi_app(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        return answer["status"], answer["headers"], body
+
+    # --- POST /token, grant_type=client_credentials ---------------------------------------
+
+    def token(self, environ) -> Answer | None:
+        """``POST /token`` of a client's own token or a refresh, when plainly valid."""
+        if "HTTP_ORIGIN" in environ or environ.get("QUERY_STRING") or environ.get("CONTENT_TYPE") != FORM:
+            return None
+        form = _read_form(environ)
+        if form is None:
+            return None
+        if form.get("grant_type") == "client_credentials" and form.keys() <= TOKEN_PARAMETERS:
+            return self.client_credentials(environ, form)
+        if form.get("grant_type") == "refresh_token" and form.keys() <= REFRESH_PARAMETERS:
+            return self.refresh(environ, form)
+        return None
+
+    def client_credentials(self, environ, form: dict[str, str]) -> Answer | None:
+        """A client's own token (RFC 6749 §4.4)."""
+        client = self.authenticated_client(environ, form)
+        if client is None or not _may_have_token(client, form.get("scope")):
+            return None
+        with self.app.app_context():
+            access_token = new_access_token(client, _granted(client, form.get("scope")), None)
+            seconds = self.app.config["IDP_ACCESS_TOKEN_MINUTES"] * 60
+        token = {"access_token": access_token, "expires_in": seconds, "token_type": "Bearer"}
+        scope = _granted(client, form.get("scope"))
+        if scope:
+            token["scope"] = scope
+        body = json.dumps(token, sort_keys=True).encode()
+        return "200 OK", [*self.token_headers(), ("Content-Length", str(len(body)))], body, "oauth.token"
+
+    def refresh(self, environ, form: dict[str, str]) -> Answer | None:
+        """A refresh with rotation (RFC 6749 §6, RFC 9700 §4.14): the token is spent and a new
+        one issued in one transaction; a replay, an expired or revoked token, a scope beyond the
+        grant's take the full path, which refuses them (revoking the family of a replayed one)."""
+        client = self.refreshing_client(environ, form)
+        if client is None or "refresh_token" not in client.grant_types or not form.get("refresh_token"):
+            return None
+        with self.app.app_context():
+            row = standing_refresh_token(form["refresh_token"])
+            if row is None or row.grant.client_id != client.client_id:
+                return None
+            requested = form.get("scope")
+            if requested and not set(requested.split()) <= set(row.scope.split()):
+                return None
+            scope = _granted(client, requested or row.scope)
+            if not spend_refresh_token(row, commit=False):
+                return None  # a simultaneous use won: the full path now refuses this one
+            # In the transaction that spent the old token (nothing read again after a commit).
+            access_token = new_access_token(client, scope, AuthorizedProfile.of_grant(row.grant))
+            refresh_token = secrets.token_urlsafe(32)
+            keep_refresh_token(row.grant, refresh_token, scope or row.grant.scope)
+            db.session.commit()
+            seconds = self.app.config["IDP_ACCESS_TOKEN_MINUTES"] * 60
+        token = {"access_token": access_token, "expires_in": seconds, "refresh_token": refresh_token}
+        token.update({"token_type": "Bearer", **({"scope": scope} if scope else {})})
+        body = json.dumps(token, sort_keys=True).encode()
+        return "200 OK", [*self.token_headers(), ("Content-Length", str(len(body)))], body, "oauth.token"
+
+    def refreshing_client(self, environ, form: dict[str, str]) -> ClientSnapshot | None:
+        """A confidential client with its secret, or a public one by its ``client_id`` alone."""
+        if "HTTP_AUTHORIZATION" in environ or "client_secret" in form:
+            return self.authenticated_client(environ, form)
+        client = client_cache(self.app).get(form.get("client_id", ""))
+        return client if client is not None and client.public else None
+
+    def authenticated_client(self, environ, form: dict[str, str]) -> ClientSnapshot | None:
+        """The confidential client whose right secret the request carries (Basic or the form)."""
+        credentials = _client_credentials(environ.get("HTTP_AUTHORIZATION"), form)
+        if credentials is None:
+            return None
+        client = client_cache(self.app).get(credentials[0])
+        if client is None or client.public:
+            return None
+        return client if hmac.compare_digest(token_digest(credentials[1]), client.secret_hash or "") else None
+
+    # --- GET /userinfo, POST /introspect --------------------------------------------------
+
+    def userinfo(self, environ) -> Answer | None:
+        """The claims for a bearer token that plainly stands (the ``services`` scope, which
+        connectors fill, takes the full path)."""
+        if "HTTP_ORIGIN" in environ or environ.get("QUERY_STRING"):
+            return None
+        scheme, _, token = (environ.get("HTTP_AUTHORIZATION") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token or " " in token or len(token) >= 4096:
+            return None
+        with self.app.app_context():
+            found = load_access_token(token)
+            scopes = found.scope.split() if found is not None else []
+            if found is None or not found.active or found.profile_id is None or "openid" not in scopes:
+                return None
+            profile = _claimed_profile(found.profile_id)
+            if profile is None or "services" in scopes:
+                return None
+            body = json.dumps(
+                claims.userinfo(profile, found.scope, found.service_account), sort_keys=True
+            ).encode()
+        return "200 OK", [*self.token_headers(), ("Content-Length", str(len(body)))], body, "oauth.userinfo"
+
+    def introspect(self, environ) -> Answer | None:
+        """RFC 7662 for a confidential client that authenticates plainly."""
+        if "HTTP_ORIGIN" in environ or environ.get("QUERY_STRING") or environ.get("CONTENT_TYPE") != FORM:
+            return None
+        form = _read_form(environ)
+        if form is None or "token" not in form or not form.keys() <= INTROSPECTION_PARAMETERS:
+            return None
+        hint = form.get("token_type_hint")
+        if hint and hint not in ("access_token", "refresh_token"):
+            return None
+        client = self.authenticated_client(environ, form)
+        if client is None:
+            return None
+        with self.app.app_context():
+            token = find_token(form["token"], hint)
+            payload: dict = {"active": False}
+            if (
+                token is not None
+                and not (token.is_expired() or token.is_revoked())
+                and may_introspect(token, client)
+            ):
+                payload = introspection(token)
+            body = json.dumps(payload, sort_keys=True).encode()
+        return "200 OK", [*self.token_headers(), ("Content-Length", str(len(body)))], body, "oauth.introspect"
+
+    def token_headers(self) -> list[tuple[str, str]]:
+        """A token response's headers: the page headers every response has, and no caching."""
+        if self._token_headers is None:
+            document = self.routes[("GET", "/jwks.json")].current()  # type: ignore[attr-defined]
+            common = [
+                (n, v) for n, v in (document.headers if document else []) if n.lower() not in DOCUMENT_HEADERS
+            ]
+            self._token_headers = [
+                ("Content-Type", "application/json"),
+                ("Cache-Control", "no-store"),
+                ("Pragma", "no-cache"),
+                *common,
+            ]
+        return self._token_headers
+
+
+# The columns of the claims ``idp.oauth.claims.userinfo`` gives for the scopes but ``services``.
+_CLAIMED_COLUMNS = select(
+    Profile.subject,
+    Profile.first_name,
+    Profile.last_name,
+    Profile.locale,
+    Profile.updated_at,
+    Profile.email,
+    Profile.email_verified_at,
+    Profile.phone,
+).where(Profile.id == bindparam("profile_id"))
+
+
+def _claimed_profile(profile_id: int) -> Profile | None:
+    """The profile's claimed columns as a profile object of their own, never stored: a tenth of
+    the cost of loading the whole row through the session."""
+    row = db.session.connection().execute(_CLAIMED_COLUMNS, {"profile_id": profile_id}).first()
+    return Profile(**row._asdict()) if row is not None else None
+
+
+def _read_form(environ) -> dict[str, str] | None:
+    """The form of a small urlencoded body, each name once and no NUL; the body stays readable."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if not 0 < length <= 4096:
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)  # for the full path, should it take the request
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    form = dict(pairs)
+    if len(form) != len(pairs) or any("\x00" in name or "\x00" in value for name, value in pairs):
+        return None
+    return form
+
+
+def _client_credentials(authorization: str | None, form: dict[str, str]) -> tuple[str, str] | None:
+    """(client_id, secret) from HTTP Basic or from the form, as Authlib reads them; None when the
+    request has both, neither or anything unusual."""
+    in_form = "client_id" in form or "client_secret" in form
+    if authorization is None:
+        if in_form and form.get("client_id") and form.get("client_secret"):
+            return form["client_id"], form["client_secret"]
+        return None
+    scheme, _, encoded = authorization.partition(" ")
+    if in_form or scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        return None
+    client_id, secret = unquote(client_id), unquote(secret)
+    if not client_id or not secret or len(client_id) > 64 or "\x00" in client_id + secret:
+        return None
+    return client_id, secret
+
+
+def _may_have_token(client: ClientSnapshot, scope: str | None) -> bool:
+    """The client may use the grant and asks only for its own scopes."""
+    if "client_credentials" not in client.grant_types:
+        return False
+    allowed = set(client.scopes) - set(IDENTITY_SCOPES)
+    return set((scope or "").split()) <= allowed
+
+
+def _granted(client: ClientSnapshot, scope: str | None) -> str:
+    """The scope of the token: the requested scopes the client has, in order (Client.get_allowed_scope)."""
+    allowed = set(client.scopes)
+    return " ".join(dict.fromkeys(s for s in (scope or "").split() if s in allowed))
+
+
+def init_app(app: Flask) -> None:
+    """Put the fast path in front of ``app``'s Flask dispatch (inside ProxyFix, which it needs)."""
+    app.wsgi_app = app.extensions["idp_machine"] = MachineEndpoints(app, app.wsgi_app)  # type: ignore[method-assign]
