@@ -181,7 +181,7 @@ class MachineEndpoints:
         if scope:
             token["scope"] = scope
         body = json.dumps(token, sort_keys=True).encode()
-        return "200 OK", [*self.token_headers(), ("Content-Length", str(len(body)))], body, "oauth.token"
+        return self.json_answer(body, "oauth.token")
 
     def refresh(self, environ, form: dict[str, str]) -> Answer | None:
         """A refresh with rotation (RFC 6749 §6, RFC 9700 §4.14): the token is spent and a new
@@ -189,6 +189,9 @@ class MachineEndpoints:
         grant's take the full path, which refuses them (revoking the family of a replayed one)."""
         client = self.refreshing_client(environ, form)
         if client is None or "refresh_token" not in client.grant_types or not form.get("refresh_token"):
+            return None
+        headers = self.token_headers()  # before the commit: nothing may fail once the token is spent
+        if headers is None:
             return None
         with self.app.app_context():
             row = standing_refresh_token(form["refresh_token"])
@@ -209,7 +212,7 @@ class MachineEndpoints:
         token = {"access_token": access_token, "expires_in": seconds, "refresh_token": refresh_token}
         token.update({"token_type": "Bearer", **({"scope": scope} if scope else {})})
         body = json.dumps(token, sort_keys=True).encode()
-        return "200 OK", [*self.token_headers(), ("Content-Length", str(len(body)))], body, "oauth.token"
+        return "200 OK", [*headers, ("Content-Length", str(len(body)))], body, "oauth.token"
 
     def refreshing_client(self, environ, form: dict[str, str]) -> ClientSnapshot | None:
         """A confidential client with its secret, or a public one by its ``client_id`` alone."""
@@ -249,7 +252,7 @@ class MachineEndpoints:
             body = json.dumps(
                 claims.userinfo(profile, found.scope, found.service_account), sort_keys=True
             ).encode()
-        return "200 OK", [*self.token_headers(), ("Content-Length", str(len(body)))], body, "oauth.userinfo"
+        return self.json_answer(body, "oauth.userinfo")
 
     def introspect(self, environ) -> Answer | None:
         """RFC 7662 for a confidential client that authenticates plainly."""
@@ -274,15 +277,23 @@ class MachineEndpoints:
             ):
                 payload = introspection(token)
             body = json.dumps(payload, sort_keys=True).encode()
-        return "200 OK", [*self.token_headers(), ("Content-Length", str(len(body)))], body, "oauth.introspect"
+        return self.json_answer(body, "oauth.introspect")
 
-    def token_headers(self) -> list[tuple[str, str]]:
-        """A token response's headers: the page headers every response has, and no caching."""
+    def json_answer(self, body: bytes, endpoint: str) -> Answer | None:
+        """A 200 with a JSON body and the token headers (None: the Flask app answers instead)."""
+        headers = self.token_headers()
+        if headers is None:
+            return None
+        return "200 OK", [*headers, ("Content-Length", str(len(body)))], body, endpoint
+
+    def token_headers(self) -> list[tuple[str, str]] | None:
+        """A token response's headers: the page headers every response has, and no caching
+        (None while the Flask app cannot say what its page headers are)."""
         if self._token_headers is None:
             document = self.routes[("GET", "/jwks.json")].current()  # type: ignore[attr-defined]
-            common = [
-                (n, v) for n, v in (document.headers if document else []) if n.lower() not in DOCUMENT_HEADERS
-            ]
+            if document is None:
+                return None
+            common = [(n, v) for n, v in document.headers if n.lower() not in DOCUMENT_HEADERS]
             self._token_headers = [
                 ("Content-Type", "application/json"),
                 ("Cache-Control", "no-store"),

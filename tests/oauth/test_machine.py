@@ -237,3 +237,51 @@ def test_another_instance_sees_a_deletion_and_a_rotation_within_a_second(app, se
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+class MovedClock:
+    """``time`` as the client cache reads it, with a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_a_client_deleted_behind_the_orm_s_back_is_refused_once_its_snapshot_is_old(
+    app, machine, monkeypatch
+):
+    from idp.oauth import client_cache
+
+    clock = MovedClock()
+    monkeypatch.setattr(client_cache, "time", clock)
+    data = {"grant_type": "client_credentials"}
+    assert app.test_client().post("/token", data=data, headers=machine.basic_auth).status_code == 200
+    with app.app_context(), db.engine.begin() as connection:  # as the database's own cascade would
+        connection.execute(db.delete(ClientRow).where(ClientRow.client_id == machine.client_id))
+    clock.now += client_cache.MAX_AGE_SECONDS - 0.5
+    assert app.test_client().post("/token", data=data, headers=machine.basic_auth).status_code == 200
+    clock.now += 1
+    assert app.test_client().post("/token", data=data, headers=machine.basic_auth).status_code == 401
+
+
+def test_a_refresh_the_fast_path_cannot_finish_is_left_whole_to_the_full_path(
+    app, client, users, monkeypatch
+):
+    _profile, request, tokens = signed_in_tokens(client, users, app, scope="openid offline_access")
+    machine = app.extensions["idp_machine"]
+    keys = machine.routes[("GET", "/jwks.json")]
+    monkeypatch.setattr(keys, "current", lambda: None)  # the page headers cannot be learnt now
+    monkeypatch.setattr(machine, "_token_headers", None)
+
+    def refresh(value):
+        data = {"grant_type": "refresh_token", "refresh_token": value}
+        return app.test_client().post("/token", data=data, headers=request.client.basic_auth)
+
+    first = refresh(tokens["refresh_token"])
+    assert first.status_code == 200 and machine._token_headers is None  # nothing half-known is kept
+    monkeypatch.undo()
+    second = refresh(first.get_json()["refresh_token"])  # the family stands: nothing was spent twice
+    assert second.status_code == 200
+    assert "Content-Security-Policy" in second.headers and second.headers["Cache-Control"] == "no-store"
