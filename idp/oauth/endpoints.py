@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
+from sqlalchemy import Connection
 
 from idp.extensions import db
 from idp.oauth.clients import CLIENT_AUTH_METHODS
@@ -36,12 +37,15 @@ class IssuedRefreshToken:
         return self.row.used_at is not None or self.row.grant.revoked_at is not None
 
 
-def find_token(token: str, hint: str | None) -> AccessToken | IssuedRefreshToken | None:
-    """Find an access token (a JWT of ours) or a refresh token (by its hash)."""
+def find_token(
+    token: str, hint: str | None, connection: Connection | None = None
+) -> AccessToken | IssuedRefreshToken | None:
+    """Find an access token (a JWT of ours, looked up through ``connection`` when given) or a
+    refresh token (by its hash)."""
     if not token or len(token) > 4096:
         return None
     if hint != "refresh_token" and token.count(".") == 2:
-        found = load_access_token(token)
+        found = load_access_token(token, connection)
         if found is not None:
             return found
     row = db.session.get(RefreshToken, token_digest(token))

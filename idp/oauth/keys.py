@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from joserfc.jwk import ECKey, KeySet, RSAKey
@@ -146,6 +147,15 @@ def public_jwks() -> dict:
 def verification_keys() -> KeySet:
     """Return the published keys as a joserfc KeySet, to verify tokens this provider signed."""
     return _cached("keyset", lambda: KeySet.import_key_set(jwks()))
+
+
+def public_keys_by_kid() -> dict[str, tuple[str, Any]]:
+    """The published keys as ``kid`` → (alg, ``cryptography`` public key), to verify a JWS straight."""
+
+    def build():
+        return {key.kid: (key.get("alg"), key.public_key) for key in verification_keys().keys}
+
+    return _cached("by-kid", build)
 
 
 def published_keys() -> list[SigningKey]:

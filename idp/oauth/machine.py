@@ -26,28 +26,27 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import parse_qsl, unquote
 
 from flask import Flask
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select, update
 from werkzeug.test import EnvironBuilder
 
 from idp import generations
-from idp.extensions import db
 from idp.oauth import claims
 from idp.oauth.client_cache import ClientSnapshot, client_cache
 from idp.oauth.endpoints import find_token, introspection, may_introspect
 from idp.oauth.keys import CACHE_SECONDS
-from idp.oauth.server import (
-    IDENTITY_SCOPES,
-    AuthorizedProfile,
-    keep_refresh_token,
-    spend_refresh_token,
-    standing_refresh_token,
-)
-from idp.oauth.tokens import load_access_token, new_access_token
+from idp.oauth.models import Grant, RefreshToken
+from idp.oauth.server import IDENTITY_SCOPES, AuthorizedProfile, refresh_token_lifetime
+from idp.oauth.tokens import grant_of_token_with, load_access_token, new_access_token
 from idp.profiles.models import Profile
 from idp.security.crypto import token_digest
+from idp.sessions.interface import TOUCH_EVERY
+from idp.sessions.models import WebSession
+from idp.sessions.services import is_live
+from idp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 Answer = tuple[str, list[tuple[str, str]], bytes, str]  # status, headers, body, endpoint
@@ -121,6 +120,7 @@ class MachineEndpoints:
             ("POST", "/introspect"): self.introspect,
         }
         self._token_headers: list[tuple[str, str]] | None = None
+        self.engine = generations.generations(app).engine  # the machine paths' own connections
 
     def __call__(self, environ, start_response) -> Iterable[bytes]:
         handler = self.routes.get((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
@@ -193,21 +193,33 @@ class MachineEndpoints:
         headers = self.token_headers()  # before the commit: nothing may fail once the token is spent
         if headers is None:
             return None
-        with self.app.app_context():
-            row = standing_refresh_token(form["refresh_token"])
-            if row is None or row.grant.client_id != client.client_id:
-                return None
+        with self.app.app_context(), self.engine.begin() as connection:
+            row = connection.execute(_REFRESH_ROW, {"hash": token_digest(form["refresh_token"])}).first()
+            if not _refreshable(row, client.client_id):
+                return None  # the full path refuses it (and ends the family of a replayed one)
             requested = form.get("scope")
-            if requested and not set(requested.split()) <= set(row.scope.split()):
+            if requested and not set(requested.split()) <= set(row.token_scope.split()):
                 return None
-            scope = _granted(client, requested or row.scope)
-            if not spend_refresh_token(row, commit=False):
+            scope = _granted(client, requested or row.token_scope)
+            now = utcnow()
+            spent = connection.execute(_SPEND_REFRESH_TOKEN, {"hash": row.token_hash, "now": now})
+            if spent.rowcount != 1:
                 return None  # a simultaneous use won: the full path now refuses this one
-            # In the transaction that spent the old token (nothing read again after a commit).
-            access_token = new_access_token(client, scope, AuthorizedProfile.of_grant(row.grant))
+            offline = "offline_access" in row.grant_scope.split()
+            if not offline and now - row.last_seen_at > TOUCH_EVERY:  # the session lives on, as in a page
+                connection.execute(_TOUCH_SESSION, {"id": row.web_session_id, "now": now})
+            access_token = new_access_token(client, scope, AuthorizedProfile.of_grant_row(row))
             refresh_token = secrets.token_urlsafe(32)
-            keep_refresh_token(row.grant, refresh_token, scope or row.grant.scope)
-            db.session.commit()
+            connection.execute(
+                _KEEP_REFRESH_TOKEN,
+                {
+                    "token_hash": token_digest(refresh_token),
+                    "grant_id": row.grant_id,
+                    "scope": scope or row.grant_scope,
+                    "created_at": now,
+                    "expires_at": now + refresh_token_lifetime(offline),
+                },
+            )
             seconds = self.app.config["IDP_ACCESS_TOKEN_MINUTES"] * 60
         token = {"access_token": access_token, "expires_in": seconds, "refresh_token": refresh_token}
         token.update({"token_type": "Bearer", **({"scope": scope} if scope else {})})
@@ -241,16 +253,18 @@ class MachineEndpoints:
         scheme, _, token = (environ.get("HTTP_AUTHORIZATION") or "").partition(" ")
         if scheme.lower() != "bearer" or not token or " " in token or len(token) >= 4096:
             return None
-        with self.app.app_context():
-            found = load_access_token(token)
+        with self.app.app_context(), self.engine.connect() as connection:
+            found = load_access_token(token, connection, _GRANT_AND_CLAIMED_COLUMNS)
             scopes = found.scope.split() if found is not None else []
-            if found is None or not found.active or found.profile_id is None or "openid" not in scopes:
+            if found is None or not found.active or found.grant_row is None or "openid" not in scopes:
                 return None
-            profile = _claimed_profile(found.profile_id)
-            if profile is None or "services" in scopes:
+            if "services" in scopes:
                 return None
+            profile = ClaimedProfile(found.grant_row)
             body = json.dumps(
-                claims.userinfo(profile, found.scope, found.service_account), sort_keys=True
+                # The claims of every scope but ``services`` read these attributes alone.
+                claims.userinfo(cast(Profile, profile), found.scope, found.service_account),
+                sort_keys=True,
             ).encode()
         return self.json_answer(body, "oauth.userinfo")
 
@@ -267,8 +281,8 @@ class MachineEndpoints:
         client = self.authenticated_client(environ, form)
         if client is None:
             return None
-        with self.app.app_context():
-            token = find_token(form["token"], hint)
+        with self.app.app_context(), self.engine.connect() as connection:
+            token = find_token(form["token"], hint, connection)
             payload: dict = {"active": False}
             if (
                 token is not None
@@ -303,8 +317,58 @@ class MachineEndpoints:
         return self._token_headers
 
 
-# The columns of the claims ``idp.oauth.claims.userinfo`` gives for the scopes but ``services``.
-_CLAIMED_COLUMNS = select(
+# A refresh token with its grant, its profile's subject and its browser session, in one read;
+# then spent only while unspent (of two simultaneous uses one wins), and its successor kept.
+_REFRESH_ROW = (
+    select(
+        RefreshToken.token_hash,
+        RefreshToken.used_at,
+        RefreshToken.expires_at,
+        RefreshToken.scope.label("token_scope"),
+        Grant.id.label("grant_id"),
+        Grant.client_id,
+        Grant.revoked_at,
+        Grant.scope.label("grant_scope"),
+        Grant.web_session_id,
+        Grant.sid,
+        Grant.auth_time,
+        Grant.amr,
+        Profile.subject,
+        WebSession.ended_at,
+        WebSession.authenticated_at,
+        WebSession.last_seen_at,
+        WebSession.created_at,
+    )
+    .join(Grant, Grant.id == RefreshToken.grant_id)
+    .join(Profile, Profile.id == Grant.profile_id)
+    .outerjoin(WebSession, WebSession.id == Grant.web_session_id)
+    .where(RefreshToken.token_hash == bindparam("hash"))
+)
+_SPEND_REFRESH_TOKEN = (
+    update(RefreshToken)
+    .where(RefreshToken.token_hash == bindparam("hash"), RefreshToken.used_at.is_(None))
+    .values(used_at=bindparam("now"))
+)
+_TOUCH_SESSION = (
+    update(WebSession).where(WebSession.id == bindparam("id")).values(last_seen_at=bindparam("now"))
+)
+_KEEP_REFRESH_TOKEN = insert(RefreshToken)
+
+
+def _refreshable(row, client_id: str) -> bool:
+    """The refresh token stands for this client: unspent, unexpired, its grant unrevoked, and an
+    online grant's browser session live (as ``standing_refresh_token`` reads it)."""
+    if row is None or row.used_at is not None or row.client_id != client_id:
+        return False
+    if row.expires_at < utcnow() or row.revoked_at is not None:
+        return False
+    offline = "offline_access" in row.grant_scope.split()
+    return offline or (row.web_session_id is not None and row.last_seen_at is not None and is_live(row))
+
+
+# A person's grant with the profile's columns the claims need (all of ``idp.oauth.claims.userinfo``'s
+# but ``services``), in one round trip.
+_GRANT_AND_CLAIMED_COLUMNS = grant_of_token_with(
     Profile.subject,
     Profile.first_name,
     Profile.last_name,
@@ -313,14 +377,21 @@ _CLAIMED_COLUMNS = select(
     Profile.email,
     Profile.email_verified_at,
     Profile.phone,
-).where(Profile.id == bindparam("profile_id"))
+    join_on=Profile.id == Grant.profile_id,
+)
 
 
-def _claimed_profile(profile_id: int) -> Profile | None:
-    """The profile's claimed columns as a profile object of their own, never stored: a tenth of
-    the cost of loading the whole row through the session."""
-    row = db.session.connection().execute(_CLAIMED_COLUMNS, {"profile_id": profile_id}).first()
-    return Profile(**row._asdict()) if row is not None else None
+class ClaimedProfile:
+    """The claimed columns of a profile, read with its grant, shaped as the claims read a profile:
+    a tenth of the cost of loading the whole row through the session."""
+
+    full_name = Profile.full_name
+    email_verified = Profile.email_verified
+
+    def __init__(self, row) -> None:
+        self.subject, self.first_name, self.last_name = row.subject, row.first_name, row.last_name
+        self.locale, self.updated_at, self.phone = row.locale, row.updated_at, row.phone
+        self.email, self.email_verified_at = row.email, row.email_verified_at
 
 
 def _read_form(environ) -> dict[str, str] | None:

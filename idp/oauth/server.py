@@ -13,6 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple, cast
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2.rfc6749 import grants
@@ -60,6 +61,10 @@ from idp.timeutil import utcnow
 IDENTITY_SCOPES = ("openid", "profile", "email", "phone", "offline_access", "services")
 
 
+class _Subject(NamedTuple):
+    subject: str
+
+
 @dataclass
 class AuthorizedProfile:
     """A profile as a token sees it: which grant, when and how it signed in, in which session."""
@@ -85,6 +90,21 @@ class AuthorizedProfile:
             acr_claim(code.amr),
             code.sid,
             code.web_session_id,
+        )
+
+    @classmethod
+    def of_grant_row(cls, row) -> AuthorizedProfile:
+        """Of a grant's columns read with its profile's ``subject`` (the fast path's refresh)."""
+        profile = cast(Profile, _Subject(row.subject))  # all a token reads of its profile
+        amr = row.amr
+        return cls(
+            profile,
+            row.grant_id,
+            epoch(row.auth_time),
+            amr_claim(amr),
+            acr_claim(amr),
+            row.sid,
+            row.web_session_id,
         )
 
     @classmethod
@@ -352,14 +372,17 @@ def _save_token(token: dict, request) -> None:
     db.session.commit()
 
 
+def refresh_token_lifetime(offline: bool) -> timedelta:
+    """An offline grant's refresh token lasts IDP_REFRESH_TOKEN_DAYS, an online one's no longer
+    than a browser session may."""
+    if offline:
+        return timedelta(days=current_app.config["IDP_REFRESH_TOKEN_DAYS"])
+    return timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
+
+
 def keep_refresh_token(grant: Grant, value: str, scope: str) -> None:
-    """Store a new refresh token of ``grant`` (its hash): an offline grant's lasts
-    IDP_REFRESH_TOKEN_DAYS, an online one's no longer than a browser session may."""
-    lifetime = (
-        timedelta(days=current_app.config["IDP_REFRESH_TOKEN_DAYS"])
-        if grant.offline
-        else timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
-    )
+    """Store a new refresh token of ``grant`` (its hash), for ``refresh_token_lifetime``."""
+    lifetime = refresh_token_lifetime(grant.offline)
     db.session.flush()  # a new grant is written first
     now = utcnow()
     values = {"token_hash": token_digest(value), "grant_id": grant.id, "scope": scope}

@@ -15,18 +15,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from flask import current_app
-from joserfc import jwt
-from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
-from sqlalchemy import bindparam
+from sqlalchemy import Connection, Row, Select, bindparam
 
 from idp.extensions import db
 from idp.oauth.client_cache import ClientSnapshot, client_cache
-from idp.oauth.keys import signing_key, verification_keys
+from idp.oauth.keys import public_keys_by_kid, signing_key
 from idp.oauth.models import Client, Grant, RevokedAccessToken
 from idp.profiles.models import Profile
 
@@ -73,16 +72,46 @@ def compact_jws(header: dict[str, Any], claims: dict[str, Any], key: ECKey | RSA
 
 def read(token: str, typ: str | None = None) -> dict[str, Any] | None:
     """Return the claims of a token this provider signed, or None (bad signature, type, issuer)."""
-    try:
-        decoded = jwt.decode(token, verification_keys(), algorithms=ALGORITHMS)
-    except (JoseError, ValueError, TypeError):
+    verified = verified_jws(token)
+    if verified is None:
         return None
-    if typ is not None and decoded.header.get("typ") != typ:
+    header, claims = verified
+    if typ is not None and header.get("typ") != typ:
         return None
-    claims = dict(decoded.claims)
     if claims.get("iss") != issuer():
         return None
     return claims
+
+
+def _unb64(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def verified_jws(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(header, claims) of a compact JWS with a JSON payload that a published key signed (RFC 7515
+    §5.2), or None; verified straight with ``cryptography``, as ``compact_jws`` signs."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        header = json.loads(_unb64(parts[0]))
+        if not isinstance(header, dict) or "crit" in header or not isinstance(header.get("kid"), str):
+            return None  # no extension is understood here (§4.1.11), and every key of ours has a kid
+        alg, public = public_keys_by_kid().get(header["kid"], (None, None))
+        if alg is None or alg != header.get("alg") or alg not in ALGORITHMS:
+            return None
+        signing_input, signature = (parts[0] + "." + parts[1]).encode("ascii"), _unb64(parts[2])
+        if alg == "ES256" and isinstance(public, ec.EllipticCurvePublicKey) and len(signature) == 64:
+            r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            public.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(hashes.SHA256()))
+        elif alg == "RS256" and isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            return None
+        claims = json.loads(_unb64(parts[1]))
+    except (InvalidSignature, ValueError):  # base64, JSON and ASCII errors are ValueErrors
+        return None
+    return (header, claims) if isinstance(claims, dict) else None
 
 
 def new_access_token(client: Client | ClientSnapshot, scope: str, subject: Any | None) -> str:
@@ -125,6 +154,7 @@ class AccessToken:
     profile_id: int | None
     revoked: bool = False
     service_account: str | None = None  # chosen at ``prompt=select_account`` ("connector:account")
+    grant_row: Row | None = field(default=None, repr=False)  # as read, with any columns asked for
     scope: str = field(init=False)
     _profile: Profile | None = field(init=False, default=None, repr=False)
 
@@ -172,8 +202,19 @@ _GRANT_OF_TOKEN = db.select(
 _TOKEN_REVOKED_ALONE = db.select(_TOKEN_REVOKED)
 
 
-def load_access_token(token: str) -> AccessToken | None:
-    """Verify an access token and look up whether it still stands; None when it is not ours."""
+def grant_of_token_with(*columns, join_on=None) -> Select:
+    """The statement ``load_access_token`` reads a person's grant with, and ``columns`` beside it
+    (of a table joined ``join_on``): what an endpoint needs read in the same round trip."""
+    statement = _GRANT_OF_TOKEN.add_columns(*columns)
+    return statement.join(columns[0].table, join_on) if join_on is not None else statement
+
+
+def load_access_token(
+    token: str, connection: Connection | None = None, grant_query: Select = _GRANT_OF_TOKEN
+) -> AccessToken | None:
+    """Verify an access token and look up whether it still stands; None when it is not ours.
+    The look-up goes through ``connection`` when given (the machine endpoints' own), else the
+    session's; a person's grant is read with ``grant_query`` (``grant_of_token_with``)."""
     claims = read(token, ACCESS_TOKEN_TYPE)
     if claims is None or not isinstance(claims.get("exp"), int):
         return None
@@ -181,19 +222,19 @@ def load_access_token(token: str) -> AccessToken | None:
     if client is None:
         return None  # its client was deleted (a client's grants go with it)
     names = {"jti": str(claims.get("jti", "")), "gid": str(claims.get("gid"))}
-    connection = db.session.connection()
+    connection = connection or db.session.connection()
     if "gid" not in claims:  # a client's own token
         return AccessToken(
             claims, client, None, bool(connection.execute(_TOKEN_REVOKED_ALONE, names).scalar())
         )
     # A person's token: its grant, and whether the token itself was revoked, in one query.
-    grant = connection.execute(_GRANT_OF_TOKEN, names).first()
+    grant = connection.execute(grant_query, names).first()
     if grant is None:
         return AccessToken(claims, client, None, True)
     if grant.client_id != client.client_id:
         return None
     revoked = bool(grant[4]) or grant.revoked_at is not None
-    return AccessToken(claims, client, grant.profile_id, revoked, grant.service_account)
+    return AccessToken(claims, client, grant.profile_id, revoked, grant.service_account, grant)
 
 
 def revoke_access_token(token: AccessToken) -> None:
