@@ -95,6 +95,11 @@ class RequestLog:
         except BaseException:
             self._finish(environ, "500", started)
             raise
+        if isinstance(body, list) and status:
+            # A whole answer (the machine endpoints'): ended now, and passed on as the list it is,
+            # which a server sends in one write instead of iterating it.
+            self._finish(environ, status[0], started)
+            return body
         return ClosingBody(body, lambda: self._finish(environ, status[0] if status else "500", started))
 
     def _finish(self, environ: dict[str, Any], status: str, started: float) -> None:

@@ -20,7 +20,6 @@ import base64
 import binascii
 import hmac
 import io
-import json
 import logging
 import secrets
 import time
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from typing import cast
 from urllib.parse import parse_qsl, unquote
 
+import orjson
 from flask import Flask
 from sqlalchemy import bindparam, insert, select, update
 from werkzeug.test import EnvironBuilder
@@ -180,7 +180,7 @@ class MachineEndpoints:
         scope = _granted(client, form.get("scope"))
         if scope:
             token["scope"] = scope
-        body = json.dumps(token, sort_keys=True).encode()
+        body = orjson.dumps(token, option=orjson.OPT_SORT_KEYS)
         return self.json_answer(body, "oauth.token")
 
     def refresh(self, environ, form: dict[str, str]) -> Answer | None:
@@ -223,7 +223,7 @@ class MachineEndpoints:
             seconds = self.app.config["IDP_ACCESS_TOKEN_MINUTES"] * 60
         token = {"access_token": access_token, "expires_in": seconds, "refresh_token": refresh_token}
         token.update({"token_type": "Bearer", **({"scope": scope} if scope else {})})
-        body = json.dumps(token, sort_keys=True).encode()
+        body = orjson.dumps(token, option=orjson.OPT_SORT_KEYS)
         return "200 OK", [*headers, ("Content-Length", str(len(body)))], body, "oauth.token"
 
     def refreshing_client(self, environ, form: dict[str, str]) -> ClientSnapshot | None:
@@ -261,11 +261,9 @@ class MachineEndpoints:
             if "services" in scopes:
                 return None
             profile = ClaimedProfile(found.grant_row)
-            body = json.dumps(
-                # The claims of every scope but ``services`` read these attributes alone.
-                claims.userinfo(cast(Profile, profile), found.scope, found.service_account),
-                sort_keys=True,
-            ).encode()
+            # The claims of every scope but ``services`` read these attributes alone.
+            info = claims.userinfo(cast(Profile, profile), found.scope, found.service_account)
+            body = orjson.dumps(info, option=orjson.OPT_SORT_KEYS)
         return self.json_answer(body, "oauth.userinfo")
 
     def introspect(self, environ) -> Answer | None:
@@ -290,7 +288,7 @@ class MachineEndpoints:
                 and may_introspect(token, client)
             ):
                 payload = introspection(token)
-            body = json.dumps(payload, sort_keys=True).encode()
+            body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
         return self.json_answer(body, "oauth.introspect")
 
     def json_answer(self, body: bytes, endpoint: str) -> Answer | None:

@@ -386,3 +386,24 @@ def test_the_migration_adds_and_removes_the_request_id(backend, tmp_path):
         db.engine.dispose()
     if backend == "postgresql":
         _drop_schema(schema)
+
+
+@pytest.mark.parametrize("log_format_name", ["json"])
+def test_a_whole_answer_is_passed_on_as_a_list_and_still_logged(app, lines):
+    """The machine endpoints answer with a list: the server may send it in one write, so the
+    middleware must neither wrap it in an iterator nor leave it out of the log."""
+    statuses: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/jwks.json",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "HTTP_X_REQUEST_ID": "whole-1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    body = app.wsgi_app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    assert isinstance(body, list) and json.loads(b"".join(body))["keys"]
+    [line] = lines.requests()
+    assert line["path"] == "/jwks.json" and line["status"] == 200 and line["request_id"] == "whole-1"
