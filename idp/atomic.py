@@ -7,6 +7,8 @@ by a conditional ``UPDATE … WHERE`` whose row count says who won, on SQLite an
   throttle, a lock row), telling whether this statement created it.
 - ``serialize_on``: hold a per-key write lock until the transaction ends, for a limit that has to
   count rows before it adds one (a daily budget kept as rows).
+- ``commit_counts``: commit what such statements counted without making the session read again
+  the objects it has loaded.
 """
 
 from __future__ import annotations
@@ -50,3 +52,14 @@ def serialize_on(key: str) -> None:
     """
     insert_if_absent(SerialLock, key=key)
     db.session.execute(db.update(SerialLock).where(SerialLock.key == key).values(key=key))
+
+
+def commit_counts() -> None:
+    """Commit what statements alone wrote (counters, marks), keeping the session's loaded objects
+    as they are: none of them changed, so reading them all again after the commit is waste."""
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

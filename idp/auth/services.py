@@ -88,14 +88,15 @@ def take_second_factor_attempt(profile: Profile, identifier: str) -> throttle.At
 
 
 def signed_in(profile: Profile) -> None:
-    """The whole sign-in succeeded: the profile's consecutive failures start again from zero."""
-    forget_failures(profile)
+    """The whole sign-in succeeded: the profile's consecutive failures start again from zero
+    (committed by the caller with the sign-in's audit event)."""
+    forget_failures(profile, commit=False)
     count_signin("success")
 
 
-def forget_failures(profile: Profile) -> None:
+def forget_failures(profile: Profile, commit: bool = True) -> None:
     """Clear every counter of the profile (a full sign-in, or a restored password)."""
-    throttle.reset(throttle_key(profile), profile.phone, profile.email.lower())
+    throttle.reset(throttle_key(profile), profile.phone, profile.email.lower(), commit=commit)
 
 
 def reauthenticate(profile: Profile, password: str) -> None:

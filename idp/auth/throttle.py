@@ -21,7 +21,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from idp.atomic import insert_if_absent
+from idp.atomic import commit_counts, insert_if_absent
 from idp.auth.errors import Locked, Throttled
 from idp.auth.models import SignInThrottle
 from idp.extensions import db
@@ -89,8 +89,8 @@ def _take_one(key: str) -> tuple[int, datetime | None, datetime]:
         found = _read(key)
         if found is None:
             if insert_if_absent(SignInThrottle, key=key, failures=1, last_failure_at=now):
-                db.session.commit()
-                return 0, None, now
+                return 0, None, now  # ``take`` commits it
+            db.session.commit()  # another request inserted it: read it afresh
             continue
         failures, last = found
         state = _state(failures, last, now)
@@ -105,9 +105,9 @@ def _take_one(key: str) -> tuple[int, datetime | None, datetime]:
             .where(SignInThrottle.key == key, SignInThrottle.failures == failures)
             .values(failures=failures + 1, last_failure_at=now)
         ).rowcount
-        db.session.commit()
         if counted == 1:
-            return failures, last, now
+            return failures, last, now  # ``take`` commits it
+        db.session.commit()  # another request counted first: read it afresh
     count_throttled("signin_delay")
     raise Throttled(1)
 
@@ -130,6 +130,7 @@ def take(delay_identifier: str, lock_identifier: str | None = None) -> Attempt:
         except Locked:
             give_back(attempt)
             raise
+    commit_counts()  # both counts at once, before anything is checked
     return attempt
 
 
@@ -138,7 +139,6 @@ def _count_towards_lock(key: str) -> tuple[str, int, datetime | None, datetime]:
     now = utcnow()
     row = _read(key)
     if insert_if_absent(SignInThrottle, key=key, failures=1, last_failure_at=now):
-        db.session.commit()
         return key, 0, None, now
     counted = db.session.execute(
         db.update(SignInThrottle)
@@ -148,7 +148,6 @@ def _count_towards_lock(key: str) -> tuple[str, int, datetime | None, datetime]:
         )
         .values(failures=SignInThrottle.failures + 1, last_failure_at=now)
     ).rowcount
-    db.session.commit()
     if counted != 1:
         count_throttled("signin_lock")
         raise Locked()
@@ -177,8 +176,10 @@ def give_back(attempt: Attempt) -> None:
     db.session.commit()
 
 
-def reset(*identifiers: str) -> None:
-    """Forget the failures of these identifiers (after a success or a password recovery)."""
+def reset(*identifiers: str, commit: bool = True) -> None:
+    """Forget the failures of these identifiers (after a success or a password recovery); the
+    caller commits it with its own changes when ``commit`` is False."""
     keys = [_key(identifier) for identifier in identifiers]
     db.session.execute(db.delete(SignInThrottle).where(SignInThrottle.key.in_(keys)))
-    db.session.commit()
+    if commit:
+        db.session.commit()

@@ -231,13 +231,20 @@ def issue_code(context: Context) -> Response:
     assert row is not None, "require_sign_in saw the session"
     if row.sid is None:
         row.sid = secrets.token_urlsafe(16)
-        db.session.commit()
     client_id, scope = context.client.client_id, " ".join(context.scopes)
     record("oauth.authorized", context.signed_in.id, client=client_id, scope=scope)
-    db.session.commit()
-    response = authorization_server().create_authorization_response(
-        grant=context.grant, grant_user=Authorization(context.signed_in, row)
-    )
+    # The request was validated by ``validate_with_authlib``: the grant makes the code from that
+    # (Authlib's create_authorization_response would validate it all again), and the session's
+    # sid, the audit event and the code are committed together (``save_authorization_code``).
+    grant, server = context.grant, authorization_server()
+    try:
+        response = server.handle_response(
+            *grant.create_authorization_response(grant.redirect_uri, Authorization(context.signed_in, row))
+        )
+    except OAuth2Error as error:  # as Authlib's own create_authorization_response answers it
+        error.state = context.params.get("state")
+        response = server.handle_error_response(grant.request, error)
+    grant.execute_hook("after_authorization_response", response)
     return _with_issuer(response)
 
 

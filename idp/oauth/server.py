@@ -207,13 +207,15 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Nothing to do: the code was marked used before the tokens were made."""
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> AuthorizedProfile | None:
-        """Use the code up (after every check passed); of two simultaneous uses one wins."""
+        """Use the code up (after every check passed); of two simultaneous uses one wins (the
+        other waits on the row until this transaction ends, and then finds it used)."""
         if not _use_once(
             AuthorizationCode,
             AuthorizationCode.code_hash,
             authorization_code.code_hash,
             authorization_code.grant_id,
             "code_reuse",
+            commit=False,
         ):
             return None
         profile = db.session.get(Profile, authorization_code.profile_id)
@@ -352,9 +354,11 @@ def _save_token(token: dict, request) -> None:
     user: AuthorizedProfile | None = request.user
     if user is None:
         return  # client_credentials: a self-contained access token, nothing to store
-    grant = db.session.get(Grant, user.grant_id)
+    code: AuthorizationCode | None = request.authorization_code
+    # A code's grant is new (its id was drawn with the code); a refresh's is the one it belongs to.
+    grant = db.session.get(Grant, user.grant_id) if code is None else None
     if grant is None:
-        code: AuthorizationCode = request.authorization_code
+        assert code is not None, "a refresh token's grant is there while the token stands"
         grant = Grant(
             id=user.grant_id,
             client_id=request.client.client_id,
@@ -369,7 +373,7 @@ def _save_token(token: dict, request) -> None:
         db.session.add(grant)
     if token.get("refresh_token"):
         keep_refresh_token(grant, token["refresh_token"], token.get("scope", grant.scope))
-    db.session.commit()
+    # Committed by the token view with the rest: the ID token is made from what is read now.
 
 
 def refresh_token_lifetime(offline: bool) -> timedelta:

@@ -112,8 +112,11 @@ def drop_empty_client_credentials() -> None:
 @bp.post("/token")
 @csrf.exempt
 def token():
-    """Token endpoint: authorization_code, refresh_token, client_credentials."""
-    return authorization_server().create_token_response()
+    """Token endpoint: authorization_code, refresh_token, client_credentials. What a grant
+    stores (the code spent, the grant, the refresh token) is committed once, with the answer made."""
+    response = authorization_server().create_token_response()
+    db.session.commit()
+    return response
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
