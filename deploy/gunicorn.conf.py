@@ -15,9 +15,11 @@ file), so one file serves every host:
 Sizing (benchmarks/README.md): a worker is one Python process with one GIL, so processes, not
 threads, add CPU. On SQLite one thread per worker was best; on PostgreSQL a second thread uses the
 time a worker waits for the database. Start with one worker per core and 2 threads, and measure
-with ``benchmarks/oidc_bench.py --workers N --threads M``. Each worker holds up to ``threads``
-database connections (SQLAlchemy's pool), so workers × threads × instances must stay below
-PostgreSQL's ``max_connections`` (or PgBouncer's pool). HAProxy's ``maxconn`` per server should be
+with ``benchmarks/oidc_bench.py --workers N --threads M``. Each worker holds up to
+2 × ``threads`` + 1 database connections (SQLAlchemy's pool: a machine request's own connection,
+a client or generation read beside it, the generation check), so instances × workers ×
+(2 × threads + 1) must stay below PostgreSQL's ``max_connections`` (or PgBouncer's pool).
+HAProxy's ``maxconn`` per server should be
 workers × threads: requests then wait in HAProxy's queue, where they can go to another instance,
 rather than in this instance's socket backlog.
 """

@@ -89,7 +89,8 @@ def _take_one(key: str) -> tuple[int, datetime | None, datetime]:
         found = _read(key)
         if found is None:
             if insert_if_absent(SignInThrottle, key=key, failures=1, last_failure_at=now):
-                return 0, None, now  # ``take`` commits it
+                commit_counts()
+                return 0, None, now
             db.session.commit()  # another request inserted it: read it afresh
             continue
         failures, last = found
@@ -105,9 +106,9 @@ def _take_one(key: str) -> tuple[int, datetime | None, datetime]:
             .where(SignInThrottle.key == key, SignInThrottle.failures == failures)
             .values(failures=failures + 1, last_failure_at=now)
         ).rowcount
+        commit_counts()  # each counter alone: a request never holds two counters' locks at once
         if counted == 1:
-            return failures, last, now  # ``take`` commits it
-        db.session.commit()  # another request counted first: read it afresh
+            return failures, last, now
     count_throttled("signin_delay")
     raise Throttled(1)
 
@@ -130,7 +131,6 @@ def take(delay_identifier: str, lock_identifier: str | None = None) -> Attempt:
         except Locked:
             give_back(attempt)
             raise
-    commit_counts()  # both counts at once, before anything is checked
     return attempt
 
 
@@ -139,6 +139,7 @@ def _count_towards_lock(key: str) -> tuple[str, int, datetime | None, datetime]:
     now = utcnow()
     row = _read(key)
     if insert_if_absent(SignInThrottle, key=key, failures=1, last_failure_at=now):
+        commit_counts()
         return key, 0, None, now
     counted = db.session.execute(
         db.update(SignInThrottle)
@@ -148,6 +149,7 @@ def _count_towards_lock(key: str) -> tuple[str, int, datetime | None, datetime]:
         )
         .values(failures=SignInThrottle.failures + 1, last_failure_at=now)
     ).rowcount
+    commit_counts()
     if counted != 1:
         count_throttled("signin_lock")
         raise Locked()

@@ -44,16 +44,19 @@ def ensure_keys(alg: str) -> SigningKey:
     """Make sure ``alg`` has a current and a next key; return the current one."""
     if alg not in ALGORITHMS:
         raise ValueError(f"unsupported signing algorithm {alg!r}")
-    current = _in_state(alg, CURRENT)
+    current, made = _in_state(alg, CURRENT), False
     if current is None:
         current = _generate(alg)
         current.state, current.activated_at = CURRENT, utcnow()
         db.session.add(current)
+        made = True
     if _in_state(alg, NEXT) is None:
         upcoming = _generate(alg)
         upcoming.state = NEXT
         db.session.add(upcoming)
-    db.session.commit()
+        made = True
+    if made:  # otherwise nothing to commit here: a caller's changes (a spent code) are its own
+        db.session.commit()
     return current
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -87,7 +88,13 @@ def read(token: str, typ: str | None = None) -> dict[str, Any] | None:
     return claims
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def _unb64(part: str) -> bytes:
+    """base64url without padding, strictly (RFC 7515 §2): one spelling per value, as joserfc."""
+    if len(part) % 4 == 1 or not _BASE64URL.fullmatch(part):
+        raise ValueError("not base64url")
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 

@@ -113,9 +113,13 @@ def drop_empty_client_credentials() -> None:
 @csrf.exempt
 def token():
     """Token endpoint: authorization_code, refresh_token, client_credentials. What a grant
-    stores (the code spent, the grant, the refresh token) is committed once, with the answer made."""
+    stores (the code spent, the grant, the refresh token) is committed once, with the answer
+    made; a refusal keeps nothing (a reuse's revocation is committed where it is found)."""
     response = authorization_server().create_token_response()
-    db.session.commit()
+    if response.status_code == 200:
+        db.session.commit()
+    else:
+        db.session.rollback()
     return response
 
 

@@ -83,3 +83,14 @@ def test_keys_rotate_and_list_commands(app):
     assert result.exit_code == 0 and "now signing with" in result.output
     listing = runner.invoke(args=["keys", "list"]).output
     assert [line.split()[1] for line in listing.splitlines()] == ["retired", "current", "next"]
+
+
+def test_making_sure_of_existing_keys_commits_nothing_of_the_callers(app):
+    """The token endpoint asks for the signing key in the middle of its transaction (a spent
+    code, a grant not yet stored): looking the keys up must not commit that half-made work."""
+    with app.app_context():
+        ensure_keys("ES256")
+        db.session.add(SigningKey(kid="half-made", alg="ES256", state="retired", private_pem_encrypted="x"))
+        ensure_keys("ES256")
+        db.session.rollback()
+        assert db.session.scalar(db.select(SigningKey).where(SigningKey.kid == "half-made")) is None

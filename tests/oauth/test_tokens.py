@@ -150,6 +150,40 @@ def test_an_online_refresh_token_keeps_its_session_alive_while_used(app, client,
     assert client.get("/").status_code == 200  # the browser session is alive as well
 
 
+def test_a_refused_refresh_keeps_nothing_not_even_the_session_alive(app, client, users, time_machine):
+    """A refresh the token endpoint refuses (here a scope beyond the grant's) must not keep the
+    browser session and its grant from idling out: whatever it touched is rolled back."""
+    _, request, tokens = signed_in_tokens(client, users, app, scope="openid profile")
+    service = app.test_client()  # the relying service, without the browser's cookie
+    _later(time_machine, minutes=20)
+    wider = "openid profile phone email"
+    refused = refresh(service, request.client, tokens["refresh_token"], scope=wider)
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_scope"
+    _later(time_machine, minutes=15)  # 35 minutes since anything counted: past the 30 min idle limit
+    response = refresh(service, request.client, tokens["refresh_token"])
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda s: s + "==",  # padding
+        lambda s: s[:10] + "!!!!" + s[10:],  # characters outside the alphabet
+        lambda s: s[:10] + "\t" + s[10:],
+        lambda s: s.replace("-", "+").replace("_", "/"),  # the other base64 alphabet
+    ],
+)
+def test_an_access_token_is_read_in_its_one_spelling_only(app, client, users, spelling):
+    _, _request, tokens = signed_in_tokens(client, users, app, scope="openid profile")
+    header, payload, signature = tokens["access_token"].split(".")
+    if spelling(signature) == signature:  # no - or _ in this signature to rewrite: vary the payload
+        header, payload, signature = header, spelling(payload), signature
+    else:
+        signature = spelling(signature)
+    assert userinfo(client, f"{header}.{payload}.{signature}").status_code == 401
+    assert userinfo(client, tokens["access_token"]).status_code == 200
+
+
 def test_an_online_refresh_token_ends_when_its_session_idles_out(app, client, users, time_machine):
     _, request, tokens = signed_in_tokens(client, users, app, scope="openid profile")
     _later(time_machine, minutes=31)
