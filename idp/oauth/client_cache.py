@@ -77,7 +77,7 @@ class ClientCache:
         query = select(
             table.c.client_id, table.c.secret_hash, table.c.grant_types_json, table.c.scope, table.c.org_id
         )
-        with generations.generations(self.app).engine.connect() as connection:
+        with generations.generations(self.app).reads.connect() as connection:
             row = connection.execute(query.where(table.c.client_id == client_id)).first()
         if row is None:
             return None

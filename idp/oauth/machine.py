@@ -120,7 +120,8 @@ class MachineEndpoints:
             ("POST", "/introspect"): self.introspect,
         }
         self._token_headers: list[tuple[str, str]] | None = None
-        self.engine = generations.generations(app).engine  # the machine paths' own connections
+        # The machine paths' own connections: a refresh's transaction, and lone reads.
+        self.engine, self.reads = generations.generations(app).engine, generations.generations(app).reads
 
     def __call__(self, environ, start_response) -> Iterable[bytes]:
         handler = self.routes.get((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
@@ -253,7 +254,7 @@ class MachineEndpoints:
         scheme, _, token = (environ.get("HTTP_AUTHORIZATION") or "").partition(" ")
         if scheme.lower() != "bearer" or not token or " " in token or len(token) >= 4096:
             return None
-        with self.app.app_context(), self.engine.connect() as connection:
+        with self.app.app_context(), self.reads.connect() as connection:
             found = load_access_token(token, connection, _GRANT_AND_CLAIMED_COLUMNS)
             scopes = found.scope.split() if found is not None else []
             if found is None or not found.active or found.grant_row is None or "openid" not in scopes:
@@ -279,7 +280,7 @@ class MachineEndpoints:
         client = self.authenticated_client(environ, form)
         if client is None:
             return None
-        with self.app.app_context(), self.engine.connect() as connection:
+        with self.app.app_context(), self.reads.connect() as connection:
             token = find_token(form["token"], hint, connection)
             payload: dict = {"active": False}
             if (
