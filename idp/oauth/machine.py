@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, unquote
 
 import orjson
 from flask import Flask
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from werkzeug.test import EnvironBuilder
 
 from idp import generations
@@ -38,8 +38,8 @@ from idp.oauth import claims
 from idp.oauth.client_cache import ClientSnapshot, client_cache
 from idp.oauth.endpoints import find_token, introspection, may_introspect
 from idp.oauth.keys import CACHE_SECONDS
-from idp.oauth.models import Grant, RefreshToken
-from idp.oauth.server import IDENTITY_SCOPES, AuthorizedProfile, refresh_token_lifetime
+from idp.oauth.models import Grant, RefreshToken, is_offline
+from idp.oauth.server import IDENTITY_SCOPES, AuthorizedProfile, keep_refresh_token
 from idp.oauth.tokens import grant_of_token_with, load_access_token, new_access_token
 from idp.profiles.models import Profile
 from idp.security.crypto import token_digest
@@ -196,7 +196,8 @@ class MachineEndpoints:
             return None
         with self.app.app_context(), self.engine.begin() as connection:
             row = connection.execute(_REFRESH_ROW, {"hash": token_digest(form["refresh_token"])}).first()
-            if not _refreshable(row, client.client_id):
+            offline = row is not None and is_offline(row.grant_scope)
+            if not _refreshable(row, client.client_id, offline):
                 return None  # the full path refuses it (and ends the family of a replayed one)
             requested = form.get("scope")
             if requested and not set(requested.split()) <= set(row.token_scope.split()):
@@ -206,21 +207,11 @@ class MachineEndpoints:
             spent = connection.execute(_SPEND_REFRESH_TOKEN, {"hash": row.token_hash, "now": now})
             if spent.rowcount != 1:
                 return None  # a simultaneous use won: the full path now refuses this one
-            offline = "offline_access" in row.grant_scope.split()
             if not offline and now - row.last_seen_at > TOUCH_EVERY:  # the session lives on, as in a page
                 connection.execute(_TOUCH_SESSION, {"id": row.web_session_id, "now": now})
             access_token = new_access_token(client, scope, AuthorizedProfile.of_grant_row(row))
             refresh_token = secrets.token_urlsafe(32)
-            connection.execute(
-                _KEEP_REFRESH_TOKEN,
-                {
-                    "token_hash": token_digest(refresh_token),
-                    "grant_id": row.grant_id,
-                    "scope": scope or row.grant_scope,
-                    "created_at": now,
-                    "expires_at": now + refresh_token_lifetime(offline),
-                },
-            )
+            keep_refresh_token(row.grant_id, offline, refresh_token, scope or row.grant_scope, connection)
             seconds = self.app.config["IDP_ACCESS_TOKEN_MINUTES"] * 60
         token = {"access_token": access_token, "expires_in": seconds, "refresh_token": refresh_token}
         token.update({"token_type": "Bearer", **({"scope": scope} if scope else {})})
@@ -351,17 +342,15 @@ _SPEND_REFRESH_TOKEN = (
 _TOUCH_SESSION = (
     update(WebSession).where(WebSession.id == bindparam("id")).values(last_seen_at=bindparam("now"))
 )
-_KEEP_REFRESH_TOKEN = insert(RefreshToken)
 
 
-def _refreshable(row, client_id: str) -> bool:
+def _refreshable(row, client_id: str, offline: bool) -> bool:
     """The refresh token stands for this client: unspent, unexpired, its grant unrevoked, and an
     online grant's browser session live (as ``standing_refresh_token`` reads it)."""
     if row is None or row.used_at is not None or row.client_id != client_id:
         return False
     if row.expires_at < utcnow() or row.revoked_at is not None:
         return False
-    offline = "offline_access" in row.grant_scope.split()
     return offline or (row.web_session_id is not None and row.last_seen_at is not None and is_live(row))
 
 

@@ -42,6 +42,11 @@ ACR_PASSWORD = "urn:business-id:acr:password"  # noqa: S105 - a method name, not
 ACR_MULTI_FACTOR = "urn:business-id:acr:mfa"
 
 
+def is_offline(scope: str) -> bool:
+    """A grant of this scope outlives the browser session it began in (``offline_access``)."""
+    return "offline_access" in scope.split()
+
+
 def epoch(moment: datetime) -> int:
     """Seconds since 1970 of a stored (naive UTC) time."""
     return int(moment.replace(tzinfo=UTC).timestamp())
@@ -207,7 +212,7 @@ class Grant(db.Model):
     @property
     def offline(self) -> bool:
         """Offline grants outlive the browser session they began in."""
-        return "offline_access" in self.scope.split()
+        return is_offline(self.scope)
 
 
 class RefreshToken(db.Model):

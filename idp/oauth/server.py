@@ -24,6 +24,7 @@ from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import current_app, g
+from sqlalchemy import Connection
 from sqlalchemy.orm import joinedload
 
 from idp.audit.services import record
@@ -295,11 +296,9 @@ def standing_refresh_token(value: str) -> RefreshToken | None:
     return row
 
 
-def spend_refresh_token(row: RefreshToken, commit: bool = True) -> bool:
+def spend_refresh_token(row: RefreshToken) -> bool:
     """Use a refresh token up (of two simultaneous uses one wins, the other's grant is revoked)."""
-    return _use_once(
-        RefreshToken, RefreshToken.token_hash, row.token_hash, row.grant_id, "refresh_reuse", commit
-    )
+    return _use_once(RefreshToken, RefreshToken.token_hash, row.token_hash, row.grant_id, "refresh_reuse")
 
 
 def _use_once(model, key_column, key: str, grant_id: str, reuse_reason: str, commit: bool = True) -> bool:
@@ -372,7 +371,8 @@ def _save_token(token: dict, request) -> None:
         )
         db.session.add(grant)
     if token.get("refresh_token"):
-        keep_refresh_token(grant, token["refresh_token"], token.get("scope", grant.scope))
+        db.session.flush()  # a new grant is written first
+        keep_refresh_token(grant.id, grant.offline, token["refresh_token"], token.get("scope", grant.scope))
     # Committed by the token view with the rest: the ID token is made from what is read now.
 
 
@@ -384,14 +384,22 @@ def refresh_token_lifetime(offline: bool) -> timedelta:
     return timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
 
 
-def keep_refresh_token(grant: Grant, value: str, scope: str) -> None:
-    """Store a new refresh token of ``grant`` (its hash), for ``refresh_token_lifetime``."""
-    lifetime = refresh_token_lifetime(grant.offline)
-    db.session.flush()  # a new grant is written first
+def keep_refresh_token(
+    grant_id: str, offline: bool, value: str, scope: str, connection: Connection | None = None
+) -> None:
+    """Store a new refresh token of a grant (its hash), for ``refresh_token_lifetime``, through
+    ``connection`` (the fast path's) or the session's."""
     now = utcnow()
-    values = {"token_hash": token_digest(value), "grant_id": grant.id, "scope": scope}
-    insert = RefreshToken.__table__.insert().values(created_at=now, expires_at=now + lifetime)
-    db.session.connection().execute(insert, values)
+    (connection or db.session.connection()).execute(
+        RefreshToken.__table__.insert(),
+        {
+            "token_hash": token_digest(value),
+            "grant_id": grant_id,
+            "scope": scope,
+            "created_at": now,
+            "expires_at": now + refresh_token_lifetime(offline),
+        },
+    )
 
 
 def _access_token(client: Client, grant_type: str, user, scope: str) -> str:
