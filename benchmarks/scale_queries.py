@@ -25,9 +25,10 @@ from pathlib import Path
 import sqlalchemy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed_scale import REPO, pg_url  # noqa: E402
+from seed_scale import BIG_TABLES as SEEDED_TABLES  # noqa: E402
+from seed_scale import REFS, REPO, pg_url  # noqa: E402
 
-BIG_TABLES = {"profiles", "service_links", "org_memberships", "org_accounts", "audit_events"}
+BIG_TABLES = {*SEEDED_TABLES, REFS}
 
 
 @contextmanager
@@ -101,10 +102,13 @@ def scenarios(rows: dict) -> dict[str, Callable[[], object]]:
     from idp.extensions import db
     from idp.oauth import claims
     from idp.orgs import pages
-    from idp.orgs.search import search
-    from idp.orgs.services import members_of
-    from idp.orgs.staff import pages as staff_pages  # noqa: F401 - the console's views
+    from idp.orgs.people import people_page
+    from idp.orgs.search import holders, search
+    from idp.orgs.services import accounts_of
     from idp.profiles.models import Profile
+
+    def staff_org(org) -> object:  # as idp.orgs.staff.pages.organisation
+        return people_page(org), [holders(row.connector, row.account) for row in accounts_of(org)]
 
     def org_page(org_id: int, owner_id: int) -> Callable[[], object]:
         def page() -> object:
@@ -131,7 +135,7 @@ def scenarios(rows: dict) -> dict[str, Callable[[], object]]:
         "staff search: account": lambda: search(rows["label"]),
         "organisation page (large)": org_page(rows["large_org"], rows["owner_id"]),
         "organisation page (small)": org_page(rows["small_org"], rows["small_owner_id"]),
-        "staff organisation (large)": lambda: members_of(
+        "staff organisation (large)": lambda: staff_org(
             db.session.get(pages.Organisation, rows["large_org"])
         ),
     }

@@ -20,7 +20,8 @@ again afterwards, then ``ANALYZE``. What is made:
 - organisations: a few large ones (``--large-orgs`` of ``--large-members`` people, 20 accounts
   each), the rest with 1 to 10 people and up to 3 accounts; each holds its members' accounts;
 - audit events, oldest first over a year: sign-ins and other events of profiles, and one in
-  three naming an organisation (a third of those one of its accounts), the large ones more often.
+  three naming an organisation (a third of those one of its accounts), the large ones more often,
+  with the refs of what each names (idp.audit.refs).
 """
 
 # ruff: noqa: S603, S608 - it runs the idp command; its SQL is built from integers and its own constants
@@ -41,6 +42,7 @@ BIN = Path(sys.executable).parent
 
 SEED_PASSWORD = "Scale-Bench-2026"  # noqa: S105 - every seeded profile's password (a benchmark database)
 BIG_TABLES = ("profiles", "service_links", "org_memberships", "org_accounts", "audit_events")
+REFS = "audit_event_refs"  # what each audit event names (idp.audit.refs; migration 0015)
 FIRST_NAMES = [
     "Олександр",
     "Андрій",
@@ -243,7 +245,7 @@ def secondary_indexes(connection) -> list[tuple[str, str]]:
     """(name, definition) of the big tables' indexes that no constraint owns."""
     rows = connection.exec_driver_sql(
         "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
-        f"AND i.tablename IN {BIG_TABLES!r} AND NOT EXISTS "
+        f"AND i.tablename IN {(*BIG_TABLES, REFS)!r} AND NOT EXISTS "
         "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
     )
     return [(name, definition) for name, definition in rows]
@@ -356,6 +358,16 @@ def statements(args, hashed: str) -> list[tuple[str, str]]:
                        ORDER BY org_id, id) a ON a.org_id = e.o AND e.g % 9 = 0
             """,
         ),
+        (
+            "what those events name (their refs)",
+            f"""
+            INSERT INTO {REFS} (event_id, ref)
+            SELECT id, 'org:' || (details::jsonb->>'org') FROM audit_events WHERE details LIKE '%"org": %'
+            UNION ALL
+            SELECT id, 'account:' || (details::jsonb->>'connector') || ':' || (details::jsonb->>'account')
+            FROM audit_events WHERE details LIKE '%"connector": %'
+            """,
+        ),
     ]
 
 
@@ -373,7 +385,10 @@ def seed(args) -> dict[str, float]:
         for name, _definition in dropped:
             connection.exec_driver_sql(f'DROP INDEX "{name}"')
         hashed = password_hash()
+        has_refs = connection.exec_driver_sql(f"SELECT to_regclass('{REFS}')").scalar() is not None
         for what, sql in statements(args, hashed):
+            if REFS in sql and not has_refs:  # seeded at a revision before migration 0015
+                continue
             t0 = time.monotonic()
             connection.connection.cursor().execute(sql)  # no parameters: "%" is SQL's modulo
             timings[what] = time.monotonic() - t0
@@ -393,7 +408,7 @@ def seed(args) -> dict[str, float]:
         timings["vacuum analyze"] = time.monotonic() - t0
         counts = {
             table: connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
-            for table in BIG_TABLES + ("organisations",)
+            for table in BIG_TABLES + ("organisations",) + ((REFS,) if has_refs else ())
         }
         size = connection.exec_driver_sql(
             "SELECT pg_size_pretty(pg_database_size(current_database()))"

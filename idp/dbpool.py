@@ -17,6 +17,7 @@ import time
 from sqlalchemy import Engine, event, exc
 
 IDLE_SECONDS = 10.0
+UNICODE_LOWER = "unicode_lower"  # a SQL function of SQLite's connections: Python's str.lower
 
 
 def tune(engine: Engine) -> None:
@@ -34,6 +35,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     (PostgreSQL is the production database)."""
     dbapi_connection.execute("PRAGMA journal_mode=WAL")
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    # SQLite's own lower() folds ASCII only; searches of Cyrillic names use Python's (idp.orgs.people).
+    dbapi_connection.create_function(UNICODE_LOWER, 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _note_use(_dbapi_connection, record) -> None:

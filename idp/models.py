@@ -2,7 +2,7 @@
 
 from idp.api.models import IdempotentRequest
 from idp.atomic import SerialLock
-from idp.audit.models import AuditEvent
+from idp.audit.models import AuditEvent, AuditRef
 from idp.auth.models import SignInThrottle
 from idp.connectors.models import ServiceLink
 from idp.delivery.models import Message, MessagePart
@@ -25,6 +25,7 @@ from idp.sessions.models import WebSession
 
 __all__ = [
     "AuditEvent",
+    "AuditRef",
     "IdempotentRequest",
     "AuthorizationCode",
     "CacheGeneration",

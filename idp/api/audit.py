@@ -7,15 +7,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_
-
 from idp.api import schemas
 from idp.api.auth import Caller
 from idp.api.operations import operation
 from idp.api.paging import page_of
 from idp.audit.models import AuditEvent
+from idp.audit.refs import naming
 from idp.extensions import db
-from idp.orgs.events import account_condition, org_condition
+from idp.orgs.events import org_refs
 from idp.orgs.models import OrgAccount
 
 TAG = "Audit"
@@ -47,7 +46,7 @@ def _of_org(org_id: int) -> Any:
     accounts = db.session.execute(
         db.select(OrgAccount.connector, OrgAccount.account).where(OrgAccount.org_id == org_id)
     ).all()
-    return or_(org_condition(org_id), *[account_condition(c, a) for c, a in accounts])
+    return naming(org_refs(org_id, accounts))
 
 
 @operation(

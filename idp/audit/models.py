@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.extensions import db
 from idp.timeutil import utcnow
-from idp.trigram import trigram_index
 
 
 class AuditEvent(db.Model):
@@ -18,8 +17,6 @@ class AuditEvent(db.Model):
         # A profile's newest events (its security page, the staff console), and who did what.
         Index("ix_audit_events_profile_id_id", "profile_id", "id"),
         Index("ix_audit_events_actor_profile_id_id", "actor_profile_id", "id"),
-        # The events that name an organisation or an account: LIKE on the details (idp.orgs.events).
-        trigram_index("ix_audit_events_details_trgm", "details"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,3 +29,18 @@ class AuditEvent(db.Model):
     details: Mapped[str] = mapped_column(Text, default="{}")
     # The id of the request that recorded it (idp.requestlog), to find its lines in the logs.
     request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # What the event names (an organisation, service accounts), to find it by them (idp.audit.refs).
+    refs: Mapped[list[AuditRef]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, lazy="raise_on_sql"
+    )
+
+
+class AuditRef(db.Model):
+    """One organisation or service account an audit event names: ``org:<id>`` or
+    ``account:<connector>:<account>``. Found by ``ref`` newest first through (ref, event_id)."""
+
+    __tablename__ = "audit_event_refs"
+    __table_args__ = (Index("ix_audit_event_refs_ref_event_id", "ref", "event_id"),)
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id", ondelete="CASCADE"), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import g, has_request_context, request
 
-from idp.audit.models import AuditEvent
+from idp.audit.models import AuditEvent, AuditRef
+from idp.audit.refs import refs_of
 from idp.extensions import db
 from idp.requestlog import current_request_id
 
@@ -18,7 +19,8 @@ log = logging.getLogger("idp.audit")
 def record(
     event: str, profile_id: int | None = None, actor_id: int | None = None, **details: Any
 ) -> AuditEvent:
-    """Add an audit event for ``profile_id`` to the current transaction."""
+    """Add an audit event for ``profile_id`` to the current transaction, with the refs of the
+    organisation and accounts its details name (idp.audit.refs)."""
     ip = user_agent = None
     request_id = current_request_id()
     if has_request_context():
@@ -35,6 +37,7 @@ def record(
         user_agent=user_agent,
         details=json.dumps(details, default=str),
         request_id=request_id,
+        refs=[AuditRef(ref=ref) for ref in refs_of(details)],
     )
     db.session.add(entry)
     log.info("audit %s profile=%s ip=%s %s", event, profile_id, ip, entry.details)

@@ -84,6 +84,11 @@ def _take_one(key: str) -> tuple[int, datetime | None, datetime]:
 
     The count is written only if it is still the one read (compare and set), so of simultaneous
     attempts exactly those the delay allows are counted; a loser reads again."""
+    now = utcnow()
+    # The first attempt since the counter was cleared (the usual case) makes its row in one step.
+    if insert_if_absent(SignInThrottle, key=key, failures=1, last_failure_at=now):
+        commit_counts()
+        return 0, None, now
     for _ in range(CONTENDED_TRIES):
         now = utcnow()
         found = _read(key)
@@ -137,10 +142,10 @@ def take(delay_identifier: str, lock_identifier: str | None = None) -> Attempt:
 def _count_towards_lock(key: str) -> tuple[str, int, datetime | None, datetime]:
     """Count one attempt on a lock counter (no delay of its own): one conditional UPDATE."""
     now = utcnow()
-    row = _read(key)
     if insert_if_absent(SignInThrottle, key=key, failures=1, last_failure_at=now):
         commit_counts()
         return key, 0, None, now
+    row = _read(key)
     counted = db.session.execute(
         db.update(SignInThrottle)
         .where(

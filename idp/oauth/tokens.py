@@ -95,7 +95,11 @@ def _unb64(part: str) -> bytes:
     """base64url without padding, strictly (RFC 7515 §2): one spelling per value, as joserfc."""
     if len(part) % 4 == 1 or not _BASE64URL.fullmatch(part):
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    value = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    # The last character's unused bits must be zero: "…xw" and "…xx" may not both stand for it.
+    if base64.urlsafe_b64encode(value).rstrip(b"=").decode("ascii") != part:
+        raise ValueError("not the canonical base64url of its value")
+    return value
 
 
 def verified_jws(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:

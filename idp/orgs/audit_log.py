@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import aliased
 
 from idp.audit.labels import event_label
 from idp.audit.models import AuditEvent
+from idp.audit.refs import account_ref, naming, org_ref
+from idp.connectors import registry
 from idp.extensions import db
 from idp.orgs.models import Organisation
 from idp.orgs.services import accounts_of
@@ -65,26 +66,15 @@ class Entry:
         return details if isinstance(details, dict) else {}
 
 
-def detail(key: str) -> ColumnElement[Any]:
-    """One value of an event's JSON details as text, in SQL (SQLite and PostgreSQL)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.jsonb_extract_path_text(db.cast(AuditEvent.details, JSONB), key)
-    return db.cast(func.json_extract(AuditEvent.details, f'$."{key}"'), db.String)
-
-
-def _listed(account: str) -> ColumnElement[bool]:
-    """Events whose ``accounts`` list names the account (entries are "connector:account")."""
-    quoted = json.dumps(account)[1:]  # the account, JSON-escaped, with its closing quote
-    escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return AuditEvent.details.like(f"%:{escaped}%", escape="\\")
-
-
 def _org_condition(org: Organisation) -> ColumnElement[bool]:
-    pairs = [
-        and_(detail("connector") == row.connector, detail("account") == row.account)
-        for row in accounts_of(org)
-    ]
-    return or_(detail("org") == str(org.id), *pairs)
+    """Events that name the organisation or one of its accounts."""
+    accounts = [(row.connector, row.account) for row in accounts_of(org)]
+    return naming([org_ref(org.id), *(account_ref(c, a) for c, a in accounts)])
+
+
+def _account_condition(accounts: list[str]) -> ColumnElement[bool]:
+    """Events that name one of ``accounts`` (as it may be stored) in any installed connector."""
+    return naming([account_ref(c, a) for c in registry.installed() for a in accounts])
 
 
 def _event_condition(event: str) -> ColumnElement[bool]:
@@ -104,7 +94,7 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
     if filters.org is not None:
         found.append(_org_condition(filters.org))
     if filters.accounts:
-        found.append(or_(detail("account").in_(filters.accounts), *map(_listed, filters.accounts)))
+        found.append(_account_condition(filters.accounts))
     if filters.event:
         found.append(_event_condition(filters.event))
     if filters.since is not None:

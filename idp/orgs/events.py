@@ -4,21 +4,21 @@ and when each of its people last signed in."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import func
 
 from idp.audit.labels import event_label
 from idp.audit.models import AuditEvent
+from idp.audit.refs import account_ref, newest_naming, org_ref
 from idp.extensions import db
 from idp.orgs.models import Organisation
 from idp.orgs.services import account_label
 from idp.profiles.models import Profile
 from idp.sessions.models import WebSession
-
-SCAN = 300  # newest candidate rows read before the exact check in Python
 
 
 def org_event_label(event: str) -> str:
@@ -41,24 +41,19 @@ class EventRow:
 def org_events(
     org: Organisation, accounts: list[tuple[str, str]], whole_org: bool = True, limit: int = 20
 ) -> list[EventRow]:
-    """The newest events that name ``org`` (when ``whole_org``) or concern one of ``accounts``."""
-    wanted = set(accounts)
-    conditions = [account_condition(connector, account) for connector, account in accounts]
-    if whole_org:
-        conditions.append(org_condition(org.id))
-    if not conditions:
+    """The newest events that name ``org`` (when ``whole_org``) or one of ``accounts``."""
+    ids = newest_naming(org_refs(org.id if whole_org else None, accounts), limit)
+    if not ids:
         return []
-    rows = db.session.scalars(
-        db.select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.id.desc()).limit(SCAN)
-    )
-    found: list[tuple[AuditEvent, dict[str, Any]]] = []
-    for row in rows:
-        details = _details(row)
-        if _concerns(details, org.id if whole_org else None, wanted):
-            found.append((row, details))
-        if len(found) == limit:
-            break
-    return _rows(found)
+    query = db.select(AuditEvent).where(AuditEvent.id.in_(ids)).order_by(AuditEvent.id.desc())
+    rows = db.session.scalars(query)
+    return _rows([(row, _details(row)) for row in rows])
+
+
+def org_refs(org_id: int | None, accounts: Iterable[tuple[str, str]]) -> list[str]:
+    """The refs of an organisation (unless None) and of its accounts (idp.audit.refs)."""
+    found = [account_ref(connector, account) for connector, account in accounts]
+    return [org_ref(org_id), *found] if org_id is not None else found
 
 
 def last_sign_ins(profile_ids: list[int]) -> dict[int, datetime]:
@@ -73,44 +68,12 @@ def last_sign_ins(profile_ids: list[int]) -> dict[int, datetime]:
     return {profile_id: when for profile_id, when in db.session.execute(query) if when is not None}
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def org_condition(org_id: int) -> ColumnElement[bool]:
-    """Rows whose details name the organisation (``"org": <id>``)."""
-    return or_(
-        AuditEvent.details.like(f'%"org": {org_id},%'),
-        AuditEvent.details.like(f'%"org": {org_id}}}'),
-    )
-
-
-def account_condition(connector: str, account: str) -> ColumnElement[bool]:
-    """Rows whose details name the account (by its two fields, or in an ``accounts`` list)."""
-    pair = and_(
-        AuditEvent.details.like(f'%"connector": {_escape_like(json.dumps(connector))}%', escape="\\"),
-        AuditEvent.details.like(f'%"account": {_escape_like(json.dumps(account))}%', escape="\\"),
-    )
-    listed = AuditEvent.details.like(f"%{_escape_like(json.dumps(f'{connector}:{account}'))}%", escape="\\")
-    return or_(pair, listed)
-
-
 def _details(row: AuditEvent) -> dict[str, Any]:
     try:
         details = json.loads(row.details or "{}")
     except ValueError:
         return {}
     return details if isinstance(details, dict) else {}
-
-
-def _concerns(details: dict[str, Any], org_id: int | None, accounts: set[tuple[str, str]]) -> bool:
-    """The exact check behind the LIKE filter: the organisation's id, or one of the accounts."""
-    if org_id is not None and details.get("org") == org_id:
-        return True
-    if (details.get("connector"), details.get("account")) in accounts:
-        return True
-    listed = details.get("accounts")
-    return isinstance(listed, list) and any(f"{c}:{a}" in listed for c, a in accounts)
 
 
 def _account(details: dict[str, Any]) -> str | None:

@@ -21,15 +21,15 @@ from idp.orgs import invitations
 from idp.orgs.events import EventRow, last_sign_ins, org_events
 from idp.orgs.models import ORG_ADMIN, ORG_MEMBER, ORG_OWNER, Invitation, Membership, OrgAccount, Organisation
 from idp.orgs.numbers import KINDS
+from idp.orgs.people import PeoplePage, people_page
 from idp.orgs.services import (
     Actor,
-    access_to,
+    access_to_each,
     account_label,
     accounts_of,
     grantable_roles,
     may_manage_account,
     may_manage_org,
-    members_of,
     memberships_of,
 )
 from idp.profiles.models import Profile
@@ -179,13 +179,15 @@ class InvitationRow:
     may_handle: bool
 
 
-def people(scope: Scope) -> list[Person]:
+def people(scope: Scope, number: int = 1, query: str = "") -> tuple[PeoplePage | None, list[Person]]:
+    """Page ``number`` of the people (for those who manage the organisation), found by ``query``."""
     if not scope.manages:
-        return []
-    rows = members_of(scope.org)
+        return None, []
+    listed = people_page(scope.org, number, query)
+    rows = listed.rows
     seen = last_sign_ins([row.profile_id for row in rows])
     mine = scope.me.id
-    return [
+    return listed, [
         Person(
             row,
             seen.get(row.profile_id),
@@ -197,13 +199,20 @@ def people(scope: Scope) -> list[Person]:
 
 
 def account_rows(scope: Scope) -> list[AccountRow]:
+    """Each account in scope with who holds access to it (two queries for all of them)."""
     actor = scope.actor
+    holders = access_to_each(scope.keys)
+    ids = {held.profile_id for links in holders.values() for held in links}
+    profiles = (
+        {p.id: p for p in db.session.scalars(db.select(Profile).where(Profile.id.in_(ids)))} if ids else {}
+    )
     result = []
     for row in scope.accounts:
-        manages = may_manage_account(actor, row.connector, row.account)
+        # Those who manage the organisation manage each of its accounts.
+        manages = scope.manages or may_manage_account(actor, row.connector, row.account)
         entry = AccountRow(row, account_label(row.connector, row.account), may_transfer=scope.manages)
-        for held in access_to(row.connector, row.account):
-            profile = db.session.get(Profile, held.profile_id)
+        for held in holders.get((row.connector, row.account), []):
+            profile = profiles.get(held.profile_id)
             if profile is not None:
                 may = manages and held.role != OWNER and held.profile_id != scope.me.id
                 entry.access.append(Access(held, profile, may))

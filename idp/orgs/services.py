@@ -12,6 +12,7 @@ whoever may manage the organisation the account belongs to.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Flask
@@ -258,10 +259,28 @@ def account_label(connector_id: str, account: str) -> str:
 
 def access_to(connector_id: str, account: str) -> list[ServiceLink]:
     """Who holds access to an account, the owner first."""
-    links = account_links(connector_id, account)
-    return sorted(
-        links, key=lambda row: (-ACCOUNT_ROLES.index(row.role) if row.role in ACCOUNT_ROLES else 0, row.id)
+    return sorted(account_links(connector_id, account), key=_owner_first)
+
+
+def access_to_each(accounts: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[ServiceLink]]:
+    """Who holds access to each of ``accounts`` (connector, account), the owner first, in one query."""
+    wanted = set(accounts)
+    found: dict[tuple[str, str], list[ServiceLink]] = {}
+    if not wanted:
+        return found
+    rows = db.session.scalars(
+        db.select(ServiceLink)
+        .where(ServiceLink.account.in_({account for _connector, account in wanted}))
+        .order_by(ServiceLink.id)
     )
+    for row in rows:
+        if (row.connector, row.account) in wanted:
+            found.setdefault((row.connector, row.account), []).append(row)
+    return {key: sorted(links, key=_owner_first) for key, links in found.items()}
+
+
+def _owner_first(row: ServiceLink) -> tuple[int, int]:
+    return (-ACCOUNT_ROLES.index(row.role) if row.role in ACCOUNT_ROLES else 0, row.id)
 
 
 # --- people -----------------------------------------------------------------------------------

@@ -68,11 +68,13 @@ def home():
 def organisation(org_id: int):
     """The organisation: its people, accounts and who has access, invitations, security events."""
     scope = scope_of(org_id)
+    listed, people = pages.people(scope, request.args.get("page", 1, type=int), request.args.get("q", ""))
     return render_template(
         "orgs/organisation.html",
         scope=scope,
         number=pages.number_label(scope.org),
-        people=pages.people(scope),
+        listed=listed,
+        people=people,
         accounts=pages.account_rows(scope),
         invitations=pages.invitation_rows(scope),
         events=pages.events(scope),

@@ -8,7 +8,8 @@ import json
 from flask_babel import force_locale
 
 from idp.audit.labels import device_label, event_label
-from idp.audit.models import AuditEvent
+from idp.audit.models import AuditEvent, AuditRef
+from idp.audit.refs import naming, newest_naming, org_ref
 from idp.audit.services import recent_events, record
 from idp.extensions import db
 from tests.helpers.pages import sign_in
@@ -67,3 +68,34 @@ def test_events_and_devices_are_named_in_the_person_s_language(app):
 def test_the_security_page_shows_the_sign_in_event(client, users):
     sign_in(client, users.create().phone)
     assert "Signed in" in client.get("/security").get_data(as_text=True)
+
+
+def test_an_event_keeps_a_ref_of_each_organisation_and_account_it_names(app, users):
+    profile = users.create()
+    with app.test_request_context("/"):
+        granted = record("access.granted", profile.id, connector="multifon", account="+79260250730", org=7)
+        invited = record("org.invited", profile.id, org=7, accounts=["multifon:+79260250730", "iptel:kyiv-1"])
+        plain = record("signin.succeeded", profile.id, org="7", accounts="multifon:+1")
+        db.session.commit()
+        refs = {
+            e.id: sorted(r.ref for r in db.session.scalars(db.select(AuditRef).filter_by(event_id=e.id)))
+            for e in (granted, invited, plain)
+        }
+    assert refs[granted.id] == ["account:multifon:+79260250730", "org:7"]
+    assert refs[invited.id] == ["account:iptel:kyiv-1", "account:multifon:+79260250730", "org:7"]
+    assert refs[plain.id] == []  # an id as text, a list as text: not what the app writes
+
+
+def test_the_newest_events_naming_any_of_some_refs_come_newest_first_and_page_back(app, users):
+    profile = users.create()
+    with app.test_request_context("/"):
+        made = [record("org.member_added", profile.id, org=n % 3) for n in range(12)]
+        db.session.commit()
+        of_0_and_1 = [e.id for e in reversed(made) if e.id and json.loads(e.details)["org"] in (0, 1)]
+        assert newest_naming([org_ref(0), org_ref(1), org_ref(0)], 5) == of_0_and_1[:5]
+        assert newest_naming([org_ref(0), org_ref(1)], 5, before=of_0_and_1[4]) == of_0_and_1[5:]
+        assert newest_naming([], 5) == [] and newest_naming([org_ref(99)], 5) == []
+        found = db.session.scalars(
+            db.select(AuditEvent.id).where(naming([org_ref(2)])).order_by(AuditEvent.id)
+        )
+        assert list(found) == [e.id for e in made if json.loads(e.details)["org"] == 2]

@@ -164,6 +164,9 @@ def test_a_refused_refresh_keeps_nothing_not_even_the_session_alive(app, client,
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
 
 
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
 @pytest.mark.parametrize(
     "spelling",
     [
@@ -171,6 +174,8 @@ def test_a_refused_refresh_keeps_nothing_not_even_the_session_alive(app, client,
         lambda s: s[:10] + "!!!!" + s[10:],  # characters outside the alphabet
         lambda s: s[:10] + "\t" + s[10:],
         lambda s: s.replace("-", "+").replace("_", "/"),  # the other base64 alphabet
+        # The last character with its unused low bits set: the same bytes, another spelling.
+        lambda s: s[:-1] + ALPHABET[ALPHABET.index(s[-1]) | (1 << (len(s) * 6 % 8)) - 1],
     ],
 )
 def test_an_access_token_is_read_in_its_one_spelling_only(app, client, users, spelling):

@@ -18,7 +18,7 @@ from idp.connectors.models import OWNER, USER, VIEWER, ServiceLink
 from idp.extensions import db
 from idp.logs import redact
 from idp.orgs import invitations
-from idp.orgs.models import ORG_ADMIN, ORG_MEMBER, ORG_OWNER, Invitation, Membership
+from idp.orgs.models import ORG_ADMIN, ORG_MEMBER, ORG_OWNER, Invitation, Membership, Organisation
 from idp.orgs.services import Actor, add_member, assign_account, create_organisation, membership
 from idp.profiles.models import Profile
 from idp.timeutil import utcnow
@@ -815,3 +815,64 @@ def test_a_spent_confirmation_code_is_followed_by_a_new_one_on_the_same_page(
     assert "We sent a new code." in flashes(page) and 'name="code"' in page.text
     page = post(client, url, {"reason": "left the company", "code": outbox.code(world.owner.phone)}, page=url)
     assert page.location.endswith("#accounts") and link_id(app, world.colleague, A1) is None
+
+
+NAMES = ["Шевченко", "Франко", "Українка", "Стус", "Костенко"]
+
+
+def _many_members(app, users, org_id: int, count: int) -> list[Profile]:
+    """``count`` more members of organisation ``org_id``, named after five poets in turn."""
+    made = [
+        users.create(phone=f"+38050{3_000_000 + n}", email=f"staff{n}@koval.example", last_name=NAMES[n % 5])
+        for n in range(count)
+    ]
+    with app.app_context():
+        org = db.session.get(Organisation, org_id)
+        for profile in made:
+            add_member(org, db.session.get(Profile, profile.id), ORG_MEMBER)
+    return made
+
+
+def _members_shown(text: str) -> list[str]:
+    return re.findall(r'data-member="([^"]+)"', text.split("data-people>")[1].split("data-accounts")[0])
+
+
+def test_a_large_organisation_s_people_come_a_page_at_a_time_and_are_found_by_name_phone_or_e_mail(
+    app, client, world, users
+):
+    _many_members(app, users, world.org_a, 110)  # and the five before: three pages of 50
+    sign_in(client, world.owner.phone)
+    first = client.get(f"/org/{world.org_a}").get_data(as_text=True)
+    shown = _members_shown(first)
+    assert len(shown) == 50 and shown[:2] == [world.owner.phone, world.admin.phone]  # owner, then admins
+    assert "Page 1 of 3 · 115 people" in first and "data-people-previous" not in first
+    following = re.search(r'href="([^"]+)" data-people-next', first).group(1)
+    assert html.unescape(following) == f"/org/{world.org_a}?page=2#people"
+    third = client.get(f"/org/{world.org_a}?page=3").get_data(as_text=True)
+    assert len(_members_shown(third)) == 15 and "data-people-next" not in third
+    everyone = {
+        p
+        for n in (1, 2, 3)
+        for p in _members_shown(client.get(f"/org/{world.org_a}?page={n}").get_data(as_text=True))
+    }
+    assert len(everyone) == 115
+    assert _members_shown(client.get(f"/org/{world.org_a}?page=99").get_data(as_text=True)) == _members_shown(
+        third
+    )
+    # Found by a name in any case (Cyrillic too), the name the other way round, a phone as typed, an e-mail.
+    stus = client.get(f"/org/{world.org_a}", query_string={"q": "стус"}).get_data(as_text=True)
+    assert len(_members_shown(stus)) == 22 and "data-people-pager" not in stus
+    assert (
+        len(
+            _members_shown(
+                client.get(f"/org/{world.org_a}", query_string={"q": "Шевченко Olena"}).get_data(as_text=True)
+            )
+        )
+        == 22
+    )
+    by_phone = client.get(f"/org/{world.org_a}", query_string={"q": "050 300 0007"}).get_data(as_text=True)
+    assert _members_shown(by_phone) == ["+380503000007"]
+    by_mail = client.get(f"/org/{world.org_a}", query_string={"q": "STAFF17@KOVAL"}).get_data(as_text=True)
+    assert _members_shown(by_mail) == ["+380503000017"]
+    nobody = client.get(f"/org/{world.org_a}", query_string={"q": "Zz%_"}).get_data(as_text=True)
+    assert _members_shown(nobody) == [] and "Nobody here matches “Zz%_”." in html.unescape(nobody)

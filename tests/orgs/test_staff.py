@@ -28,8 +28,8 @@ from idp.extensions import db
 from idp.i18n import LANG_COOKIE
 from idp.orgs.audit_log import safe_cell
 from idp.orgs.invitations import SMS, invite
-from idp.orgs.models import Invitation, OrgAccount
-from idp.orgs.services import Actor, grant_staff, membership
+from idp.orgs.models import ORG_MEMBER, Invitation, OrgAccount, Organisation
+from idp.orgs.services import Actor, add_member, grant_staff, membership
 from idp.profiles.models import Profile
 from idp.sessions.models import WebSession
 from tests.helpers.pages import Page, csrf_token, is_signed_in, sign_in, submit
@@ -567,6 +567,21 @@ def test_an_organisations_view_shows_people_accounts_and_invitations(app, world,
     assert len(re.findall(r'data-org-account="\d+"', text)) == 3
     assert len(re.findall(r'data-holder="\d+"', text)) == 4  # MF1: owner, user, viewer; MF2: owner
     assert f'data-invitation="{invitation}"' in text and "+380 67 100 9999" in text
+
+
+def test_a_large_organisation_s_people_come_a_page_at_a_time_in_the_console(app, world, users, outbox):
+    with app.app_context():
+        org = db.session.get(Organisation, world.org_a)
+        for n in range(50):
+            made = users.create(phone=f"+38050{4_000_000 + n}", email=f"p{n}@example.com", last_name="Стус")
+            add_member(org, db.session.get(Profile, made.id), ORG_MEMBER)
+    client = _staff(app, outbox, "support")
+    first = _text(client, f"/staff/orgs/{world.org_a}")
+    assert len(re.findall(r'data-member="\d+"', first)) == 50 and "Page 1 of 2 · 55 people" in first
+    second = _text(client, f"/staff/orgs/{world.org_a}?page=2")
+    assert len(re.findall(r'data-member="\d+"', second)) == 5 and "data-people-previous" in second
+    found = _text(client, f"/staff/orgs/{world.org_a}?q=%D1%81%D1%82%D1%83%D1%81")  # "стус"
+    assert len(re.findall(r'data-member="\d+"', found)) == 50 and 'value="стус"' in found
 
 
 # --- the audit log -----------------------------------------------------------------------------------

@@ -13,11 +13,11 @@ from idp.extensions import db
 from idp.oauth.access import applications
 from idp.orgs import invitations
 from idp.orgs.models import OrgAccount, Organisation
+from idp.orgs.people import people_page
 from idp.orgs.search import Holder, holders, search
 from idp.orgs.services import (
     account_label,
     accounts_of,
-    members_of,
     memberships_of,
     organisation_of,
     staff_role,
@@ -92,7 +92,7 @@ def organisation(org_id: int):
     return render_template(
         "staff/org.html",
         org=org,
-        members=members_of(org),
+        listed=people_page(org, request.args.get("page", 1, type=int), request.args.get("q", "")),
         accounts=accounts,
         pending=invitations.pending_of(org),
         shown_address=invitations.shown_address,
