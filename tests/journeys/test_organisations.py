@@ -369,3 +369,48 @@ def test_directory_sync_token_is_made_shown_once_used_and_revoked(
     refused = requests.get(f"{base_url}/Users", headers={"Authorization": f"Bearer {secret}"}, timeout=30)
     assert refused.status_code == 401
     page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["ru", "uk", "en"])
+def test_the_owner_finds_a_colleague_among_many_people(
+    browser, live_server, app, organisation, users, shot, text, lang
+):
+    """Sixty people: the page lists fifty, the next page the rest, and a search by part of a name
+    typed in lower case (Cyrillic) finds the one person."""
+    from idp.orgs.models import ORG_MEMBER
+    from idp.orgs.services import add_member, get_organisation
+    from idp.profiles.models import Profile
+
+    names = ["Шевченко", "Франко", "Коцюбинський", "Стефаник", "Костенко", "Гончар"]
+    made = [
+        users.create(
+            phone=f"+38050{5_000_000 + n}",
+            email=f"staff{n}@example.com",
+            locale=lang,
+            first_name="Олена",
+            last_name=f"{names[n % 6]}-{n:02d}",
+        )
+        for n in range(60)
+    ]
+    with app.app_context():
+        org = get_organisation(organisation["id"])
+        for person in made:
+            add_member(org, db.session.get(Profile, person.id), ORG_MEMBER)
+    page = new_page(browser, lang, mobile=True)
+    open_organisation(page, live_server, organisation["owner"])
+    people = page.locator("[data-people] [data-member]")
+    assert people.count() == 50
+    pager = page.inner_text("[data-people-pager]")
+    assert text(lang, "Page %(number)s of %(pages)s", number=1, pages=2) in pager
+    assert text(lang, "%(num)s person", "%(num)s people", num=61) in pager
+    shot(page, "1-first-fifty")
+    with page.expect_navigation():
+        page.click("[data-people-next]")
+    assert people.count() == 11
+    page.fill("#people-q", "стефаник-4")  # Стефаник-45 (one of 60)
+    with page.expect_navigation():
+        page.click("[data-people-search] button[type=submit]")
+    assert people.count() == 1 and "Стефаник-45" in people.first.inner_text()
+    assert page.input_value("#people-q") == "стефаник-4"
+    shot(page, "2-found-by-name")
