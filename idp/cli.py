@@ -31,6 +31,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(config_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(prune_command)
+    app.cli.add_command(audit_group)
     app.cli.add_command(routes_command)
 
     from idp.connectors.cli import services_group
@@ -245,6 +246,11 @@ def keys_group():
     """Create and rotate keys."""
 
 
+@click.group("audit")
+def audit_group():
+    """Look after the audit log."""
+
+
 @keys_group.command("new-secrets-key")
 def new_secrets_key():
     """Print a new key for IDP_SECRETS_KEY."""
@@ -281,6 +287,16 @@ def prune_command(days):
         + ", ".join(f"{count} {what}" for what, count in tokens.items())
         + f", {proofs} used proofs of work"
     )
+
+
+@audit_group.command("backfill-refs")
+@with_appcontext
+def backfill_refs_command():
+    """Give events recorded by instances older than migration 0015 the refs of what they name (run
+    once every instance runs the new release; it may be run again)."""
+    from idp.audit.refs import backfill
+
+    click.echo(f"added {backfill()} refs")
 
 
 @keys_group.command("rotate")

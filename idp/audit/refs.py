@@ -9,15 +9,19 @@ The details name an organisation as ``org`` (its id) and accounts as ``connector
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement
+from sqlalchemy.dialects import postgresql, sqlite
 
 from idp.audit.models import AuditEvent, AuditRef
 from idp.extensions import db
 
 MAX_REF = 200  # the column's length; a longer account is not something a connector makes
+MERGED_AT_MOST = 400  # refs merged branch by branch (SQLite allows 500 terms in a compound SELECT)
+BACKFILL_BATCH = 5000
 
 
 def org_ref(org_id: int) -> str:
@@ -54,8 +58,14 @@ def newest_naming(refs: Iterable[str], limit: int, before: int | None = None) ->
     """The ids of the newest ``limit`` events that name any of ``refs`` (older than ``before``):
     each ref's newest ids read backwards from its index, then merged, so that an organisation with
     a million events costs what one with ten does."""
+    refs = list(dict.fromkeys(refs))
+    if len(refs) > MERGED_AT_MOST:  # an organisation of hundreds of accounts: one semi-join instead
+        query = db.select(AuditEvent.id).where(naming(refs))
+        if before is not None:
+            query = query.where(AuditEvent.id < before)
+        return list(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
     branches = []
-    for ref in dict.fromkeys(refs):
+    for ref in refs:
         branch = db.select(AuditRef.event_id).where(AuditRef.ref == ref)
         if before is not None:
             branch = branch.where(AuditRef.event_id < before)
@@ -65,3 +75,37 @@ def newest_naming(refs: Iterable[str], limit: int, before: int | None = None) ->
     merged = db.union(*branches).subquery()
     newest = db.select(merged.c.event_id).order_by(merged.c.event_id.desc()).limit(limit)
     return list(db.session.scalars(newest))
+
+
+def backfill(after_id: int = 0) -> int:
+    """Give the refs of their details to events that lack them (events an instance of the release
+    before migration 0015 recorded while the new one was rolled out); run it again at will.
+    Returns the refs added."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    added, last = 0, after_id
+    while True:
+        rows = db.session.execute(
+            db.select(AuditEvent.id, AuditEvent.details)
+            .where(
+                AuditEvent.id > last,
+                ~db.select(AuditRef.event_id).where(AuditRef.event_id == AuditEvent.id).exists(),
+            )
+            .order_by(AuditEvent.id)
+            .limit(BACKFILL_BATCH)
+        ).all()
+        if not rows:
+            return added
+        last = rows[-1].id
+        values = [{"event_id": row.id, "ref": ref} for row in rows for ref in refs_of(_loaded(row.details))]
+        if values:
+            statement = dialect.insert(AuditRef).values(values).on_conflict_do_nothing()
+            added += len(db.session.execute(statement.returning(AuditRef.event_id)).all())
+        db.session.commit()
+
+
+def _loaded(details: str | None) -> dict[str, Any]:
+    try:
+        found = json.loads(details or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}

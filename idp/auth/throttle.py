@@ -155,6 +155,13 @@ def _count_towards_lock(key: str) -> tuple[str, int, datetime | None, datetime]:
         .values(failures=SignInThrottle.failures + 1, last_failure_at=now)
     ).rowcount
     commit_counts()
+    if (
+        counted != 1
+        and row is None
+        and insert_if_absent(SignInThrottle, key=key, failures=1, last_failure_at=now)
+    ):
+        commit_counts()  # a success cleared the counter between the two statements: count afresh
+        return key, 0, None, now
     if counted != 1:
         count_throttled("signin_lock")
         raise Locked()

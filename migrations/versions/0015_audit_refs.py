@@ -3,7 +3,8 @@
 console's log and the provisioning API find an organisation's events through this index, newest
 first, instead of a trigram search of the details' text (541 ms for a typical organisation page at
 five million events), so the trigram index of the details goes. Existing events get their refs from
-their details, as ``refs_of`` reads them.
+their details, as ``refs_of`` reads them; events that instances of the release before recorded
+while this one was rolled out get theirs from ``idp audit backfill-refs``.
 
 Revision ID: 0015
 Revises: 0014
@@ -29,10 +30,10 @@ SELECT id, ref FROM (
     SELECT id, 'account:' || (d->>'connector') || ':' || (d->>'account') FROM named
         WHERE jsonb_typeof(d->'connector') = 'string' AND jsonb_typeof(d->'account') = 'string'
     UNION
-    SELECT id, 'account:' || entry FROM named,
-        jsonb_array_elements_text(CASE WHEN jsonb_typeof(d->'accounts') = 'array'
-                                       THEN d->'accounts' ELSE '[]'::jsonb END) entry
-        WHERE jsonb_typeof(d->'accounts') = 'array' AND entry LIKE '%:%'
+    SELECT id, 'account:' || (entry #>> '{}') FROM named,
+        jsonb_array_elements(CASE WHEN jsonb_typeof(d->'accounts') = 'array'
+                                  THEN d->'accounts' ELSE '[]'::jsonb END) entry
+        WHERE jsonb_typeof(entry) = 'string' AND (entry #>> '{}') LIKE '%:%'
 ) refs
 WHERE length(ref) <= 200
 """

@@ -99,3 +99,34 @@ def test_the_newest_events_naming_any_of_some_refs_come_newest_first_and_page_ba
             db.select(AuditEvent.id).where(naming([org_ref(2)])).order_by(AuditEvent.id)
         )
         assert list(found) == [e.id for e in made if json.loads(e.details)["org"] == 2]
+
+
+def test_events_recorded_without_refs_get_them_from_the_backfill_once(app):
+    """As an instance of the release before migration 0015 records them during a rollout."""
+    with app.app_context():
+        old = [
+            AuditEvent(event="org.member_added", details=json.dumps({"org": 5, "role": "member"})),
+            AuditEvent(
+                event="access.granted", details=json.dumps({"connector": "multifon", "account": "+1"})
+            ),
+            AuditEvent(event="signin.succeeded", details="{}"),
+        ]
+        db.session.add_all(old)
+        db.session.commit()
+        assert newest_naming([org_ref(5)], 5) == []
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["audit", "backfill-refs"]).output == "added 2 refs\n"
+        assert newest_naming([org_ref(5)], 5) == [old[0].id]
+        assert newest_naming(["account:multifon:+1"], 5) == [old[1].id]
+        assert runner.invoke(args=["audit", "backfill-refs"]).output == "added 0 refs\n"
+
+
+def test_hundreds_of_refs_are_read_in_one_query(app, users):
+    """An organisation of hundreds of accounts (SQLite allows 500 terms in a compound SELECT)."""
+    profile = users.create()
+    with app.test_request_context("/"):
+        named = record("access.granted", profile.id, connector="multifon", account="+79260000450", org=3)
+        db.session.commit()
+        refs = [org_ref(3), *(f"account:multifon:+7926{n:07d}" for n in range(600))]
+        assert newest_naming(refs, 20) == [named.id]
+        assert newest_naming(refs, 20, before=named.id) == []
