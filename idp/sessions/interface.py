@@ -59,6 +59,9 @@ class ServerSession(CallbackDict, SessionMixin):
         self.profile_id = row.profile_id if row else None
         self.authenticated_at = row.authenticated_at if row else None
         self.amr = row.amr.split() if row and row.amr else []
+        # As read: a commit during the request expires the row, and reading it again to learn that
+        # nothing needs writing would cost a query.
+        self.last_seen_at = row.last_seen_at if row else None
 
     def authenticate(self, profile_id: int, amr: list[str], keep: dict | None = None) -> None:
         """Mark the session as signed in; a new token is issued when the response is sent.
@@ -207,7 +210,8 @@ class DatabaseSessionInterface(SessionInterface):
             row.profile_id = session.profile_id
             row.authenticated_at = session.authenticated_at
             row.amr = " ".join(session.amr) or None
-        if token or session.modified or now - row.last_seen_at > TOUCH_EVERY:
+        seen = session.last_seen_at if session.row is row else None
+        if token or session.modified or seen is None or now - seen > TOUCH_EVERY:
             row.last_seen_at = now
             row.ip = self._ip()
             db.session.commit()
