@@ -191,11 +191,14 @@ def _member(org: models.Organisation, profile_id: int) -> models.Membership:
     scope="orgs:read",
     tag=TAG,
     summary="The organisation's people",
-    response=schemas.MemberList,
+    query=schemas.MemberQuery,
+    response=schemas.MemberPage,
 )
-def list_members(caller: Caller, org_id: int):
+def list_members(caller: Caller, org_id: int, query: schemas.MemberQuery):
+    """In the order they joined, a page at a time."""
     org = reachable_org(caller, org_id)
-    return {"items": [member_data(row) for row in services.members_of(org)]}
+    statement = db.select(models.Membership).where(models.Membership.org_id == org.id)
+    return page_of(statement, models.Membership.id, query, member_data)
 
 
 @operation(

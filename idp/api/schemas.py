@@ -106,8 +106,13 @@ class Member(BaseModel):
     since: Moment
 
 
-class MemberList(BaseModel):
+class MemberPage(BaseModel):
     items: list[Member]
+    next_cursor: str | None
+
+
+class MemberQuery(PageQuery):
+    model_config = ConfigDict(extra="forbid")
 
 
 class MemberChange(Request):

@@ -236,6 +236,10 @@ def test_accounts_and_people_of_an_organisation(app, world):
     problem(crm.post(base + "/accounts", {"connector": "fax", "account": "1"}), 404)
     members = {m["profile_id"]: m["role"] for m in crm.get(base + "/members").get_json()["items"]}
     assert members[world.ids["owner"]] == "owner" and members[world.ids["member"]] == "member"
+    first = crm.get(base + "/members?limit=2").get_json()  # a page at a time, in the order they joined
+    rest = crm.get(f"{base}/members?limit=200&cursor={first['next_cursor']}").get_json()
+    assert len(first["items"]) == 2 and rest["next_cursor"] is None
+    assert [m["profile_id"] for m in first["items"] + rest["items"]] == list(members)
     member = f"{base}/members/{world.ids['member']}"
     assert crm.patch(member, {"role": "admin"}).get_json()["role"] == "admin"
     problem(crm.patch(f"{base}/members/{world.ids['outsider']}", {"role": "admin"}), 404)
