@@ -103,12 +103,12 @@ def scenarios(rows: dict) -> dict[str, Callable[[], object]]:
     from idp.oauth import claims
     from idp.orgs import pages
     from idp.orgs.people import people_page
-    from idp.orgs.search import holders, search
+    from idp.orgs.search import holders_of_each, search
     from idp.orgs.services import accounts_of
     from idp.profiles.models import Profile
 
     def staff_org(org) -> object:  # as idp.orgs.staff.pages.organisation
-        return people_page(org), [holders(row.connector, row.account) for row in accounts_of(org)]
+        return people_page(org), holders_of_each((row.connector, row.account) for row in accounts_of(org))
 
     def org_page(org_id: int, owner_id: int) -> Callable[[], object]:
         def page() -> object:

@@ -22,9 +22,9 @@ from idp.orgs.events import EventRow, last_sign_ins, org_events
 from idp.orgs.models import ORG_ADMIN, ORG_MEMBER, ORG_OWNER, Invitation, Membership, OrgAccount, Organisation
 from idp.orgs.numbers import KINDS
 from idp.orgs.people import PeoplePage, people_page
+from idp.orgs.search import holders_of_each
 from idp.orgs.services import (
     Actor,
-    access_to_each,
     account_label,
     accounts_of,
     grantable_roles,
@@ -201,21 +201,15 @@ def people(scope: Scope, number: int = 1, query: str = "") -> tuple[PeoplePage |
 def account_rows(scope: Scope) -> list[AccountRow]:
     """Each account in scope with who holds access to it (two queries for all of them)."""
     actor = scope.actor
-    holders = access_to_each(scope.keys)
-    ids = {held.profile_id for links in holders.values() for held in links}
-    profiles = (
-        {p.id: p for p in db.session.scalars(db.select(Profile).where(Profile.id.in_(ids)))} if ids else {}
-    )
+    holders = holders_of_each(scope.keys)
     result = []
     for row in scope.accounts:
         # Those who manage the organisation manage each of its accounts.
         manages = scope.manages or may_manage_account(actor, row.connector, row.account)
         entry = AccountRow(row, account_label(row.connector, row.account), may_transfer=scope.manages)
         for held in holders.get((row.connector, row.account), []):
-            profile = profiles.get(held.profile_id)
-            if profile is not None:
-                may = manages and held.role != OWNER and held.profile_id != scope.me.id
-                entry.access.append(Access(held, profile, may))
+            may = manages and held.link.role != OWNER and held.link.profile_id != scope.me.id
+            entry.access.append(Access(held.link, held.profile, may))
         result.append(entry)
     return result
 
@@ -232,6 +226,12 @@ def invitation_rows(scope: Scope) -> list[InvitationRow]:
         for row in invitations.pending_of(scope.org)
         if set(row.accounts) <= keys
     ]
+
+
+def may_invite(scope: Scope) -> bool:
+    """Whether ``scope.me`` may give access to any account (asked of the accounts until one says yes)."""
+    actor = scope.actor
+    return any(grantable_roles(actor, row.connector, row.account) for row in scope.accounts)
 
 
 def invitable(scope: Scope) -> list[tuple[OrgAccount, list[str]]]:

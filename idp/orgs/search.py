@@ -7,6 +7,7 @@ number, as the connector stores it or as it is shown). Every kind is tried; what
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
@@ -15,7 +16,7 @@ from idp.connectors import registry
 from idp.connectors.models import ServiceLink
 from idp.extensions import db
 from idp.orgs.models import OrgAccount, Organisation
-from idp.orgs.services import access_to, account_label, organisation_of, search_organisations
+from idp.orgs.services import access_to_each, account_label, organisation_of, search_organisations
 from idp.profiles.models import Profile
 from idp.security.emails import normalise_email
 from idp.security.phones import read_phone
@@ -34,11 +35,21 @@ class Holder:
 
 def holders(connector_id: str, account: str) -> list[Holder]:
     """Who holds access to an account, the owner first, with their profiles."""
-    return [
-        Holder(link, profile)
-        for link in access_to(connector_id, account)
-        if (profile := db.session.get(Profile, link.profile_id)) is not None
-    ]
+    return holders_of_each([(connector_id, account)]).get((connector_id, account), [])
+
+
+def holders_of_each(accounts: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Holder]]:
+    """Who holds access to each of ``accounts`` (connector, account), the owner first, with their
+    profiles: two queries for all of them."""
+    links = access_to_each(accounts)
+    ids = {link.profile_id for held in links.values() for link in held}
+    profiles = (
+        {p.id: p for p in db.session.scalars(db.select(Profile).where(Profile.id.in_(ids)))} if ids else {}
+    )
+    return {
+        key: [Holder(link, profiles[link.profile_id]) for link in held if link.profile_id in profiles]
+        for key, held in links.items()
+    }
 
 
 @dataclass

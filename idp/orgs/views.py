@@ -78,7 +78,7 @@ def organisation(org_id: int):
         accounts=pages.account_rows(scope),
         invitations=pages.invitation_rows(scope),
         events=pages.events(scope),
-        may_invite=bool(pages.invitable(scope)),
+        may_invite=pages.may_invite(scope),
         states=pages.INVITATION_STATES,
         statuses=pages.STATUS_NAMES,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from flask import current_app
 
@@ -44,6 +46,7 @@ def read_phone(text: str | None, region: str | None = None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # pages list dozens of numbers, and phonenumbers is slow at it
 def display_phone(e164: str) -> str:
     """Return a valid number in its national form behind the country code, as phonenumbers formats
     it: ``+7 (926) 025-07-30``, ``+380 44 123 4567``. Anything else is returned as it was given."""

@@ -14,7 +14,7 @@ from idp.oauth.access import applications
 from idp.orgs import invitations
 from idp.orgs.models import OrgAccount, Organisation
 from idp.orgs.people import people_page
-from idp.orgs.search import Holder, holders, search
+from idp.orgs.search import Holder, holders_of_each, search
 from idp.orgs.services import (
     account_label,
     accounts_of,
@@ -85,9 +85,13 @@ def profile(profile_id: int):
 def organisation(org_id: int):
     """An organisation: its people, its accounts with who holds each, its pending invitations."""
     org = db.session.get(Organisation, org_id) or abort(404)
+    rows = accounts_of(org)
+    held = holders_of_each((row.connector, row.account) for row in rows)
     accounts = [
-        OrgAccountView(row, account_label(row.connector, row.account), holders(row.connector, row.account))
-        for row in accounts_of(org)
+        OrgAccountView(
+            row, account_label(row.connector, row.account), held.get((row.connector, row.account), [])
+        )
+        for row in rows
     ]
     return render_template(
         "staff/org.html",
