@@ -91,5 +91,10 @@ class ClientCache:
 
 
 def client_cache(app) -> ClientCache:
-    """The app's cache of client snapshots."""
-    return app.extensions.setdefault("idp_client_cache", ClientCache(app))
+    """The app's cache of client snapshots (``app`` may be ``current_app``: the cache keeps the app
+    itself, for the fast path reads it outside any app context)."""
+    real = app._get_current_object() if hasattr(app, "_get_current_object") else app
+    cache = real.extensions.get("idp_client_cache")
+    if cache is None:
+        cache = real.extensions.setdefault("idp_client_cache", ClientCache(real))
+    return cache

@@ -11,6 +11,7 @@ import base64
 import time
 
 import pytest
+from flask import request_started
 from werkzeug.test import Client
 
 from idp import create_app
@@ -285,3 +286,20 @@ def test_a_refresh_the_fast_path_cannot_finish_is_left_whole_to_the_full_path(
     second = refresh(first.get_json()["refresh_token"])  # the family stands: nothing was spent twice
     assert second.status_code == 200
     assert "Content-Security-Policy" in second.headers and second.headers["Cache-Control"] == "no-store"
+
+
+def test_the_fast_path_answers_whichever_request_first_read_a_client(app, client, users):
+    """The cache of clients keeps the app itself even when it is first made through ``current_app``
+    (by a userinfo, whose token names its client): introspection still takes the fast path."""
+    _profile, request, tokens = signed_in_tokens(client, users, app)
+    app.extensions.pop("idp_client_cache", None)
+    http = app.test_client()
+    assert http.get("/userinfo", headers=bearer(tokens["access_token"])).status_code == 200
+    dispatched: list[str] = []
+    with request_started.connected_to(lambda sender, **extra: dispatched.append("flask"), app):
+        for _ in range(3):
+            answered = http.post(
+                "/introspect", data={"token": tokens["access_token"]}, headers=request.client.basic_auth
+            )
+            assert answered.status_code == 200 and answered.get_json()["active"] is True
+    assert dispatched == []  # none went on to Flask's dispatch
