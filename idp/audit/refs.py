@@ -21,7 +21,8 @@ from idp.extensions import db
 
 MAX_REF = 200  # the column's length; a longer account is not something a connector makes
 MERGED_AT_MOST = 400  # refs merged branch by branch (SQLite allows 500 terms in a compound SELECT)
-BACKFILL_BATCH = 5000
+BACKFILL_BATCH = 5000  # events read at a time
+INSERTED_AT_ONCE = 1000  # refs per INSERT (SQLite allows 32,766 parameters, PostgreSQL 65,535)
 
 
 def org_ref(org_id: int) -> str:
@@ -97,9 +98,10 @@ def backfill(after_id: int = 0) -> int:
             return added
         last = rows[-1].id
         values = [{"event_id": row.id, "ref": ref} for row in rows for ref in refs_of(_loaded(row.details))]
-        if values:
-            statement = dialect.insert(AuditRef).values(values).on_conflict_do_nothing()
-            added += len(db.session.execute(statement.returning(AuditRef.event_id)).all())
+        for start in range(0, len(values), INSERTED_AT_ONCE):  # two parameters a ref, within any limit
+            statement = dialect.insert(AuditRef).values(values[start : start + INSERTED_AT_ONCE])
+            returned = statement.on_conflict_do_nothing().returning(AuditRef.event_id)
+            added += len(db.session.execute(returned).all())
         db.session.commit()
 
 

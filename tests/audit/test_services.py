@@ -130,3 +130,19 @@ def test_hundreds_of_refs_are_read_in_one_query(app, users):
         refs = [org_ref(3), *(f"account:multifon:+7926{n:07d}" for n in range(600))]
         assert newest_naming(refs, 20) == [named.id]
         assert newest_naming(refs, 20, before=named.id) == []
+
+
+def test_the_backfill_inserts_many_refs_in_pieces(app, monkeypatch):
+    """Events naming many accounts each: more refs than one INSERT takes at once."""
+    from idp.audit import refs
+
+    monkeypatch.setattr(refs, "INSERTED_AT_ONCE", 7)
+    with app.app_context():
+        many = [f"multifon:+7926{n:07d}" for n in range(12)]
+        db.session.add_all(
+            AuditEvent(event="org.invited", details=json.dumps({"org": 9, "accounts": many}))
+            for _ in range(3)
+        )
+        db.session.commit()
+        assert refs.backfill() == 3 * 13
+        assert len(newest_naming(["account:multifon:+79260000011"], 10)) == 3
