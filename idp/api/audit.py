@@ -3,7 +3,6 @@ an organisation reads the events that name its organisation or its accounts."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ from idp.api import schemas
 from idp.api.auth import Caller
 from idp.api.operations import operation
 from idp.api.paging import page_of
-from idp.audit.models import AuditEvent
+from idp.audit.models import AuditEvent, details_of
 from idp.audit.refs import naming
 from idp.extensions import db
 from idp.orgs.events import org_refs
@@ -21,10 +20,6 @@ TAG = "Audit"
 
 
 def event_data(row: AuditEvent) -> dict[str, Any]:
-    try:
-        details = json.loads(row.details or "{}")
-    except ValueError:
-        details = {}
     return {
         "id": row.id,
         "created_at": row.created_at,
@@ -33,7 +28,7 @@ def event_data(row: AuditEvent) -> dict[str, Any]:
         "actor_profile_id": row.actor_profile_id,
         "ip": row.ip,
         "request_id": row.request_id,
-        "details": details if isinstance(details, dict) else {},
+        "details": details_of(row.details),
     }
 
 

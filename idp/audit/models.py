@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -33,6 +35,15 @@ class AuditEvent(db.Model):
     refs: Mapped[list[AuditRef]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="raise_on_sql"
     )
+
+
+def details_of(stored: str | None) -> dict[str, Any]:
+    """An event's stored details as a dict: empty when missing, unreadable or not an object."""
+    try:
+        found = json.loads(stored or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 class AuditRef(db.Model):

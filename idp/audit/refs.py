@@ -9,14 +9,13 @@ The details name an organisation as ``org`` (its id) and accounts as ``connector
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.dialects import postgresql, sqlite
 
-from idp.audit.models import AuditEvent, AuditRef
+from idp.audit.models import AuditEvent, AuditRef, details_of
 from idp.extensions import db
 
 MAX_REF = 200  # the column's length; a longer account is not something a connector makes
@@ -97,17 +96,10 @@ def backfill(after_id: int = 0) -> int:
         if not rows:
             return added
         last = rows[-1].id
-        values = [{"event_id": row.id, "ref": ref} for row in rows for ref in refs_of(_loaded(row.details))]
+        named = [(row.id, refs_of(details_of(row.details))) for row in rows]
+        values = [{"event_id": event_id, "ref": ref} for event_id, refs in named for ref in refs]
         for start in range(0, len(values), INSERTED_AT_ONCE):  # two parameters a ref, within any limit
             statement = dialect.insert(AuditRef).values(values[start : start + INSERTED_AT_ONCE])
             returned = statement.on_conflict_do_nothing().returning(AuditRef.event_id)
             added += len(db.session.execute(returned).all())
         db.session.commit()
-
-
-def _loaded(details: str | None) -> dict[str, Any]:
-    try:
-        found = json.loads(details or "{}")
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import aliased
 
 from idp.audit.labels import event_label
-from idp.audit.models import AuditEvent
+from idp.audit.models import AuditEvent, details_of
 from idp.audit.refs import account_ref, naming, org_ref
 from idp.connectors import registry
 from idp.extensions import db
@@ -59,11 +59,7 @@ class Entry:
 
     @property
     def details(self) -> dict[str, Any]:
-        try:
-            details = json.loads(self.event.details or "{}")
-        except ValueError:
-            return {}
-        return details if isinstance(details, dict) else {}
+        return details_of(self.event.details)
 
 
 def _org_condition(org: Organisation) -> ColumnElement[bool]:

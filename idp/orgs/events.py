@@ -3,7 +3,6 @@ and when each of its people last signed in."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +11,7 @@ from typing import Any
 from sqlalchemy import func
 
 from idp.audit.labels import event_label
-from idp.audit.models import AuditEvent
+from idp.audit.models import AuditEvent, details_of
 from idp.audit.refs import account_ref, newest_naming, org_ref
 from idp.extensions import db
 from idp.orgs.models import Organisation
@@ -47,7 +46,7 @@ def org_events(
         return []
     query = db.select(AuditEvent).where(AuditEvent.id.in_(ids)).order_by(AuditEvent.id.desc())
     rows = db.session.scalars(query)
-    return _rows([(row, _details(row)) for row in rows])
+    return _rows([(row, details_of(row.details)) for row in rows])
 
 
 def org_refs(org_id: int | None, accounts: Iterable[tuple[str, str]]) -> list[str]:
@@ -66,14 +65,6 @@ def last_sign_ins(profile_ids: list[int]) -> dict[int, datetime]:
         .group_by(WebSession.profile_id)
     )
     return {profile_id: when for profile_id, when in db.session.execute(query) if when is not None}
-
-
-def _details(row: AuditEvent) -> dict[str, Any]:
-    try:
-        details = json.loads(row.details or "{}")
-    except ValueError:
-        return {}
-    return details if isinstance(details, dict) else {}
 
 
 def _account(details: dict[str, Any]) -> str | None:
