@@ -133,18 +133,27 @@ def test_the_worker_rides_out_a_database_restart(smtp_server, app, backend):
     if backend != "postgresql":
         pytest.skip("server connections can only be cut on PostgreSQL")
     kill = sqlalchemy.text(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE application_name = :name AND pid <> pg_backend_pid()"
     )
+    alive = sqlalchemy.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)")
     with app.app_context():
         send("email_test", "before@example.com", "en")
     with workers_running(app):
         wait_until(lambda: smtp_server.to("before@example.com"))
         engine = sqlalchemy.create_engine(_sqlalchemy_url(PG_URL))
-        with engine.begin() as conn:
-            killed = conn.execute(kill, {"name": PG_APPLICATION}).all()
-        assert killed  # every connection of the app and its worker died at once
-        engine.dispose()
+        try:
+            with engine.begin() as conn:
+                killed = [pid for pid, ended in conn.execute(kill, {"name": PG_APPLICATION}) if ended]
+            assert killed  # every connection of the app and its worker died at once
+
+            def gone() -> bool:  # a termination is only signalled: the backends end a moment later
+                with engine.connect() as conn:  # a transaction of its own: a fresh view of the activity
+                    return conn.execute(alive, {"pids": killed}).scalar_one() == 0
+
+            wait_until(gone, timeout=10, step=0.05)
+        finally:
+            engine.dispose()
         with app.app_context():
             send("email_test", "after@example.com", "en")
         wait_until(lambda: smtp_server.to("after@example.com"), timeout=30)
