@@ -13,6 +13,7 @@ from idp.connectors.models import USER, VIEWER
 from idp.orgs import pages, revocation, services
 from idp.orgs.forms import AccountRoleForm, MemberRoleForm, RevokeForm, TransferForm, options
 from idp.orgs.models import ORG_ADMIN, ORG_MEMBER
+from idp.orgs.people import people_page
 from idp.orgs.services import account_label
 from idp.orgs.views import (
     action_page,
@@ -125,10 +126,12 @@ def transfer(org_id: int, account_id: int):
     account = account_label(row.connector, row.account)
     owner = owner_of(row.connector, row.account)
     form = TransferForm()
+    # The people found by the page's search (?q=, kept by the form's post), a page at a time.
+    listed = people_page(
+        scope.org, query=request.args.get("q", ""), excluding=owner.profile_id if owner else None
+    )
     form.new_owner.choices = options(
-        (str(m.id), f"{m.profile.full_name} · {m.profile.email}")
-        for m in services.members_of(scope.org)
-        if owner is None or m.profile_id != owner.profile_id
+        (str(m.id), f"{m.profile.full_name} · {m.profile.email}") for m in listed.rows
     )
     if owner is None:
         del form.old_owner
@@ -172,6 +175,8 @@ def transfer(org_id: int, account_id: int):
             ),
         ],
         submit=_("Hand on the ownership"),
+        listed=listed,
+        search_endpoint=("orgs.transfer", {"org_id": org_id, "account_id": account_id}),
     )
 
 

@@ -43,14 +43,23 @@ class PeoplePage:
         return self.number + 1 if self.number < self.pages else None
 
 
-def people_page(org: Organisation, number: int = 1, query: str = "", size: int = PAGE_SIZE) -> PeoplePage:
+def people_page(
+    org: Organisation,
+    number: int = 1,
+    query: str = "",
+    size: int = PAGE_SIZE,
+    excluding: int | None = None,
+) -> PeoplePage:
     """Page ``number`` of the organisation's people whose name, phone number or e-mail contains
-    ``query`` (any case); a page past the last is the last."""
+    ``query`` (any case), without the profile ``excluding``; a page past the last is the last."""
     query = " ".join(query.split())[:MAX_QUERY]
-    where = [Membership.org_id == org.id, *([_matches(query)] if query else [])]
-    counted = db.select(func.count()).select_from(Membership).where(Membership.org_id == org.id)
+    where = [Membership.org_id == org.id]
+    if excluding is not None:
+        where.append(Membership.profile_id != excluding)
+    counted = db.select(func.count()).select_from(Membership).where(*where)
     if query:  # the names are the profiles': only a search needs them to count
-        counted = counted.join(Profile, Profile.id == Membership.profile_id).where(*where)
+        where.append(_matches(query))
+        counted = counted.join(Profile, Profile.id == Membership.profile_id).where(where[-1])
     total = db.session.scalar(counted) or 0
     number = min(max(1, number), max(1, math.ceil(total / size)))
     rank = case((Membership.role == ORG_OWNER, 0), (Membership.role == ORG_ADMIN, 1), else_=2)

@@ -414,3 +414,23 @@ def test_the_owner_finds_a_colleague_among_many_people(
     assert people.count() == 1 and "Стефаник-45" in people.first.inner_text()
     assert page.input_value("#people-q") == "стефаник-4"
     shot(page, "2-found-by-name")
+    # Handing an account on: the new owner is found the same way, not in a list of sixty.
+    page.goto(f"{live_server}/org/{organisation['id']}")
+    with page.expect_navigation():
+        page.click(f"[data-account='{A1}'] [data-transfer]")
+    assert page.locator("#new_owner option").count() == 50
+    assert page.is_visible("[data-people-first]")
+    shot(page, "3-transfer-among-sixty")
+    page.fill("#people-q", "гончар-53")
+    with page.expect_navigation():
+        page.click("[data-people-search] button[type=submit]")
+    assert page.locator("#new_owner option").count() == 1
+    page.check("input[name=old_owner][value=keep]")
+    page.fill("#reason", "Новий директор")
+    page.fill("#current_password", PASSWORD)
+    shot(page, "4-new-owner-found")
+    with page.expect_navigation():
+        page.click("[data-org-submit]")
+    assert text(
+        lang, "%(name)s now owns account %(account)s.", name="Олена Гончар-53", account=LABEL_A1
+    ) in flash_texts(page)

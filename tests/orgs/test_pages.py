@@ -596,6 +596,40 @@ def test_transfer_the_ownership(app, client, world, choice, old_role):
         assert (old.role if old else None) == old_role
 
 
+def test_the_new_owner_of_a_large_organisation_s_account_is_found_by_a_search(app, client, world, users):
+    made = _many_members(app, users, world.org_a, 60)
+    sign_in(client, world.admin.phone)
+    url = f"/org/{world.org_a}/accounts/{world.accounts[A1]}/transfer"
+    form = client.get(url).get_data(as_text=True)
+    assert len(re.findall(r"<option ", form)) == 50  # a page of people, the owner left out
+    assert "The list holds the first 50 of 64 people" in form and 'name="q"' in form
+    wanted = made[57]
+    found = client.get(url + "?q=staff57@").get_data(as_text=True)
+    assert re.findall(r"<option ", found) == ["<option "] and "staff57@koval.example" in found
+    nobody = client.get(url + "?q=nobody-here").get_data(as_text=True)
+    assert "Nobody here matches “nobody-here”." in nobody and "<option " not in nobody
+    member = member_id(app, world.org_a, wanted)
+    # Someone the search did not find is not a choice: nothing changes.
+    page = post(
+        client,
+        url + "?q=staff1@",
+        {"new_owner": str(member), "old_owner": "keep", "reason": "left", "current_password": PASSWORD},
+        page=url + "?q=staff1@",
+    )
+    assert page.status == 200 and page.errors == ["Choose one of the organisation's people."]
+    with app.app_context():
+        assert find_link(world.owner.id, "multifon", A1).role == OWNER
+    page = post(
+        client,
+        url + "?q=staff57@",
+        {"new_owner": str(member), "old_owner": "keep", "reason": "left", "current_password": PASSWORD},
+        page=url + "?q=staff57@",
+    )
+    assert page.location.endswith("#accounts")
+    with app.app_context():
+        assert find_link(wanted.id, "multifon", A1).role == OWNER
+
+
 def test_an_account_owner_invites_to_their_account_and_revokes(app, client, world, outbox, users):
     sign_in(client, world.account_owner.phone)
     page = post(

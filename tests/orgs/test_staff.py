@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from idp.audit.models import AuditEvent
 from idp.audit.services import record
 from idp.auth import totp
-from idp.connectors.models import OWNER, USER
+from idp.connectors.models import OWNER, USER, ServiceLink
 from idp.extensions import db
 from idp.i18n import LANG_COOKIE
 from idp.orgs.audit_log import safe_cell
@@ -384,6 +384,33 @@ def test_a_manager_hands_an_accounts_ownership_on(app, world, outbox):
     assert page.flashes == [("success", "Olena Koval now owns +7 (926) 025-07-30.")]
     with app.app_context():
         assert world.link("admin", MF1).role == OWNER and world.link("owner", MF1).role == USER
+
+
+def test_a_manager_finds_the_new_owner_among_many_people_by_a_search(app, world, outbox, users):
+    made = [users.create(phone=f"+38050{3_100_000 + n}", email=f"many{n}@koval.example") for n in range(60)]
+    account_id = _org_account_id(app, world)
+    with app.app_context():
+        org = db.session.get(OrgAccount, account_id).organisation
+        for profile in made:
+            add_member(org, db.session.get(Profile, profile.id), ORG_MEMBER)
+    client = _staff(app, outbox, "manager")
+    url = f"/staff/accounts/{account_id}/transfer"
+    form = _text(client, url)
+    assert len(re.findall(r"<option ", form)) == 50 and "The list holds the first 50 of" in form
+    found = _text(client, url + "?q=many42@")
+    assert re.findall(r'<option value="(\d+)"', found) == [str(made[42].id)]
+    page = submit(
+        client,
+        url + "?q=many42@",
+        {**REASON, "new_owner": str(made[42].id), "old_owner": "keep"},
+        follow=True,
+    )
+    assert page.flashes == [("success", "Olena Koval now owns +7 (926) 025-07-30.")]
+    with app.app_context():
+        owner = db.session.scalar(
+            db.select(ServiceLink).where(ServiceLink.account == MF1, ServiceLink.role == OWNER)
+        )
+        assert owner.profile_id == made[42].id
 
 
 def test_a_manager_resends_and_withdraws_an_invitation_with_the_reason_audited(

@@ -20,7 +20,8 @@ from idp.extensions import db
 from idp.i18n import safe_next
 from idp.orgs import invitations, revocation
 from idp.orgs.models import Invitation, Membership, OrgAccount
-from idp.orgs.services import OrgError, account_label, members_of
+from idp.orgs.people import people_page
+from idp.orgs.services import OrgError, account_label
 from idp.orgs.staff.blueprint import bp
 from idp.orgs.staff.guard import ACCESS, PROFILE, SESSIONS, actor, staff_view
 from idp.orgs.staff_forms import (
@@ -179,10 +180,11 @@ def transfer(org_account_id: int):
     org, label = row.organisation, account_label(row.connector, row.account)
     owner = owner_of(row.connector, row.account)
     form = TransferForm()
+    # The people found by the page's search (?q=, kept by the form's post), a page at a time.
+    listed = people_page(org, query=request.args.get("q", ""), excluding=owner.profile_id if owner else None)
     form.new_owner.choices = [
         SelectChoice(str(m.profile_id), f"{m.profile.full_name} · {display_phone(m.profile.phone)}")
-        for m in members_of(org)
-        if owner is None or m.profile_id != owner.profile_id
+        for m in listed.rows
     ]
 
     def perform() -> str:
@@ -211,6 +213,8 @@ def transfer(org_account_id: int):
         lines=lines,
         submit=_("Hand the ownership on"),
         danger=False,
+        listed=listed,
+        search_endpoint=("staff.transfer", {"org_account_id": org_account_id}),
     )
 
 
