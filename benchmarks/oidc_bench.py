@@ -253,8 +253,9 @@ def wrk_command(args, url: str, seconds: int, connections: int, pinned: bool) ->
     ]
 
 
-def wrk_once(load: Load, args, seconds: int) -> list[dict]:
-    """One wrk process per URL, all at once; the figures of each."""
+def wrk_once(load: Load, args, seconds: int, at_start: Callable[[], None] = lambda: None) -> list[dict]:
+    """One wrk process per URL, all at once; the figures of each. ``at_start`` is called once the
+    pool is made, just before wrk starts (the CPU figures' window begins there)."""
     env = {
         **os.environ,
         "BENCH_METHOD": load.method,
@@ -265,13 +266,17 @@ def wrk_once(load: Load, args, seconds: int) -> list[dict]:
     kind, entries = load.pool(seconds) if load.pool else ("", [])
     pinned = len(load.urls) == 1 and not args.instances
     connections = max(1, args.connections // len(load.urls))
-    processes = []
-    for index, url in enumerate(load.urls):
+    environments = []
+    for index in range(len(load.urls)):
         own = dict(env)
         if load.pool:
             path = ARTIFACTS / f"pool_{index}.txt"
             path.write_text("\n".join(entries[index :: len(load.urls)]) + "\n")
             own.update(BENCH_POOL=str(path), BENCH_POOL_KIND=kind)
+        environments.append(own)
+    at_start()
+    processes = []
+    for url, own in zip(load.urls, environments, strict=True):
         command = wrk_command(args, url, seconds, connections, pinned)
         processes.append(subprocess.Popen(command, env=own, stdout=subprocess.PIPE, text=True))
     figures = []
@@ -318,10 +323,15 @@ def run_wrk(
     hz = os.sysconf("SC_CLK_TCK")
     database = args.pg_database if args.database == "postgresql" and database_load else None
     pids = server_pids or []
-    db0 = database_ticks(database) if database else {}
-    ticks0, cores0, t0 = sum(map(cpu_ticks, pids)), core_busy(), time.monotonic()
-    figures = combined(wrk_once(load, args, args.seconds))
+    start: dict = {}
+
+    def started() -> None:  # the pool is made (a sign-in's takes seconds of requests): wrk starts
+        start.update(db0=database_ticks(database) if database else {}, cores0=core_busy())
+        start.update(ticks0=sum(map(cpu_ticks, pids)), t0=time.monotonic())
+
+    figures = combined(wrk_once(load, args, args.seconds, started))
     ticks1, cores1, t1 = sum(map(cpu_ticks, pids)), core_busy(), time.monotonic()
+    db0, cores0, ticks0, t0 = start["db0"], start["cores0"], start["ticks0"], start["t0"]
     db1 = database_ticks(database) if database else {}
     if pids:
         figures["server_rss_mb"] = round(sum(map(rss_kb, pids)) / 1024, 1)
