@@ -176,7 +176,6 @@ def transfer(org_id: int, account_id: int):
         ],
         submit=_("Hand on the ownership"),
         listed=listed,
-        search_endpoint=("orgs.transfer", {"org_id": org_id, "account_id": account_id}),
     )
 
 

@@ -58,8 +58,9 @@ def people_page(
         where.append(Membership.profile_id != excluding)
     counted = db.select(func.count()).select_from(Membership).where(*where)
     if query:  # the names are the profiles': only a search needs them to count
-        where.append(_matches(query))
-        counted = counted.join(Profile, Profile.id == Membership.profile_id).where(where[-1])
+        found = _matches(query)
+        where.append(found)
+        counted = counted.join(Profile, Profile.id == Membership.profile_id).where(found)
     total = db.session.scalar(counted) or 0
     number = min(max(1, number), max(1, math.ceil(total / size)))
     rank = case((Membership.role == ORG_OWNER, 0), (Membership.role == ORG_ADMIN, 1), else_=2)

@@ -214,7 +214,6 @@ def transfer(org_account_id: int):
         submit=_("Hand the ownership on"),
         danger=False,
         listed=listed,
-        search_endpoint=("staff.transfer", {"org_account_id": org_account_id}),
     )
 
 
