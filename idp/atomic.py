@@ -4,7 +4,8 @@ Every limit of the product (tries, single use, throttles, budgets) is enforced b
 by a conditional ``UPDATE … WHERE`` whose row count says who won, on SQLite and PostgreSQL alike:
 
 - ``insert_if_absent``: an upsert that does nothing when the row exists (the first failure of a
-  throttle, a lock row), telling whether this statement created it.
+  throttle, a lock row), telling whether this statement created it; ``insert_absent`` does it for
+  several rows in one statement.
 - ``serialize_on``: hold a per-key write lock until the transaction ends, for a limit that has to
   count rows before it adds one (a daily budget kept as rows).
 - ``commit_counts``: commit what such statements counted without making the session read again
@@ -34,6 +35,18 @@ def insert_if_absent(model: type[db.Model], **values: Any) -> bool:
         .returning(*keys)
     )  # the row count of such an INSERT is not reported everywhere
     return db.session.execute(statement).first() is not None
+
+
+def insert_absent(model: Any, rows: list[dict[str, Any]]) -> set[Any]:
+    """Insert those of ``rows`` whose single-column primary key is not stored yet, in one statement;
+    return the keys it inserted. Pass the rows in a fixed order (sorted by key): simultaneous
+    statements then take the rows' locks in the same order and never wait for each other in a ring."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    (key,) = model.__table__.primary_key.columns
+    # Rows as parameters, not in the statement: SQLAlchemy caches its compiled form and sends the
+    # rows as one multi-row INSERT ("insertmanyvalues").
+    statement = dialect.insert(model.__table__).on_conflict_do_nothing(index_elements=[key.name])
+    return set(db.session.connection().execute(statement.returning(key), rows).scalars())
 
 
 class SerialLock(db.Model):

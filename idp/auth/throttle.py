@@ -21,7 +21,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from idp.atomic import commit_counts, insert_if_absent
+from idp.atomic import commit_counts, insert_absent, insert_if_absent
 from idp.auth.errors import Locked, Throttled
 from idp.auth.models import SignInThrottle
 from idp.extensions import db
@@ -125,17 +125,27 @@ def take(delay_identifier: str, lock_identifier: str | None = None) -> Attempt:
     it is another one. The attempt stays counted as a failure unless ``reset`` or ``give_back``
     follows.
     """
-    attempt = Attempt()
     delay_key = _key(delay_identifier)
-    before, last, now = _take_one(delay_key)
-    attempt.taken.append((delay_key, before, last, now))
     lock_key = _key(lock_identifier) if lock_identifier else delay_key
-    if lock_key != delay_key:
-        try:
+    keys = sorted({delay_key, lock_key})
+    # The first attempt since the counters were cleared (the usual case) makes their rows in one
+    # statement, in key order (see insert_absent); a counter that already has a row is counted on
+    # its own below.
+    now = utcnow()
+    rows = [{"key": key, "failures": 1, "last_failure_at": now} for key in keys]
+    fresh = insert_absent(SignInThrottle, rows)
+    if fresh:
+        commit_counts()
+    attempt = Attempt([(key, 0, None, now) for key in keys if key in fresh])
+    try:
+        if delay_key not in fresh:
+            attempt.taken.append((delay_key, *_take_one(delay_key)))
+        if lock_key != delay_key and lock_key not in fresh:
             attempt.taken.append(_count_towards_lock(lock_key))
-        except Locked:
+    except (Locked, Throttled):
+        if attempt.taken:
             give_back(attempt)
-            raise
+        raise
     return attempt
 
 
@@ -194,6 +204,8 @@ def reset(*identifiers: str, commit: bool = True) -> None:
     """Forget the failures of these identifiers (after a success or a password recovery); the
     caller commits it with its own changes when ``commit`` is False."""
     keys = [_key(identifier) for identifier in identifiers]
-    db.session.execute(db.delete(SignInThrottle).where(SignInThrottle.key.in_(keys)))
+    # Through the session's connection: no counter is ever loaded as an object, so the ORM has
+    # nothing to flush or synchronise first.
+    db.session.connection().execute(db.delete(SignInThrottle).where(SignInThrottle.key.in_(keys)))
     if commit:
         db.session.commit()

@@ -223,7 +223,8 @@ def _complete(profile: Profile, amr: list[str], next_url: str):
     sign_in(profile, amr, next_url)
     signed_in(profile)
     record("signin.succeeded", profile.id, amr=amr)
-    db.session.commit()
+    # Committed with the session's new row as the answer goes out (DatabaseSessionInterface): the
+    # counters cleared and the event stored only if the session is.
     return redirect(next_url)
 
 

@@ -10,6 +10,7 @@ Secrets bound to one record (SIP passwords) are sealed with AES-GCM; see ``seal`
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -63,9 +64,14 @@ def token_digest(token: str) -> str:
 
 def derived_key(purpose: str) -> bytes:
     """Return a 32-byte key for ``purpose``, derived from ``IDP_SECRET_KEY`` with HKDF."""
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=f"business-id {purpose}".encode()
-    ).derive(current_app.config["SECRET_KEY"].encode())
+    return _derive(current_app.config["SECRET_KEY"], purpose)
+
+
+@functools.lru_cache(maxsize=256)
+def _derive(secret: str, purpose: str) -> bytes:
+    """HKDF of ``secret`` for ``purpose``, once per process (a sign-in hashes five identifiers)."""
+    info = f"business-id {purpose}".encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode())
 
 
 def same_hash(a: str | None, b: str) -> bool:

@@ -134,8 +134,9 @@ class DatabaseSessionInterface(SessionInterface):
                 self._keep_csrf_secret_only(app, session, response)
                 return
             if row is None:
-                token, row = self._new_row(app, now, response)
-            self._write(session, row, token, now)
+                token = self._insert_row(app, session, now, response)
+            else:
+                self._write(session, row, token, now)
         except SQLAlchemyError:
             db.session.rollback()
             log.exception("could not save the session")
@@ -192,16 +193,27 @@ class DatabaseSessionInterface(SessionInterface):
         # with a new token.
         return None, False
 
-    def _new_row(self, app: Flask, now: datetime, response: Response) -> tuple[str, WebSession]:
-        """A new row under a new token; the CSRF-only cookie it replaces goes."""
+    def _insert_row(self, app: Flask, session: ServerSession, now: datetime, response: Response) -> str:
+        """Store the session in a new row under a new token (one INSERT, no object for the ORM to
+        flush) with what the request changed besides; the CSRF-only cookie it replaces goes."""
         if self._csrf_cookie_name(app) in request.cookies:
             response.delete_cookie(self._csrf_cookie_name(app), path=self.get_cookie_path(app))
         token = secrets.token_urlsafe(32)
-        row = WebSession(
-            token_hash=token_digest(token), created_at=now, ip=self._ip(), user_agent=self._user_agent()
+        db.session.connection().execute(
+            WebSession.__table__.insert().values(
+                token_hash=token_digest(token),
+                data=json.dumps(dict(session)),
+                profile_id=session.profile_id,
+                authenticated_at=session.authenticated_at,
+                amr=" ".join(session.amr) or None,
+                created_at=now,
+                last_seen_at=now,
+                ip=self._ip(),
+                user_agent=self._user_agent(),
+            )
         )
-        db.session.add(row)
-        return token, row
+        db.session.commit()
+        return token
 
     def _write(self, session: ServerSession, row: WebSession, token: str | None, now: datetime) -> None:
         """Store what changed, and the last activity at most every few minutes."""

@@ -195,7 +195,7 @@ def test_an_audit_event_recorded_during_a_request_stores_the_request_id(app, cli
         assert dict(zip(COLUMNS, _row(entry), strict=True))["request_id"] == "haproxy-0A1B2C"
         outside = record("test.outside_a_request", profile.id)
         db.session.commit()
-        assert outside.request_id is None
+        assert db.session.get(AuditEvent, outside).request_id is None
 
 
 # --- text lines and the switches ----------------------------------------------------------------
