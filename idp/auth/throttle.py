@@ -111,7 +111,7 @@ def _take_one(key: str) -> tuple[int, datetime | None, datetime]:
             .where(SignInThrottle.key == key, SignInThrottle.failures == failures)
             .values(failures=failures + 1, last_failure_at=now)
         ).rowcount
-        commit_counts()  # each counter alone: a request never holds two counters' locks at once
+        commit_counts()  # each counter alone: this request holds no other counter's lock meanwhile
         if counted == 1:
             return failures, last, now
     count_throttled("signin_delay")
@@ -180,8 +180,11 @@ def _count_towards_lock(key: str) -> tuple[str, int, datetime | None, datetime]:
 
 
 def give_back(attempt: Attempt) -> None:
-    """Undo what ``take`` counted: the check succeeded, but the sign-in is not over yet."""
-    for key, before, last, taken_at in attempt.taken:
+    """Undo what ``take`` counted: the check succeeded, but the sign-in is not over yet.
+
+    The counters are updated in key order, as ``take`` makes them: two give-backs of the same pair
+    (a form sent twice) then never wait for each other's row in a ring."""
+    for key, before, last, taken_at in sorted(attempt.taken, key=lambda taken: taken[0]):
         restored = db.session.execute(
             db.update(SignInThrottle)
             .where(

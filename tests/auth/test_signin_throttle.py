@@ -87,6 +87,35 @@ def test_the_lock_comes_at_the_hundredth_consecutive_failure(app):
             throttle.take("+380671234567")
 
 
+def test_counters_are_given_back_in_the_order_they_are_made(app):
+    """Two give-backs of one identifier and profile (a form sent twice) update the two rows in the
+    same order, whichever counter existed before: otherwise PostgreSQL may find them deadlocked."""
+    from sqlalchemy import event
+
+    from idp.extensions import db
+
+    with app.test_request_context():
+        pairs = [(f"+38067123456{n}", f"profile:{n}") for n in range(6)]
+        orders = []
+        for typed, profile in pairs:
+            throttle.take(typed)  # the typed identifier's counter exists; the profile's is new
+            attempt = throttle.take(typed, profile)
+            updated: list[str] = []
+
+            def note(_conn, _cursor, statement, parameters, *_rest, updated=updated):
+                if statement.lstrip().upper().startswith("UPDATE SIGNIN_THROTTLES"):
+                    values = parameters.values() if isinstance(parameters, dict) else parameters
+                    updated.append(next(v for v in values if isinstance(v, str) and len(v) == 64))
+
+            event.listen(db.engine, "before_cursor_execute", note)
+            try:
+                throttle.give_back(attempt)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", note)
+            orders.append(updated == sorted(updated) and len(updated) == 2)
+        assert orders == [True] * len(pairs)
+
+
 @pytest.mark.idp_settings(IDP_SIGNIN_LOCK_FAILURES=3, IDP_SIGNIN_FREE_FAILURES=100)
 def test_the_locked_message_is_localised(app, client, users):
     phone = users.create().phone
