@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, unquote
 
 import orjson
 from flask import Flask
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from werkzeug.test import EnvironBuilder
 
 from idp import generations
@@ -39,7 +39,8 @@ from idp.oauth.client_cache import ClientSnapshot, client_cache
 from idp.oauth.endpoints import find_token, introspection, may_introspect
 from idp.oauth.keys import CACHE_SECONDS
 from idp.oauth.models import Grant, RefreshToken, is_offline
-from idp.oauth.server import IDENTITY_SCOPES, AuthorizedProfile, keep_refresh_token
+from idp.oauth.server import IDENTITY_SCOPES, AuthorizedProfile, successor_row
+from idp.oauth.spending import spend
 from idp.oauth.tokens import grant_of_token_with, load_access_token, new_access_token
 from idp.profiles.models import Profile
 from idp.security.crypto import token_digest
@@ -120,7 +121,7 @@ class MachineEndpoints:
             ("POST", "/introspect"): self.introspect,
         }
         self._token_headers: list[tuple[str, str]] | None = None
-        # The machine paths' own connections: a refresh's transaction, and lone reads.
+        # The machine paths' own connections: a refresh's spending, and lone reads.
         self.engine, self.reads = generations.generations(app).engine, generations.generations(app).reads
 
     def __call__(self, environ, start_response) -> Iterable[bytes]:
@@ -194,7 +195,7 @@ class MachineEndpoints:
         headers = self.token_headers()  # before the commit: nothing may fail once the token is spent
         if headers is None:
             return None
-        with self.app.app_context(), self.engine.begin() as connection:
+        with self.app.app_context(), self.refreshing() as connection:
             row = connection.execute(_REFRESH_ROW, {"hash": token_digest(form["refresh_token"])}).first()
             offline = row is not None and is_offline(row.grant_scope)
             if not _refreshable(row, client.client_id, offline):
@@ -203,20 +204,24 @@ class MachineEndpoints:
             if requested and not set(requested.split()) <= set(row.token_scope.split()):
                 return None
             scope = _granted(client, requested or row.token_scope)
-            now = utcnow()
-            spent = connection.execute(_SPEND_REFRESH_TOKEN, {"hash": row.token_hash, "now": now})
-            if spent.rowcount != 1:
-                return None  # a simultaneous use won: the full path now refuses this one
-            if not offline and now - row.last_seen_at > TOUCH_EVERY:  # the session lives on, as in a page
-                connection.execute(_TOUCH_SESSION, {"id": row.web_session_id, "now": now})
+            # Made before the token is spent: once it is, nothing may fail.
             access_token = new_access_token(client, scope, AuthorizedProfile.of_grant_row(row))
             refresh_token = secrets.token_urlsafe(32)
-            keep_refresh_token(row.grant_id, offline, refresh_token, scope or row.grant_scope, connection)
+            now = utcnow()
+            successor = successor_row(row.grant_id, offline, refresh_token, scope or row.grant_scope, now)
+            touch = not offline and now - row.last_seen_at > TOUCH_EVERY  # the session lives on, as in a page
+            if not spend(connection, row.token_hash, now, successor, row.web_session_id if touch else None):
+                return None  # a simultaneous use won: the full path now refuses this one
             seconds = self.app.config["IDP_ACCESS_TOKEN_MINUTES"] * 60
         token = {"access_token": access_token, "expires_in": seconds, "refresh_token": refresh_token}
         token.update({"token_type": "Bearer", **({"scope": scope} if scope else {})})
         body = orjson.dumps(token, option=orjson.OPT_SORT_KEYS)
         return "200 OK", [*headers, ("Content-Length", str(len(body)))], body, "oauth.token"
+
+    def refreshing(self):
+        """A refresh's connection: autocommit on PostgreSQL (its spending is one statement, see
+        ``idp.oauth.spending``), a transaction elsewhere."""
+        return self.reads.connect() if self.engine.dialect.name == "postgresql" else self.engine.begin()
 
     def refreshing_client(self, environ, form: dict[str, str]) -> ClientSnapshot | None:
         """A confidential client with its secret, or a public one by its ``client_id`` alone."""
@@ -308,7 +313,7 @@ class MachineEndpoints:
 
 
 # A refresh token with its grant, its profile's subject and its browser session, in one read;
-# then spent only while unspent (of two simultaneous uses one wins), and its successor kept.
+# then spent only while unspent (``idp.oauth.spending``).
 _REFRESH_ROW = (
     select(
         RefreshToken.token_hash,
@@ -333,14 +338,6 @@ _REFRESH_ROW = (
     .join(Profile, Profile.id == Grant.profile_id)
     .outerjoin(WebSession, WebSession.id == Grant.web_session_id)
     .where(RefreshToken.token_hash == bindparam("hash"))
-)
-_SPEND_REFRESH_TOKEN = (
-    update(RefreshToken)
-    .where(RefreshToken.token_hash == bindparam("hash"), RefreshToken.used_at.is_(None))
-    .values(used_at=bindparam("now"))
-)
-_TOUCH_SESSION = (
-    update(WebSession).where(WebSession.id == bindparam("id")).values(last_seen_at=bindparam("now"))
 )
 
 

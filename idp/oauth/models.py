@@ -163,6 +163,8 @@ class AuthorizationCode(db.Model):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 
+    profile: Mapped[Profile] = relationship(lazy="joined")  # the code's exchange names it
+
     # Authlib's AuthorizationCodeMixin and the OpenID additions.
     def get_redirect_uri(self) -> str:
         return self.redirect_uri

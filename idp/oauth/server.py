@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -24,7 +24,6 @@ from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import current_app, g
-from sqlalchemy import Connection
 from sqlalchemy.orm import joinedload
 
 from idp.audit.services import record
@@ -219,7 +218,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             commit=False,
         ):
             return None
-        profile = db.session.get(Profile, authorization_code.profile_id)
+        profile = authorization_code.profile  # read with the code
         return AuthorizedProfile.of_code(authorization_code, profile) if profile else None
 
 
@@ -384,22 +383,22 @@ def refresh_token_lifetime(offline: bool) -> timedelta:
     return timedelta(hours=current_app.config["IDP_SESSION_MAX_HOURS"])
 
 
-def keep_refresh_token(
-    grant_id: str, offline: bool, value: str, scope: str, connection: Connection | None = None
-) -> None:
-    """Store a new refresh token of a grant (its hash), for ``refresh_token_lifetime``, through
-    ``connection`` (the fast path's) or the session's."""
-    now = utcnow()
-    (connection or db.session.connection()).execute(
-        RefreshToken.__table__.insert(),
-        {
-            "token_hash": token_digest(value),
-            "grant_id": grant_id,
-            "scope": scope,
-            "created_at": now,
-            "expires_at": now + refresh_token_lifetime(offline),
-        },
-    )
+def keep_refresh_token(grant_id: str, offline: bool, value: str, scope: str) -> None:
+    """Store a new refresh token of a grant (its hash) through the session."""
+    row = successor_row(grant_id, offline, value, scope, utcnow())
+    db.session.connection().execute(RefreshToken.__table__.insert(), row)
+
+
+def successor_row(grant_id: str, offline: bool, value: str, scope: str, now: datetime) -> dict:
+    """The columns of a grant's new refresh token made at ``now``: its hash, and the lifetime of
+    ``refresh_token_lifetime``."""
+    return {
+        "token_hash": token_digest(value),
+        "grant_id": grant_id,
+        "scope": scope,
+        "created_at": now,
+        "expires_at": now + refresh_token_lifetime(offline),
+    }
 
 
 def _access_token(client: Client, grant_type: str, user, scope: str) -> str:

@@ -24,6 +24,7 @@ from werkzeug.datastructures import CallbackDict
 
 from idp.errors import DB_UNAVAILABLE
 from idp.extensions import db
+from idp.profiles.models import Profile
 from idp.security.crypto import token_digest
 from idp.sessions.models import WebSession
 from idp.sessions.services import is_past_its_limits
@@ -62,6 +63,7 @@ class ServerSession(CallbackDict, SessionMixin):
         # As read: a commit during the request expires the row, and reading it again to learn that
         # nothing needs writing would cost a query.
         self.last_seen_at = row.last_seen_at if row else None
+        self.profile: object | None = None  # the signed-in profile as read with the row
 
     def authenticate(self, profile_id: int, amr: list[str], keep: dict | None = None) -> None:
         """Mark the session as signed in; a new token is issued when the response is sent.
@@ -95,11 +97,14 @@ class DatabaseSessionInterface(SessionInterface):
         if not token or len(token) > 100:
             return self._without_row(app, request)
         try:
-            row = db.session.scalar(
-                db.select(WebSession).where(
-                    WebSession.token_hash == token_digest(token), WebSession.ended_at.is_(None)
-                )
-            )
+            # The signed-in profile comes with its row: ``current_profile`` then finds it in the
+            # session's identity map, without a round trip of its own.
+            found = db.session.execute(
+                db.select(WebSession, Profile)
+                .outerjoin(Profile, Profile.id == WebSession.profile_id)
+                .where(WebSession.token_hash == token_digest(token), WebSession.ended_at.is_(None))
+            ).first()
+            row, profile = found if found is not None else (None, None)
         except SQLAlchemyError as exc:
             # The database is away: the request is answered 503 (idp.errors), the session kept.
             db.session.rollback()
@@ -116,7 +121,9 @@ class DatabaseSessionInterface(SessionInterface):
             data = json.loads(row.data)
         except ValueError:
             data = {}
-        return ServerSession(data, row=row)
+        opened = ServerSession(data, row=row)
+        opened.profile = profile  # held: the identity map keeps only what something refers to
+        return opened
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         if session.unreadable or request.path in SESSIONLESS_PATHS:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from sqlalchemy import event
 
+from idp.extensions import db
 from tests.oauth.helpers import (
     AuthorizationRequest,
     authorize,
@@ -88,3 +90,26 @@ def test_browser_apps_may_call_the_token_endpoint_from_their_origin(app, client)
     assert "Access-Control-Allow-Origin" not in stranger.headers
     keys = client.get("/jwks.json", headers={"Origin": "https://evil.example"})
     assert keys.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_code_flow_reads_the_profile_with_the_session_and_with_the_code(app, client, users):
+    """The signed-in profile comes with the browser session's row, and the code's profile with
+    the code: neither page reads the profiles' table on its own (a round trip each on PostgreSQL)."""
+    registered = register_client(app)
+    signed_in_tokens(client, users, app, client=registered)  # keys made, client and session warm
+    with app.app_context():
+        engine = db.engine
+    profile_reads: list[str] = []
+
+    def seen(_connection, _cursor, statement, *_rest) -> None:
+        if statement.lstrip().startswith("SELECT profiles."):
+            profile_reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        request = AuthorizationRequest(registered, scope="openid profile")
+        tokens = exchange(client, request, authorize(client, request)["code"]).get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert profile_reads == []
+    assert _verify(client, tokens["id_token"]).claims["sub"] and "access_token" in tokens
