@@ -187,7 +187,7 @@ class MachineEndpoints:
 
     def refresh(self, environ, form: dict[str, str]) -> Answer | None:
         """A refresh with rotation (RFC 6749 §6, RFC 9700 §4.14): the token is spent and a new
-        one issued in one transaction; a replay, an expired or revoked token, a scope beyond the
+        one kept at once (``idp.oauth.spending``); a replay, an expired or revoked token, a scope beyond the
         grant's take the full path, which refuses them (revoking the family of a replayed one)."""
         client = self.refreshing_client(environ, form)
         if client is None or "refresh_token" not in client.grant_types or not form.get("refresh_token"):

@@ -14,20 +14,27 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, exists, insert, literal_column, select, update
 
-from idp.oauth.models import RefreshToken
+from idp.oauth.models import Grant, RefreshToken
 from idp.sessions.models import WebSession
 
 SUCCESSOR_COLUMNS = ("token_hash", "grant_id", "scope", "created_at", "expires_at")
 
+# Unspent, and its grant unrevoked as the spend is made (a revocation after the token's read
+# leaves it unspent, for the full path to refuse).
 _SPEND = (
     update(RefreshToken)
-    .where(RefreshToken.token_hash == bindparam("hash"), RefreshToken.used_at.is_(None))
+    .where(
+        RefreshToken.token_hash == bindparam("hash"),
+        RefreshToken.used_at.is_(None),
+        exists().where(Grant.id == RefreshToken.grant_id, Grant.revoked_at.is_(None)),
+    )
     .values(used_at=bindparam("now"))
 )
 _TOUCH = (
     update(WebSession).where(WebSession.id == bindparam("session_id")).values(last_seen_at=bindparam("now"))
 )
-# Bound as new_<column>: a parameter named as a column would also be set by the UPDATEs.
+# Every parameter is named unlike any column of the two tables (hash, now, session_id, new_<column>):
+# SQLAlchemy would add a parameter named as a column to the UPDATEs' SET clauses.
 _KEEP = insert(RefreshToken).values({name: bindparam("new_" + name) for name in SUCCESSOR_COLUMNS})
 
 

@@ -63,7 +63,7 @@ class ServerSession(CallbackDict, SessionMixin):
         # As read: a commit during the request expires the row, and reading it again to learn that
         # nothing needs writing would cost a query.
         self.last_seen_at = row.last_seen_at if row else None
-        self.profile: object | None = None  # the signed-in profile as read with the row
+        self.profile: Profile | None = None  # the signed-in profile as read with the row
 
     def authenticate(self, profile_id: int, amr: list[str], keep: dict | None = None) -> None:
         """Mark the session as signed in; a new token is issued when the response is sent.

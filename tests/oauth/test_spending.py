@@ -4,12 +4,14 @@ browser session's touch, or not at all — one statement on PostgreSQL, a transa
 from __future__ import annotations
 
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import request_started
 
 from idp.extensions import db
-from idp.oauth.models import RefreshToken
+from idp.oauth.models import Grant, RefreshToken
 from idp.oauth.server import successor_row
 from idp.oauth.spending import spend
 from idp.security.crypto import token_digest
@@ -84,3 +86,44 @@ def test_a_fast_refresh_of_a_session_seen_long_ago_keeps_the_session_alive(app, 
     touched = _session_of(app, answered.get_json()["refresh_token"])
     assert touched.last_seen_at > long_ago + TOUCH_EVERY
     assert _row(app, tokens["refresh_token"]).used_at is not None
+
+
+def test_a_token_whose_grant_was_revoked_after_its_read_is_left_unspent(app, client, users):
+    _profile, _request, tokens = signed_in_tokens(client, users, app, scope="openid")
+    spent = _row(app, tokens["refresh_token"])
+    with app.app_context():
+        db.session.get(Grant, spent.grant_id).revoked_at = utcnow()  # between the read and the spend
+        db.session.commit()
+        now = utcnow()
+        successor = successor_row(spent.grant_id, False, secrets.token_urlsafe(32), "openid", now)
+        with app.extensions["idp_machine"].refreshing() as connection:
+            assert spend(connection, spent.token_hash, now, successor, None) is False
+        assert db.session.get(RefreshToken, spent.token_hash).used_at is None
+        assert db.session.get(RefreshToken, successor["token_hash"]) is None
+
+
+def test_of_many_simultaneous_spends_of_one_token_one_wins(app, client, users):
+    """Each on a connection of its own, as the fast path makes them (autocommit on PostgreSQL)."""
+    _profile, _request, tokens = signed_in_tokens(client, users, app, scope="openid")
+    spent = _row(app, tokens["refresh_token"])
+    machine = app.extensions["idp_machine"]
+    start = threading.Barrier(8)
+
+    def one(_n: int) -> bool:
+        with app.app_context():
+            now = utcnow()
+            successor = successor_row(spent.grant_id, False, secrets.token_urlsafe(32), "openid", now)
+            start.wait()
+            with machine.refreshing() as connection:
+                return spend(connection, spent.token_hash, now, successor, None)
+
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(one, range(8)))
+    assert won.count(True) == 1
+    with app.app_context():
+        successors = db.session.scalars(
+            db.select(RefreshToken).where(
+                RefreshToken.grant_id == spent.grant_id, RefreshToken.token_hash != spent.token_hash
+            )
+        ).all()
+        assert len(successors) == 1
