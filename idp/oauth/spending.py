@@ -63,8 +63,9 @@ def spend(
 ) -> bool:
     """Mark the refresh token ``token_hash`` used at ``now`` and keep ``successor`` (the columns of
     ``SUCCESSOR_COLUMNS``), touching the browser session ``session_id`` if one is given; False,
-    with nothing changed, when the token was already spent. On PostgreSQL ``connection`` may be in
-    autocommit (the statement is whole on its own); elsewhere it must be in a transaction."""
+    with nothing changed, when the token was already spent or its grant revoked. On PostgreSQL
+    ``connection`` may be in autocommit (the statement is whole on its own); elsewhere it must be
+    in a transaction."""
     parameters = {"hash": token_hash, "now": now, "session_id": session_id}
     parameters.update({"new_" + name: successor[name] for name in SUCCESSOR_COLUMNS})
     if connection.dialect.name == "postgresql":
