@@ -211,7 +211,7 @@ class MachineEndpoints:
             successor = successor_row(row.grant_id, offline, refresh_token, scope or row.grant_scope, now)
             touch = not offline and now - row.last_seen_at > TOUCH_EVERY  # the session lives on, as in a page
             if not spend(connection, row.token_hash, now, successor, row.web_session_id if touch else None):
-                return None  # a simultaneous use won: the full path now refuses this one
+                return None  # a simultaneous use won, or the grant was revoked: the full path refuses it
             seconds = self.app.config["IDP_ACCESS_TOKEN_MINUTES"] * 60
         token = {"access_token": access_token, "expires_in": seconds, "refresh_token": refresh_token}
         token.update({"token_type": "Bearer", **({"scope": scope} if scope else {})})
