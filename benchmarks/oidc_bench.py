@@ -556,12 +556,20 @@ def granian_command(args, port: int) -> list[str]:
     ]
 
 
+def scheduled(args, command: list[str]) -> list[str]:
+    """``command`` under the servers' scheduling policy (``--sched``): both servers and the hashing
+    limit alike. Under SCHED_BATCH a thread that wakes (the server's network thread, when a request
+    or an answer is ready) waits for the running one to block or use its slice, instead of
+    preempting it at once."""
+    return ["chrt", "--batch", "0", *command] if args.sched == "batch" else command
+
+
 def start_server(args, env: dict[str, str], port: int, cores: str) -> subprocess.Popen:
     """Start ``args.server`` on ``port`` pinned to ``cores``; return once it answers."""
     command = granian_command(args, port) if args.server == "granian" else gunicorn_command(args, port)
     log = (ARTIFACTS / f"{args.server}_{port}.log").open("w")
     process = subprocess.Popen(
-        ["taskset", "-c", cores, *command],
+        scheduled(args, ["taskset", "-c", cores, *command]),
         env=env,
         cwd=REPO,
         stdout=log,
@@ -718,7 +726,7 @@ def hash_limit(args, env: dict[str, str]) -> dict:
     parameters (the server's environment)."""
     core = args.server_cores.split(",")[0]
     seconds = str(max(2, min(5, args.seconds)))
-    command = ["taskset", "-c", core, str(BIN / "python"), "-c", HASH_LIMIT, seconds]
+    command = scheduled(args, ["taskset", "-c", core, str(BIN / "python"), "-c", HASH_LIMIT, seconds])
     done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=True)
     return {**json.loads(done.stdout), "core": core}
 
@@ -876,7 +884,8 @@ def start_business_id(args, run: dict) -> list[Server]:
 
     try:
         for port, cores in placements:
-            say(f"Business ID: {run['business_id']['server']}, on core(s) {cores}, port {port}")
+            server = run["business_id"]["server"]
+            say(f"Business ID: {server}, on core(s) {cores}, port {port}, SCHED_{args.sched.upper()}")
             processes.append(start_server(args, env, port, cores))
         deployment = ready_deployment(base, env, client, run)
     except Exception:
@@ -941,9 +950,12 @@ def start_peer(args, run: dict) -> Server:
     if not (PEER_DIR / "node_modules").exists():
         raise RuntimeError(f"run `npm install` in {PEER_DIR} first")
     env = {**os.environ, "ALG": args.alg, "AT_FORMAT": "jwt"}
-    say(f"oidc-provider {peer_version()}: ALG={args.alg} AT_FORMAT=jwt on core(s) {args.server_cores}")
+    say(
+        f"oidc-provider {peer_version()}: ALG={args.alg} AT_FORMAT=jwt on core(s) {args.server_cores}, "
+        f"SCHED_{args.sched.upper()}"
+    )
     subprocess.run(
-        ["./start_provider.sh", args.server_cores],
+        scheduled(args, ["./start_provider.sh", args.server_cores]),
         cwd=PEER_DIR,
         env=env,
         check=True,
@@ -1244,7 +1256,7 @@ def args_line(run: dict) -> str:
     return (
         f"{p['alg']}, {p['database']}, {server_description_of(run)}, wrk -t1 -c{p['connections']}, "
         f"{p['seconds']} s per endpoint (+{p['warmup']} s warm-up), {p['flows']} code flows, "
-        f"{p['rounds']} round(s), {order}; {placement}"
+        f"{p['rounds']} round(s), {order}; {placement}; servers SCHED_{p.get('sched', 'other').upper()}"
     )
 
 
@@ -1359,6 +1371,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--server-cores", default="0", help="taskset cores of both servers")
     parser.add_argument("--wrk-core", default="1", help="taskset core of wrk")
+    parser.add_argument(
+        "--sched",
+        choices=["batch", "other"],
+        default="batch",
+        help="both servers' (and the hashing limit's) scheduling policy: batch (default, as deploy/ "
+        "runs Business ID) or other, Linux's default",
+    )
     args = parser.parse_args(argv)
     args.endpoints = [e for e in ENDPOINTS if e in args.endpoints.split(",")]
     if not args.endpoints:
@@ -1386,7 +1405,7 @@ def on_database(args, database: str) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for tool in ("wrk", "taskset"):
+    for tool in ("wrk", "taskset", "chrt"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is missing (apt-get install -y wrk util-linux)")
     for port in range(args.port, args.port + args.instances):
