@@ -34,6 +34,7 @@ from sqlalchemy import bindparam, select
 from werkzeug.test import EnvironBuilder
 
 from idp import generations
+from idp.hot_statements import first_row
 from idp.oauth import claims
 from idp.oauth.client_cache import ClientSnapshot, client_cache
 from idp.oauth.endpoints import find_token, introspection, may_introspect
@@ -196,7 +197,7 @@ class MachineEndpoints:
         if headers is None:
             return None
         with self.app.app_context(), self.refreshing() as connection:
-            row = connection.execute(_REFRESH_ROW, {"hash": token_digest(form["refresh_token"])}).first()
+            row = first_row(connection, _REFRESH_ROW, {"hash": token_digest(form["refresh_token"])})
             offline = row is not None and is_offline(row.grant_scope)
             if not _refreshable(row, client.client_id, offline):
                 return None  # the full path refuses it (and ends the family of a replayed one)

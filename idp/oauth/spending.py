@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, exists, insert, literal_column, select, update
 
+from idp.hot_statements import row_count
 from idp.oauth.models import Grant, RefreshToken
 from idp.sessions.models import WebSession
 
@@ -69,7 +70,7 @@ def spend(
     parameters = {"hash": token_hash, "now": now, "session_id": session_id}
     parameters.update({"new_" + name: successor[name] for name in SUCCESSOR_COLUMNS})
     if connection.dialect.name == "postgresql":
-        return connection.execute(_SPEND_TOUCH_AND_KEEP, parameters).rowcount == 1
+        return row_count(connection, _SPEND_TOUCH_AND_KEEP, parameters) == 1
     if connection.execute(_SPEND, parameters).rowcount != 1:
         return False
     if session_id is not None:

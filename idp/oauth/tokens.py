@@ -27,6 +27,7 @@ from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import Connection, Row, Select, bindparam
 
 from idp.extensions import db
+from idp.hot_statements import first_row
 from idp.oauth.client_cache import ClientSnapshot, client_cache
 from idp.oauth.keys import public_keys_by_kid, signing_key
 from idp.oauth.models import Client, Grant, RevokedAccessToken
@@ -239,11 +240,10 @@ def load_access_token(
     names = {"jti": str(claims.get("jti", "")), "gid": str(claims.get("gid"))}
     connection = connection or db.session.connection()
     if "gid" not in claims:  # a client's own token
-        return AccessToken(
-            claims, client, None, bool(connection.execute(_TOKEN_REVOKED_ALONE, names).scalar())
-        )
+        revoked = first_row(connection, _TOKEN_REVOKED_ALONE, names)
+        return AccessToken(claims, client, None, bool(revoked is not None and revoked[0]))
     # A person's token: its grant, and whether the token itself was revoked, in one query.
-    grant = connection.execute(grant_query, names).first()
+    grant = first_row(connection, grant_query, names)
     if grant is None:
         return AccessToken(claims, client, None, True)
     if grant.client_id != client.client_id:
