@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import TypeDecorator, bindparam, event, exc, literal, select, text
+from sqlalchemy import Numeric, TypeDecorator, bindparam, event, exc, literal, select, text
 from sqlalchemy.types import String
 
 from idp.extensions import db
@@ -112,15 +113,22 @@ def test_a_broken_connection_is_invalidated_and_the_error_is_sqlalchemy_s(app, b
             assert first_row(connection, _GRANT_OF_TOKEN, {"jti": "none", "gid": "0"}) is None
 
 
-def test_a_spend_on_postgresql_skips_sqlalchemy_and_counts_its_row(app, client, users, backend):
-    """The fast refresh's one statement (idp.oauth.spending) on the cursor: its row count is the
-    answer, once; on SQLite the spend is SQLAlchemy's statements."""
+def _refresh_token_of(app, client, users) -> tuple[str, str]:
+    """A signed-in person's refresh token: its grant's id and its hash."""
     _profile, _request, tokens = signed_in_tokens(client, users, app, scope="openid")
-    now = utcnow() + timedelta(minutes=5)
     with app.app_context():
         spent = db.session.get(RefreshToken, token_digest(tokens["refresh_token"]))
         grant_id, token_hash = spent.grant_id, spent.token_hash
         db.session.remove()
+    return grant_id, token_hash
+
+
+def test_a_spend_on_postgresql_skips_sqlalchemy_and_counts_its_row(app, client, users, backend):
+    """The fast refresh's one statement (idp.oauth.spending) on the cursor: its row count is the
+    answer, once; on SQLite the spend is SQLAlchemy's statements."""
+    grant_id, token_hash = _refresh_token_of(app, client, users)
+    now = utcnow() + timedelta(minutes=5)
+    with app.app_context():
         seen: list[str] = []
 
         def note(_connection, _cursor, sql, *_args):
@@ -139,3 +147,63 @@ def test_a_spend_on_postgresql_skips_sqlalchemy_and_counts_its_row(app, client, 
         kept = db.session.scalars(select(RefreshToken).where(RefreshToken.grant_id == grant_id)).all()
         assert len(kept) == 2  # the spent token and one successor
     assert (len(seen) == 0) == (backend == "postgresql")
+
+
+NUMERIC = select(literal(Decimal("1.50"), Numeric(10, 2)).label("price")).where(
+    literal(1) == bindparam("one")
+)
+
+
+def test_a_numeric_column_is_read_through_sqlalchemy(app):
+    """psycopg's numeric processor depends on the column's type code: SQLAlchemy reads it."""
+    with app.app_context(), db.engine.connect() as connection:
+        assert first_row(connection, NUMERIC, {"one": 1}).price == Decimal("1.50")
+
+
+def test_a_write_on_a_connection_outside_a_transaction_is_committed_by_its_commit(
+    app, client, users, backend
+):
+    """As ``execute`` does, the write begins a transaction on a plain connection (neither in
+    autocommit nor begun), which the caller's commit commits."""
+    grant_id, token_hash = _refresh_token_of(app, client, users)
+    now = utcnow() + timedelta(minutes=5)
+    with app.app_context():
+        with db.engine.connect() as connection:
+            successor = successor_row(grant_id, False, secrets.token_urlsafe(32), "openid", now)
+            assert spend(connection, token_hash, now, successor, None)
+            assert connection.in_transaction()
+            connection.commit()
+        kept = db.session.scalars(select(RefreshToken).where(RefreshToken.grant_id == grant_id)).all()
+    assert len(kept) == 2
+
+
+def test_a_missing_parameter_is_an_error_as_in_sqlalchemy(app):
+    with app.app_context(), db.engine.connect() as connection, pytest.raises(exc.StatementError):
+        first_row(connection, _REFRESH_ROW, {"hsh": "a misspelt name"})
+
+
+def _through_sqlalchemy(connection, statement, params):
+    return connection.execute(statement, params).first()
+
+
+def test_a_disconnection_is_seen_as_sqlalchemy_sees_it(app, backend):
+    """The error says the connection was invalidated, and the pool replaces its older ones."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's reads are SQLAlchemy's own; a PostgreSQL backend can be ended")
+    seen = {}
+    for way in ("sqlalchemy", "cursor"):
+        with app.app_context():
+            pool = db.engine.pool
+            before = pool._invalidate_time
+            with db.engine.connect() as connection:
+                pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+                connection.commit()
+                with db.engine.connect() as other:
+                    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                    other.commit()
+                read = first_row if way == "cursor" else _through_sqlalchemy
+                with pytest.raises(exc.DBAPIError) as raised:
+                    read(connection, _REFRESH_ROW, {"hash": "x"})
+            error = raised.value
+            seen[way] = (type(error), error.connection_invalidated, pool._invalidate_time != before)
+    assert seen["cursor"] == seen["sqlalchemy"] == (exc.OperationalError, True, True)
