@@ -97,10 +97,11 @@ def _plan(statement: Executable, connection: Connection, params: dict[str, Any])
     kept = _plans.get(key)
     if kept is not None and kept[0] is statement:
         plan = kept[1]
+    elif len(_plans) >= MAX_PLANS:
+        return _THROUGH_SQLALCHEMY  # not compiled again on every call: SQLAlchemy caches its own
     else:
         plan = _compiled(statement, dialect)
-        if len(_plans) < MAX_PLANS:
-            _plans[key] = (statement, plan)  # the statement is kept too: its id is never reused
+        _plans[key] = (statement, plan)  # the statement is kept too: its id is never reused
     # A parameter missing: SQLAlchemy's execution says so (the cursor would bind NULL).
     return plan if plan.required <= params.keys() else _THROUGH_SQLALCHEMY
 

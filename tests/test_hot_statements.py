@@ -5,6 +5,7 @@ converts."""
 from __future__ import annotations
 
 import secrets
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -37,6 +38,21 @@ class Shouted(TypeDecorator):
 SHOUTED = select(literal("quiet", type_=Shouted).label("word"), literal(7).label("seven")).where(
     literal(1) == bindparam("one")
 )
+
+
+@contextmanager
+def _run_by_sqlalchemy():
+    """The statements SQLAlchemy's execution sends while the block runs (in an app context)."""
+    seen: list[str] = []
+
+    def note(_connection, _cursor, sql, *_args):
+        seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
 
 
 def _statements(app, tokens) -> list[tuple[str, object, dict]]:
@@ -74,18 +90,8 @@ def test_no_row_is_none(app):
 def test_on_postgresql_sqlalchemy_runs_no_statement_of_a_read(app, client, users, backend):
     _profile, _request, tokens = signed_in_tokens(client, users, app, scope="openid")
     name, statement, params = _statements(app, tokens)[1]
-    seen: list[str] = []
-
-    def note(_connection, _cursor, sql, *_args):
-        seen.append(sql)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", note)
-        try:
-            with db.engine.connect() as connection:
-                assert first_row(connection, statement, params) is not None
-        finally:
-            event.remove(db.engine, "before_cursor_execute", note)
+    with app.app_context(), _run_by_sqlalchemy() as seen, db.engine.connect() as connection:
+        assert first_row(connection, statement, params) is not None
     assert len(seen) == (0 if backend == "postgresql" else 1)
 
 
@@ -94,23 +100,6 @@ def test_a_column_sqlalchemy_converts_is_read_through_sqlalchemy(app):
         assert _compiled(SHOUTED, connection.dialect).row is None
         row = first_row(connection, SHOUTED, {"one": 1})
     assert (row.word, row.seven) == ("QUIET", 7)
-
-
-def test_a_broken_connection_is_invalidated_and_the_error_is_sqlalchemy_s(app, backend):
-    if backend != "postgresql":
-        pytest.skip("SQLite's reads are SQLAlchemy's own; a PostgreSQL backend can be ended")
-    with app.app_context():
-        with db.engine.connect() as connection:
-            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
-            with db.engine.connect() as other:
-                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-                other.commit()
-            with pytest.raises(exc.DBAPIError) as raised:
-                first_row(connection, _REFRESH_ROW, {"hash": token_digest("secret refresh token")})
-            assert connection.invalidated
-        assert token_digest("secret refresh token") not in str(raised.value)  # no parameter shown
-        with db.engine.connect() as connection:  # the pool gives a working connection again
-            assert first_row(connection, _GRANT_OF_TOKEN, {"jti": "none", "gid": "0"}) is None
 
 
 def _refresh_token_of(app, client, users) -> tuple[str, str]:
@@ -129,20 +118,12 @@ def test_a_spend_on_postgresql_skips_sqlalchemy_and_counts_its_row(app, client, 
     grant_id, token_hash = _refresh_token_of(app, client, users)
     now = utcnow() + timedelta(minutes=5)
     with app.app_context():
-        seen: list[str] = []
-
-        def note(_connection, _cursor, sql, *_args):
-            seen.append(sql)
-
-        event.listen(db.engine, "before_cursor_execute", note)
-        try:
-            outcomes = []
+        outcomes = []
+        with _run_by_sqlalchemy() as seen:
             for _ in "12":
                 successor = successor_row(grant_id, False, secrets.token_urlsafe(32), "openid", now)
                 with db.engine.begin() as connection:
                     outcomes.append(spend(connection, token_hash, now, successor, None))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", note)
         assert outcomes == [True, False]
         kept = db.session.scalars(select(RefreshToken).where(RefreshToken.grant_id == grant_id)).all()
         assert len(kept) == 2  # the spent token and one successor
@@ -187,9 +168,11 @@ def _through_sqlalchemy(connection, statement, params):
 
 
 def test_a_disconnection_is_seen_as_sqlalchemy_sees_it(app, backend):
-    """The error says the connection was invalidated, and the pool replaces its older ones."""
+    """The error says the connection was invalidated, without the parameters, and the pool
+    replaces its older connections: a working one comes next."""
     if backend != "postgresql":
         pytest.skip("SQLite's reads are SQLAlchemy's own; a PostgreSQL backend can be ended")
+    secret = token_digest("secret refresh token")
     seen = {}
     for way in ("sqlalchemy", "cursor"):
         with app.app_context():
@@ -203,7 +186,29 @@ def test_a_disconnection_is_seen_as_sqlalchemy_sees_it(app, backend):
                     other.commit()
                 read = first_row if way == "cursor" else _through_sqlalchemy
                 with pytest.raises(exc.DBAPIError) as raised:
-                    read(connection, _REFRESH_ROW, {"hash": "x"})
+                    read(connection, _REFRESH_ROW, {"hash": secret})
+                assert connection.invalidated
             error = raised.value
             seen[way] = (type(error), error.connection_invalidated, pool._invalidate_time != before)
+            with db.engine.connect() as connection:
+                assert first_row(connection, _GRANT_OF_TOKEN, {"jti": "none", "gid": "0"}) is None
+        if way == "cursor":
+            assert secret not in str(error)
     assert seen["cursor"] == seen["sqlalchemy"] == (exc.OperationalError, True, True)
+
+
+def test_beyond_its_plans_a_statement_goes_through_sqlalchemy_uncompiled(app, monkeypatch):
+    """A statement made per call would fill the plans: beyond them, SQLAlchemy runs it, and it is
+    not compiled again on every call."""
+    from idp import hot_statements
+
+    monkeypatch.setattr(hot_statements, "_plans", {})
+    monkeypatch.setattr(hot_statements, "MAX_PLANS", 0)
+
+    def compile_again(*_args):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(hot_statements, "_compiled", compile_again)
+    with app.app_context(), db.engine.connect() as connection, _run_by_sqlalchemy() as seen:
+        assert first_row(connection, SHOUTED, {"one": 1}).word == "QUIET"
+    assert len(seen) == 1
